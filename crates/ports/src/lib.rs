@@ -1,1 +1,33 @@
-//! placeholder
+//! The ports of Hourglass and the application services that drive them.
+//!
+//! Ports are the traits the outside world implements: repositories (PostgreSQL), the event
+//! publisher (fan-out to every server instance), the clock and the id source. They are
+//! `#[async_trait]`, `Send + Sync` and object-safe, so the server wires them as `Arc<dyn Port>`.
+//! With the `mocks` feature (and in this crate's tests) every trait has a `mockall` mock.
+//!
+//! This crate may depend on `hourglass-domain`, `async-trait`, `chrono`, `uuid` and `thiserror`;
+//! never on a web framework or a database driver (`just arch` checks it).
+//!
+//! # Layout
+//! - [`clock`], [`id`]: where "now" and new UUIDs come from.
+//! - [`error`]: the catch-all storage failure shared by every repository error.
+//! - [`page`]: keyset pagination shared by every list.
+//! - [`event`]: what is announced after a change commits, and the [`event::EventPublisher`].
+//! - [`timer`], [`planning`], [`user`], [`follow`], [`meetup`], [`notification`],
+//!   [`processed`]: the repository traits, one per aggregate.
+//! - [`service`]: the use cases (create/pause/… a timer for a user, follow, meetups, …).
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod error;
+pub mod event;
+pub mod follow;
+pub mod id;
+pub mod meetup;
+pub mod notification;
+pub mod page;
+pub mod planning;
+pub mod processed;
+pub mod service;
+pub mod timer;
+pub mod user;

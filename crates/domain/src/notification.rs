@@ -1,0 +1,793 @@
+//! Notification kinds, their exact messages and routing fields
+//! (`notifications-sse.md`, "Notification object").
+//!
+//! A [`NotificationDraft`] is what a use case asks to store; it can only be built by the
+//! constructors below, each of which encodes one row of the contract: the kind, the Korean message
+//! (byte for byte as in the original spec), `relatedId`, `relatedType` and `redirectUrl`. Storage
+//! gives it an id and a creation time, making a [`Notification`].
+//!
+//! | constructor | `type` | message | `relatedId` | `relatedType` | `redirectUrl` |
+//! |---|---|---|---|---|---|
+//! | [`NotificationDraft::follow`] | `FOLLOW` | `{nick}님이 회원님을 팔로우하기 시작했습니다.` | null | `FOLLOW` | `/profile/{actorId}` |
+//! | [`NotificationDraft::meetup_created`] | `CREATE` | `{nick}님이 모임을 생성하셨습니다.` | meetup id | `POST` | `/post/{meetupId}` |
+//! | [`NotificationDraft::meetup_entered`] | `ENTER` | `{nick}님이 모임에 참여하셨습니다.` | meetup id | `POST` | `/post/{meetupId}` |
+//! | [`NotificationDraft::meetup_exited`] | `EXIT` | `{nick}님이 모임에서 퇴장하셨습니다.` | meetup id | `POST` | `/post/{meetupId}` |
+//! | [`NotificationDraft::meetup_cancelled`] | `CANCLE` | `{nick}님이 모임을 취소하셨습니다.` | meetup id | `POST` | `/post/{meetupId}` |
+//! | [`NotificationDraft::test`] | `TEST` | `테스트 알림 응답` | null | `TEST` | `/docs` |
+//!
+//! Only the nickname is baked into the message (at creation time, as the original does); the
+//! actor's current nickname and profile image are joined in when the notification is rendered.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::{MeetupId, NotificationId, UserId};
+use crate::profile::Nickname;
+use crate::time::Timestamp;
+
+/// What follows the nickname in a `FOLLOW` message.
+pub const FOLLOW_MESSAGE_SUFFIX: &str = "님이 회원님을 팔로우하기 시작했습니다.";
+/// What follows the nickname in a `CREATE` message.
+pub const CREATE_MESSAGE_SUFFIX: &str = "님이 모임을 생성하셨습니다.";
+/// What follows the nickname in an `ENTER` message.
+pub const ENTER_MESSAGE_SUFFIX: &str = "님이 모임에 참여하셨습니다.";
+/// What follows the nickname in an `EXIT` message.
+pub const EXIT_MESSAGE_SUFFIX: &str = "님이 모임에서 퇴장하셨습니다.";
+/// What follows the nickname in a `CANCLE` message.
+pub const CANCLE_MESSAGE_SUFFIX: &str = "님이 모임을 취소하셨습니다.";
+/// The whole `TEST` message.
+pub const TEST_MESSAGE: &str = "테스트 알림 응답";
+/// Where a `TEST` notification points: the server's API reference page.
+pub const TEST_REDIRECT_URL: &str = "/docs";
+
+/// The `type` of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NotificationKind {
+    /// Someone followed the receiver.
+    #[serde(rename = "FOLLOW")]
+    Follow,
+    /// Someone joined the receiver's meetup.
+    #[serde(rename = "ENTER")]
+    Enter,
+    /// Someone left the receiver's meetup.
+    #[serde(rename = "EXIT")]
+    Exit,
+    /// Someone the receiver follows created a meetup.
+    #[serde(rename = "CREATE")]
+    Create,
+    /// A meetup the receiver joined was cancelled. The variant keeps the wire spelling, `CANCLE`,
+    /// which front ends switch on.
+    #[serde(rename = "CANCLE")]
+    Cancle,
+    /// A test notification the receiver sent themselves (`GET /api/v1/notifications/test`).
+    #[serde(rename = "TEST")]
+    Test,
+}
+
+impl NotificationKind {
+    /// Every kind, in the contract's order.
+    pub const ALL: [NotificationKind; 6] = [
+        Self::Follow,
+        Self::Enter,
+        Self::Exit,
+        Self::Create,
+        Self::Cancle,
+        Self::Test,
+    ];
+
+    /// The exact wire value: `FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic) or `TEST`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Follow => "FOLLOW",
+            Self::Enter => "ENTER",
+            Self::Exit => "EXIT",
+            Self::Create => "CREATE",
+            Self::Cancle => "CANCLE",
+            Self::Test => "TEST",
+        }
+    }
+
+    /// The `relatedType` that goes with this kind: `FOLLOW`, `TEST`, or `POST` for the meetup ones.
+    pub const fn related_type(self) -> RelatedType {
+        match self {
+            Self::Follow => RelatedType::Follow,
+            Self::Test => RelatedType::Test,
+            Self::Enter | Self::Exit | Self::Create | Self::Cancle => RelatedType::Post,
+        }
+    }
+}
+
+impl fmt::Display for NotificationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not a notification `type` wire value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown notification type {0:?}")]
+pub struct UnknownNotificationKind(pub String);
+
+impl FromStr for NotificationKind {
+    type Err = UnknownNotificationKind;
+
+    /// Parses the exact wire value (case-sensitive; `CANCEL` is not `CANCLE`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownNotificationKind(s.to_owned()))
+    }
+}
+
+/// The `relatedType` of a notification: what `relatedId` and `redirectUrl` point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RelatedType {
+    /// A user's profile (`relatedId` is null; the actor is the user).
+    #[serde(rename = "FOLLOW")]
+    Follow,
+    /// A meetup post (`relatedId` is the meetup id).
+    #[serde(rename = "POST")]
+    Post,
+    /// A test notification.
+    #[serde(rename = "TEST")]
+    Test,
+}
+
+impl RelatedType {
+    /// Every related type.
+    pub const ALL: [RelatedType; 3] = [Self::Follow, Self::Post, Self::Test];
+
+    /// The exact wire value: `FOLLOW`, `POST` or `TEST`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Follow => "FOLLOW",
+            Self::Post => "POST",
+            Self::Test => "TEST",
+        }
+    }
+}
+
+impl fmt::Display for RelatedType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not a `relatedType` wire value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown notification related type {0:?}")]
+pub struct UnknownRelatedType(pub String);
+
+impl FromStr for RelatedType {
+    type Err = UnknownRelatedType;
+
+    /// Parses the exact wire value (case-sensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|related| related.as_str() == s)
+            .ok_or_else(|| UnknownRelatedType(s.to_owned()))
+    }
+}
+
+/// A notification about to be stored: everything but its id, read flag and creation time.
+///
+/// Built only by the constructors, so the message, `relatedId`, `relatedType` and `redirectUrl`
+/// always match the kind as the contract fixes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationDraft {
+    receiver: UserId,
+    /// `None` for system notifications; every constructor here sets it.
+    actor: Option<UserId>,
+    kind: NotificationKind,
+    message: String,
+    related_id: Option<i64>,
+    related_type: RelatedType,
+    redirect_url: String,
+}
+
+impl NotificationDraft {
+    /// `FOLLOW` to `receiver`: `actor` (whose nickname is `actor_nickname`) started following them.
+    pub fn follow(receiver: UserId, actor: UserId, actor_nickname: &Nickname) -> Self {
+        Self {
+            receiver,
+            actor: Some(actor),
+            kind: NotificationKind::Follow,
+            message: format!("{actor_nickname}{FOLLOW_MESSAGE_SUFFIX}"),
+            related_id: None,
+            related_type: RelatedType::Follow,
+            redirect_url: format!("/profile/{actor}"),
+        }
+    }
+
+    /// `CREATE` to `receiver` (a follower of the host): `actor` created meetup `meetup_id`.
+    pub fn meetup_created(
+        receiver: UserId,
+        actor: UserId,
+        actor_nickname: &Nickname,
+        meetup_id: MeetupId,
+    ) -> Self {
+        Self::about_meetup(
+            NotificationKind::Create,
+            CREATE_MESSAGE_SUFFIX,
+            receiver,
+            actor,
+            actor_nickname,
+            meetup_id,
+        )
+    }
+
+    /// `ENTER` to `receiver` (the host): `actor` joined meetup `meetup_id`.
+    pub fn meetup_entered(
+        receiver: UserId,
+        actor: UserId,
+        actor_nickname: &Nickname,
+        meetup_id: MeetupId,
+    ) -> Self {
+        Self::about_meetup(
+            NotificationKind::Enter,
+            ENTER_MESSAGE_SUFFIX,
+            receiver,
+            actor,
+            actor_nickname,
+            meetup_id,
+        )
+    }
+
+    /// `EXIT` to `receiver` (the host): `actor` left meetup `meetup_id`.
+    pub fn meetup_exited(
+        receiver: UserId,
+        actor: UserId,
+        actor_nickname: &Nickname,
+        meetup_id: MeetupId,
+    ) -> Self {
+        Self::about_meetup(
+            NotificationKind::Exit,
+            EXIT_MESSAGE_SUFFIX,
+            receiver,
+            actor,
+            actor_nickname,
+            meetup_id,
+        )
+    }
+
+    /// `CANCLE` to `receiver` (a participant other than the host): `actor` (the host) cancelled
+    /// meetup `meetup_id`.
+    pub fn meetup_cancelled(
+        receiver: UserId,
+        actor: UserId,
+        actor_nickname: &Nickname,
+        meetup_id: MeetupId,
+    ) -> Self {
+        Self::about_meetup(
+            NotificationKind::Cancle,
+            CANCLE_MESSAGE_SUFFIX,
+            receiver,
+            actor,
+            actor_nickname,
+            meetup_id,
+        )
+    }
+
+    /// `TEST` from `user` to `user`.
+    pub fn test(user: UserId) -> Self {
+        Self {
+            receiver: user,
+            actor: Some(user),
+            kind: NotificationKind::Test,
+            message: TEST_MESSAGE.to_owned(),
+            related_id: None,
+            related_type: RelatedType::Test,
+            redirect_url: TEST_REDIRECT_URL.to_owned(),
+        }
+    }
+
+    /// The shape shared by the four meetup kinds: related to the meetup post.
+    fn about_meetup(
+        kind: NotificationKind,
+        suffix: &str,
+        receiver: UserId,
+        actor: UserId,
+        actor_nickname: &Nickname,
+        meetup_id: MeetupId,
+    ) -> Self {
+        Self {
+            receiver,
+            actor: Some(actor),
+            kind,
+            message: format!("{actor_nickname}{suffix}"),
+            related_id: Some(meetup_id.get()),
+            related_type: RelatedType::Post,
+            redirect_url: format!("/post/{meetup_id}"),
+        }
+    }
+
+    /// Who receives it.
+    pub fn receiver(&self) -> UserId {
+        self.receiver
+    }
+
+    /// Who caused it; `None` for a system notification.
+    pub fn actor(&self) -> Option<UserId> {
+        self.actor
+    }
+
+    /// Its `type`.
+    pub fn kind(&self) -> NotificationKind {
+        self.kind
+    }
+
+    /// The text shown to the receiver.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The id of what it is about (the meetup id for meetup kinds), if anything.
+    pub fn related_id(&self) -> Option<i64> {
+        self.related_id
+    }
+
+    /// What `related_id` and `redirect_url` point at.
+    pub fn related_type(&self) -> RelatedType {
+        self.related_type
+    }
+
+    /// The front-end path to open when the notification is clicked.
+    pub fn redirect_url(&self) -> &str {
+        &self.redirect_url
+    }
+}
+
+/// A notification as stored, for [`Notification::restore`]. Nothing is checked: storage only
+/// ever held what a [`NotificationDraft`] constructor produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredNotification {
+    /// The id; increases per receiver in commit order.
+    pub id: NotificationId,
+    /// Who receives it.
+    pub receiver: UserId,
+    /// Who caused it; `None` for a system notification (or a deleted actor).
+    pub actor: Option<UserId>,
+    /// Its `type`.
+    pub kind: NotificationKind,
+    /// The text shown.
+    pub message: String,
+    /// The id of what it is about.
+    pub related_id: Option<i64>,
+    /// What `related_id` points at.
+    pub related_type: RelatedType,
+    /// Where a click goes.
+    pub redirect_url: String,
+    /// Whether the receiver has read it.
+    pub is_read: bool,
+    /// When it was stored.
+    pub created_at: Timestamp,
+}
+
+/// A stored notification: a draft with an id, a read flag and a creation time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    id: NotificationId,
+    draft: NotificationDraft,
+    is_read: bool,
+    created_at: Timestamp,
+}
+
+impl Notification {
+    /// The notification storage made of `draft`: unread, created at `created_at`.
+    pub fn from_draft(id: NotificationId, draft: NotificationDraft, created_at: Timestamp) -> Self {
+        Self {
+            id,
+            draft,
+            is_read: false,
+            created_at,
+        }
+    }
+
+    /// Rebuilds a notification loaded from storage.
+    pub fn restore(stored: StoredNotification) -> Self {
+        Self {
+            id: stored.id,
+            draft: NotificationDraft {
+                receiver: stored.receiver,
+                actor: stored.actor,
+                kind: stored.kind,
+                message: stored.message,
+                related_id: stored.related_id,
+                related_type: stored.related_type,
+                redirect_url: stored.redirect_url,
+            },
+            is_read: stored.is_read,
+            created_at: stored.created_at,
+        }
+    }
+
+    /// Marks it read (idempotent).
+    pub fn mark_read(&mut self) {
+        self.is_read = true;
+    }
+
+    /// Its id (the SSE `id:` line, and the `Last-Event-ID` a client replays from).
+    pub fn id(&self) -> NotificationId {
+        self.id
+    }
+
+    /// The fields it was created with.
+    pub fn draft(&self) -> &NotificationDraft {
+        &self.draft
+    }
+
+    /// Who receives it.
+    pub fn receiver(&self) -> UserId {
+        self.draft.receiver
+    }
+
+    /// Who caused it; `None` for a system notification.
+    pub fn actor(&self) -> Option<UserId> {
+        self.draft.actor
+    }
+
+    /// Its `type`.
+    pub fn kind(&self) -> NotificationKind {
+        self.draft.kind
+    }
+
+    /// The text shown to the receiver.
+    pub fn message(&self) -> &str {
+        &self.draft.message
+    }
+
+    /// The id of what it is about, if anything.
+    pub fn related_id(&self) -> Option<i64> {
+        self.draft.related_id
+    }
+
+    /// What `related_id` and `redirect_url` point at.
+    pub fn related_type(&self) -> RelatedType {
+        self.draft.related_type
+    }
+
+    /// The front-end path to open when it is clicked.
+    pub fn redirect_url(&self) -> &str {
+        &self.draft.redirect_url
+    }
+
+    /// Whether the receiver has read it.
+    pub fn is_read(&self) -> bool {
+        self.is_read
+    }
+
+    /// When it was stored.
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nick(raw: &str) -> Nickname {
+        let Ok(nick) = Nickname::parse(raw) else {
+            panic!("valid nickname {raw:?}")
+        };
+        nick
+    }
+
+    fn at(seconds: i64) -> Timestamp {
+        let Some(instant) = Timestamp::from_unix_seconds(seconds) else {
+            panic!("valid instant {seconds}")
+        };
+        instant
+    }
+
+    #[test]
+    fn kind_wire_values() {
+        let expected = ["FOLLOW", "ENTER", "EXIT", "CREATE", "CANCLE", "TEST"];
+        for (kind, wire) in NotificationKind::ALL.into_iter().zip(expected) {
+            assert_eq!(kind.as_str(), wire);
+            assert_eq!(kind.to_string(), wire);
+            assert_eq!(wire.parse::<NotificationKind>(), Ok(kind));
+        }
+        assert_eq!(NotificationKind::Cancle.as_str(), "CANCLE");
+    }
+
+    #[test]
+    fn kind_parse_is_exact() {
+        for bad in ["CANCEL", "follow", "Follow", "", " FOLLOW", "POST"] {
+            assert_eq!(
+                bad.parse::<NotificationKind>(),
+                Err(UnknownNotificationKind(bad.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn kind_related_types() {
+        assert_eq!(NotificationKind::Follow.related_type(), RelatedType::Follow);
+        assert_eq!(NotificationKind::Test.related_type(), RelatedType::Test);
+        for kind in [
+            NotificationKind::Enter,
+            NotificationKind::Exit,
+            NotificationKind::Create,
+            NotificationKind::Cancle,
+        ] {
+            assert_eq!(kind.related_type(), RelatedType::Post);
+        }
+    }
+
+    #[test]
+    fn related_type_wire_values() {
+        let expected = ["FOLLOW", "POST", "TEST"];
+        for (related, wire) in RelatedType::ALL.into_iter().zip(expected) {
+            assert_eq!(related.as_str(), wire);
+            assert_eq!(related.to_string(), wire);
+            assert_eq!(wire.parse::<RelatedType>(), Ok(related));
+        }
+        for bad in ["post", "MEETUP", ""] {
+            assert_eq!(
+                bad.parse::<RelatedType>(),
+                Err(UnknownRelatedType(bad.to_owned()))
+            );
+        }
+    }
+
+    #[test]
+    fn follow_draft_matches_the_contract() {
+        let draft = NotificationDraft::follow(UserId::new(100), UserId::new(102), &nick("user0"));
+        assert_eq!(draft.receiver(), UserId::new(100));
+        assert_eq!(draft.actor(), Some(UserId::new(102)));
+        assert_eq!(draft.kind(), NotificationKind::Follow);
+        assert_eq!(
+            draft.message(),
+            "user0님이 회원님을 팔로우하기 시작했습니다."
+        );
+        assert_eq!(draft.related_id(), None);
+        assert_eq!(draft.related_type(), RelatedType::Follow);
+        assert_eq!(draft.redirect_url(), "/profile/102");
+    }
+
+    #[test]
+    fn meetup_created_draft_matches_the_contract() {
+        let draft = NotificationDraft::meetup_created(
+            UserId::new(100),
+            UserId::new(110),
+            &nick("creator1"),
+            MeetupId::new(520),
+        );
+        assert_eq!(draft.receiver(), UserId::new(100));
+        assert_eq!(draft.actor(), Some(UserId::new(110)));
+        assert_eq!(draft.kind(), NotificationKind::Create);
+        assert_eq!(draft.kind().as_str(), "CREATE");
+        assert_eq!(draft.message(), "creator1님이 모임을 생성하셨습니다.");
+        assert_eq!(draft.related_id(), Some(520));
+        assert_eq!(draft.related_type(), RelatedType::Post);
+        assert_eq!(draft.redirect_url(), "/post/520");
+    }
+
+    #[test]
+    fn meetup_entered_draft_matches_the_contract() {
+        let draft = NotificationDraft::meetup_entered(
+            UserId::new(100),
+            UserId::new(105),
+            &nick("participant1"),
+            MeetupId::new(500),
+        );
+        assert_eq!(draft.receiver(), UserId::new(100));
+        assert_eq!(draft.actor(), Some(UserId::new(105)));
+        assert_eq!(draft.kind(), NotificationKind::Enter);
+        assert_eq!(draft.kind().as_str(), "ENTER");
+        assert_eq!(draft.message(), "participant1님이 모임에 참여하셨습니다.");
+        assert_eq!(draft.related_id(), Some(500));
+        assert_eq!(draft.related_type(), RelatedType::Post);
+        assert_eq!(draft.redirect_url(), "/post/500");
+    }
+
+    #[test]
+    fn meetup_exited_draft_matches_the_contract() {
+        let draft = NotificationDraft::meetup_exited(
+            UserId::new(100),
+            UserId::new(106),
+            &nick("leaver1"),
+            MeetupId::new(500),
+        );
+        assert_eq!(draft.kind(), NotificationKind::Exit);
+        assert_eq!(draft.kind().as_str(), "EXIT");
+        assert_eq!(draft.actor(), Some(UserId::new(106)));
+        assert_eq!(draft.message(), "leaver1님이 모임에서 퇴장하셨습니다.");
+        // The original example shows relatedId 350 with /post/500; the contract settles on the
+        // meetup id for both.
+        assert_eq!(draft.related_id(), Some(500));
+        assert_eq!(draft.related_type(), RelatedType::Post);
+        assert_eq!(draft.redirect_url(), "/post/500");
+    }
+
+    #[test]
+    fn meetup_cancelled_draft_matches_the_contract() {
+        let draft = NotificationDraft::meetup_cancelled(
+            UserId::new(100),
+            UserId::new(110),
+            &nick("canceler1"),
+            MeetupId::new(520),
+        );
+        assert_eq!(draft.kind(), NotificationKind::Cancle);
+        assert_eq!(draft.kind().as_str(), "CANCLE");
+        assert_eq!(draft.actor(), Some(UserId::new(110)));
+        assert_eq!(draft.message(), "canceler1님이 모임을 취소하셨습니다.");
+        assert_eq!(draft.related_id(), Some(520));
+        assert_eq!(draft.related_type(), RelatedType::Post);
+        assert_eq!(draft.redirect_url(), "/post/520");
+    }
+
+    #[test]
+    fn test_draft_matches_the_contract() {
+        let draft = NotificationDraft::test(UserId::new(2));
+        assert_eq!(draft.receiver(), UserId::new(2));
+        assert_eq!(draft.actor(), Some(UserId::new(2)));
+        assert_eq!(draft.kind(), NotificationKind::Test);
+        assert_eq!(draft.kind().as_str(), "TEST");
+        assert_eq!(draft.message(), "테스트 알림 응답");
+        assert_eq!(draft.related_id(), None);
+        assert_eq!(draft.related_type(), RelatedType::Test);
+        assert_eq!(draft.redirect_url(), "/docs");
+    }
+
+    #[test]
+    fn every_constructor_agrees_with_its_kinds_related_type() {
+        let n = nick("n");
+        let (r, a, m) = (UserId::new(1), UserId::new(2), MeetupId::new(3));
+        for draft in [
+            NotificationDraft::follow(r, a, &n),
+            NotificationDraft::meetup_created(r, a, &n, m),
+            NotificationDraft::meetup_entered(r, a, &n, m),
+            NotificationDraft::meetup_exited(r, a, &n, m),
+            NotificationDraft::meetup_cancelled(r, a, &n, m),
+            NotificationDraft::test(r),
+        ] {
+            assert_eq!(
+                draft.kind().related_type(),
+                draft.related_type(),
+                "{draft:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_keep_the_nickname_verbatim() {
+        let draft = NotificationDraft::follow(UserId::new(1), UserId::new(2), &nick("  미니 Kim "));
+        assert_eq!(
+            draft.message(),
+            "미니 Kim님이 회원님을 팔로우하기 시작했습니다."
+        );
+    }
+
+    #[test]
+    fn message_texts_are_byte_exact() {
+        // Guards against a look-alike character (e.g. a decomposed Hangul syllable) sneaking in.
+        let escaped = [
+            (
+                FOLLOW_MESSAGE_SUFFIX,
+                "\u{B2D8}\u{C774} \u{D68C}\u{C6D0}\u{B2D8}\u{C744} \u{D314}\u{B85C}\u{C6B0}\u{D558}\u{AE30} \u{C2DC}\u{C791}\u{D588}\u{C2B5}\u{B2C8}\u{B2E4}.",
+            ),
+            (
+                ENTER_MESSAGE_SUFFIX,
+                "\u{B2D8}\u{C774} \u{BAA8}\u{C784}\u{C5D0} \u{CC38}\u{C5EC}\u{D558}\u{C168}\u{C2B5}\u{B2C8}\u{B2E4}.",
+            ),
+            (
+                EXIT_MESSAGE_SUFFIX,
+                "\u{B2D8}\u{C774} \u{BAA8}\u{C784}\u{C5D0}\u{C11C} \u{D1F4}\u{C7A5}\u{D558}\u{C168}\u{C2B5}\u{B2C8}\u{B2E4}.",
+            ),
+            (
+                CREATE_MESSAGE_SUFFIX,
+                "\u{B2D8}\u{C774} \u{BAA8}\u{C784}\u{C744} \u{C0DD}\u{C131}\u{D558}\u{C168}\u{C2B5}\u{B2C8}\u{B2E4}.",
+            ),
+            (
+                CANCLE_MESSAGE_SUFFIX,
+                "\u{B2D8}\u{C774} \u{BAA8}\u{C784}\u{C744} \u{CDE8}\u{C18C}\u{D558}\u{C168}\u{C2B5}\u{B2C8}\u{B2E4}.",
+            ),
+            (
+                TEST_MESSAGE,
+                "\u{D14C}\u{C2A4}\u{D2B8} \u{C54C}\u{B9BC} \u{C751}\u{B2F5}",
+            ),
+        ];
+        for (text, code_points) in escaped {
+            assert_eq!(text.as_bytes(), code_points.as_bytes(), "{text}");
+        }
+        for suffix in [
+            FOLLOW_MESSAGE_SUFFIX,
+            CREATE_MESSAGE_SUFFIX,
+            ENTER_MESSAGE_SUFFIX,
+            EXIT_MESSAGE_SUFFIX,
+            CANCLE_MESSAGE_SUFFIX,
+        ] {
+            assert!(suffix.starts_with("님이 "), "{suffix}");
+            assert!(suffix.ends_with('.'), "{suffix}");
+            assert!(
+                suffix
+                    .chars()
+                    .all(|c| c == ' ' || c == '.' || ('\u{AC00}'..='\u{D7A3}').contains(&c)),
+                "only precomposed Hangul syllables, spaces and a period: {suffix:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn stored_notification_from_a_draft() {
+        let draft = NotificationDraft::follow(UserId::new(100), UserId::new(102), &nick("user0"));
+        let mut stored =
+            Notification::from_draft(NotificationId::new(1), draft.clone(), at(1_765_838_121));
+        assert_eq!(stored.id(), NotificationId::new(1));
+        assert_eq!(stored.draft(), &draft);
+        assert_eq!(stored.receiver(), UserId::new(100));
+        assert_eq!(stored.actor(), Some(UserId::new(102)));
+        assert_eq!(stored.kind(), NotificationKind::Follow);
+        assert_eq!(
+            stored.message(),
+            "user0님이 회원님을 팔로우하기 시작했습니다."
+        );
+        assert_eq!(stored.related_id(), None);
+        assert_eq!(stored.related_type(), RelatedType::Follow);
+        assert_eq!(stored.redirect_url(), "/profile/102");
+        assert!(!stored.is_read());
+        assert_eq!(stored.created_at(), at(1_765_838_121));
+        stored.mark_read();
+        assert!(stored.is_read());
+        stored.mark_read();
+        assert!(stored.is_read());
+    }
+
+    #[test]
+    fn restore_keeps_every_field() {
+        let restored = Notification::restore(StoredNotification {
+            id: NotificationId::new(9),
+            receiver: UserId::new(100),
+            actor: None,
+            kind: NotificationKind::Cancle,
+            message: "system".to_owned(),
+            related_id: Some(520),
+            related_type: RelatedType::Post,
+            redirect_url: "/post/520".to_owned(),
+            is_read: true,
+            created_at: at(1_765_839_000),
+        });
+        assert_eq!(restored.id(), NotificationId::new(9));
+        assert_eq!(restored.receiver(), UserId::new(100));
+        assert_eq!(restored.actor(), None);
+        assert_eq!(restored.kind(), NotificationKind::Cancle);
+        assert_eq!(restored.message(), "system");
+        assert_eq!(restored.related_id(), Some(520));
+        assert_eq!(restored.related_type(), RelatedType::Post);
+        assert_eq!(restored.redirect_url(), "/post/520");
+        assert!(restored.is_read());
+        assert_eq!(restored.created_at(), at(1_765_839_000));
+    }
+
+    #[test]
+    fn restore_round_trips_a_stored_draft() {
+        let draft = NotificationDraft::meetup_entered(
+            UserId::new(100),
+            UserId::new(105),
+            &nick("participant1"),
+            MeetupId::new(500),
+        );
+        let original =
+            Notification::from_draft(NotificationId::new(2), draft.clone(), at(1_765_838_415));
+        let restored = Notification::restore(StoredNotification {
+            id: original.id(),
+            receiver: draft.receiver(),
+            actor: draft.actor(),
+            kind: draft.kind(),
+            message: draft.message().to_owned(),
+            related_id: draft.related_id(),
+            related_type: draft.related_type(),
+            redirect_url: draft.redirect_url().to_owned(),
+            is_read: false,
+            created_at: original.created_at(),
+        });
+        assert_eq!(restored, original);
+    }
+}

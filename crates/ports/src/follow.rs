@@ -1,0 +1,70 @@
+//! The follow repository: follows, friends (mutual follows) and the FOLLOW notification.
+
+use async_trait::async_trait;
+use hourglass_domain::follow::Follow;
+use hourglass_domain::ids::UserId;
+use hourglass_domain::notification::Notification;
+use hourglass_domain::time::Timestamp;
+
+use crate::error::StorageError;
+use crate::page::{Page, PageRequest};
+use crate::user::User;
+
+/// What a follow request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowOutcome {
+    /// False when the follow already existed (200 instead of 201).
+    pub created: bool,
+    /// The FOLLOW notification stored with it, unless suppressed by the 24 h rule.
+    pub notification: Option<Notification>,
+}
+
+/// Where follows live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait FollowRepository: Send + Sync {
+    /// Stores the follow if absent and, in the same transaction, the FOLLOW notification for
+    /// the followee when [`hourglass_domain::follow::should_notify_follow`] allows it at `now`
+    /// (the last FOLLOW notification time per pair survives unfollow).
+    ///
+    /// # Errors
+    /// [`StorageError`]; the followee must exist (callers check).
+    async fn follow(&self, follow: Follow, now: Timestamp) -> Result<FollowOutcome, StorageError>;
+    /// Removes the follow; returns whether it existed.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool, StorageError>;
+    /// Who follows `user`, newest follow first.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn followers(
+        &self,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError>;
+    /// Whom `user` follows, newest follow first.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn following(
+        &self,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError>;
+    /// `user`'s friends (mutual follows), newest first.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn friends(
+        &self,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError>;
+    /// Every friend id of `user`, for fan-out of timer activity.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn friend_ids(&self, user: UserId) -> Result<Vec<UserId>, StorageError>;
+}

@@ -1,0 +1,21 @@
+//! The use cases: what a signed-in user can do, independent of how they asked.
+//!
+//! Each service holds its ports as `Arc<dyn …>`, takes "now" from the [`crate::clock::Clock`],
+//! lets the repository run the change in one transaction, and publishes events only after the
+//! repository call returned successfully (the change committed). A failed publication does not
+//! undo a committed change: it is logged, and devices catch up with `timer.sync` on reconnect.
+//!
+//! - [`timer::TimerService`]: create, pause, resume, stop, cancel, sync, read, list, patch, delete.
+
+pub mod timer;
+
+use std::sync::Arc;
+
+use crate::event::{DomainEvent, EventPublisher};
+
+/// Hands `event` to the fan-out; a failure is logged, never returned (the change committed).
+async fn announce(publisher: &Arc<dyn EventPublisher>, event: DomainEvent) {
+    if let Err(error) = publisher.publish(event).await {
+        tracing::warn!(%error, "committed change could not be announced; devices resync on reconnect");
+    }
+}

@@ -1,0 +1,227 @@
+//! Timer use cases.
+
+use std::sync::Arc;
+
+use hourglass_domain::ids::{TimerId, UserId};
+use hourglass_domain::timer::{NewTimer, Timer, TimerCommand, TimerPatch};
+use hourglass_domain::validation::Visibility;
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::error::StorageError;
+use crate::event::{DomainEvent, EventPublisher, TimerAction};
+use crate::id::IdGenerator;
+use crate::page::{Page, PageRequest};
+use crate::timer::{
+    DeleteTimerError, InsertTimerError, TimerCommandError, TimerFilter, TimerListQuery,
+    TimerRepository, TimerScope, UpdateTimerError,
+};
+
+/// `timer.sync` with `scope: "all"` returns at most this many timers.
+pub const SYNC_ALL_LIMIT: u32 = 200;
+
+/// Reading one timer failed.
+#[derive(Debug, Error)]
+pub enum TimerReadError {
+    /// No such timer, or the caller may not read it (indistinguishable on purpose).
+    #[error("timer not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Which timers `timer.sync` without `timer_id` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncScope {
+    /// RUNNING and PAUSED, newest first.
+    #[default]
+    Active,
+    /// The newest [`SYNC_ALL_LIMIT`] of any status.
+    All,
+}
+
+/// The timer use cases for a signed-in user.
+#[derive(Clone)]
+pub struct TimerService {
+    timers: Arc<dyn TimerRepository>,
+    publisher: Arc<dyn EventPublisher>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl TimerService {
+    /// Wires the service to its ports.
+    pub fn new(
+        timers: Arc<dyn TimerRepository>,
+        publisher: Arc<dyn EventPublisher>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            timers,
+            publisher,
+            clock,
+            ids,
+        }
+    }
+
+    /// Starts a new timer now and announces `start`.
+    ///
+    /// # Errors
+    /// [`InsertTimerError::UnknownLink`] for a schedule, todo or tag that is not the owner's.
+    pub async fn create(&self, new: NewTimer) -> Result<Timer, InsertTimerError> {
+        let id = TimerId::new(self.ids.new_uuid());
+        let timer = Timer::start(id, new, self.clock.now());
+        self.timers.insert(&timer).await?;
+        self.announce_change(TimerAction::Start, &timer).await;
+        Ok(timer)
+    }
+
+    /// Pauses, resumes, stops or cancels the owner's timer now, then announces it.
+    ///
+    /// # Errors
+    /// [`TimerCommandError::NotFound`] for a missing or foreign timer,
+    /// [`TimerCommandError::Rejected`] when the state machine refuses.
+    pub async fn command(
+        &self,
+        owner: UserId,
+        id: TimerId,
+        command: TimerCommand,
+    ) -> Result<Timer, TimerCommandError> {
+        let timer = self
+            .timers
+            .apply_command(owner, id, command, self.clock.now())
+            .await?;
+        self.announce_change(TimerAction::from(command), &timer)
+            .await;
+        Ok(timer)
+    }
+
+    /// The owner's own timer (WebSocket `timer.sync` with `timer_id`).
+    ///
+    /// # Errors
+    /// [`TimerReadError::NotFound`] for a missing or foreign timer.
+    pub async fn own(&self, owner: UserId, id: TimerId) -> Result<Timer, TimerReadError> {
+        match self.timers.find(id).await? {
+            Some(timer) if timer.owner_id() == owner => Ok(timer),
+            _ => Err(TimerReadError::NotFound),
+        }
+    }
+
+    /// A timer the viewer may read: their own, a friend's `friends`/`public` one, or anyone's
+    /// `public` one.
+    ///
+    /// # Errors
+    /// [`TimerReadError::NotFound`] when missing or not readable.
+    pub async fn readable(&self, viewer: UserId, id: TimerId) -> Result<Timer, TimerReadError> {
+        let Some(timer) = self.timers.find(id).await? else {
+            return Err(TimerReadError::NotFound);
+        };
+        let owner = timer.owner_id();
+        let needs_friendship = owner != viewer && timer.visibility() == Visibility::Friends;
+        let are_friends = needs_friendship && self.timers.are_friends(viewer, owner).await?;
+        if timer.readable_by(viewer, are_friends) {
+            Ok(timer)
+        } else {
+            Err(TimerReadError::NotFound)
+        }
+    }
+
+    /// The timers `timer.sync` returns without `timer_id`.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn sync(&self, owner: UserId, scope: SyncScope) -> Result<Vec<Timer>, StorageError> {
+        match scope {
+            SyncScope::Active => self.timers.list_active(owner).await,
+            SyncScope::All => {
+                let query = TimerListQuery {
+                    viewer: owner,
+                    filter: TimerFilter {
+                        scope: TimerScope::Mine,
+                        ..TimerFilter::default()
+                    },
+                    page: PageRequest {
+                        limit: SYNC_ALL_LIMIT,
+                        after: None,
+                    },
+                };
+                Ok(self.timers.list(&query).await?.items)
+            }
+        }
+    }
+
+    /// The owner's newest RUNNING or PAUSED timer, if any.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn newest_active(&self, owner: UserId) -> Result<Option<Timer>, StorageError> {
+        Ok(self.timers.list_active(owner).await?.into_iter().next())
+    }
+
+    /// One page of a timer list.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn list(&self, query: &TimerListQuery) -> Result<Page<Timer, TimerId>, StorageError> {
+        self.timers.list(query).await
+    }
+
+    /// Changes the owner's timer's metadata; announces `update` only if something changed.
+    ///
+    /// # Errors
+    /// [`UpdateTimerError::NotFound`], [`UpdateTimerError::UnknownLink`].
+    pub async fn patch(
+        &self,
+        owner: UserId,
+        id: TimerId,
+        patch: TimerPatch,
+    ) -> Result<Timer, UpdateTimerError> {
+        let patched = self
+            .timers
+            .update_details(owner, id, patch, self.clock.now())
+            .await?;
+        if patched.changed {
+            self.announce_change(TimerAction::Update, &patched.timer)
+                .await;
+        }
+        Ok(patched.timer)
+    }
+
+    /// Deletes the owner's timer and announces it to the owner's devices.
+    ///
+    /// # Errors
+    /// [`DeleteTimerError::NotFound`].
+    pub async fn delete(&self, owner: UserId, id: TimerId) -> Result<(), DeleteTimerError> {
+        self.timers.delete(owner, id).await?;
+        super::announce(
+            &self.publisher,
+            DomainEvent::TimerDeleted {
+                owner,
+                timer_id: id,
+            },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Announces timers changed as a side effect (a linked schedule, todo or tag was deleted).
+    pub async fn announce_updates(&self, timers: Vec<Timer>) {
+        for timer in timers {
+            self.announce_change(TimerAction::Update, &timer).await;
+        }
+    }
+
+    async fn announce_change(&self, action: TimerAction, timer: &Timer) {
+        let event = DomainEvent::TimerChanged {
+            actor: timer.owner_id(),
+            action,
+            timer: timer.clone(),
+        };
+        super::announce(&self.publisher, event).await;
+    }
+}
+
+#[cfg(test)]
+mod tests;

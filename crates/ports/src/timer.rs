@@ -1,0 +1,218 @@
+//! The timer repository: transactional commands and the timer lists of the contract.
+
+use async_trait::async_trait;
+use hourglass_domain::ids::{ScheduleId, TimerId, TodoId, UserId};
+use hourglass_domain::time::Timestamp;
+use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch, TimerStatus, TransitionError};
+use thiserror::Error;
+
+use crate::error::StorageError;
+use crate::page::{Page, PageRequest};
+
+/// Whose timers a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimerScope {
+    /// The viewer's own.
+    #[default]
+    Mine,
+    /// The viewer's friends' timers with visibility `friends` or `public`.
+    Shared,
+    /// Both, in one list.
+    All,
+}
+
+/// What a timer is linked to (`type` filter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// Neither a schedule nor a todo.
+    Independent,
+    /// Linked to a schedule (whatever its todo link).
+    Schedule,
+    /// Linked to a todo (whatever its schedule link).
+    Todo,
+}
+
+/// The filters of `GET /v1/timers` and the schedule/todo timer lists.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TimerFilter {
+    /// Whose timers.
+    pub scope: TimerScope,
+    /// Union of statuses; empty means every status.
+    pub statuses: Vec<TimerStatus>,
+    /// Link type.
+    pub kind: Option<TimerKind>,
+    /// `started_at >= started_from`.
+    pub started_from: Option<Timestamp>,
+    /// `started_at <= started_to`.
+    pub started_to: Option<Timestamp>,
+    /// Only timers on this schedule (the viewer's own).
+    pub schedule_id: Option<ScheduleId>,
+    /// Only timers on this todo (the viewer's own).
+    pub todo_id: Option<TodoId>,
+}
+
+/// A timer list request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerListQuery {
+    /// Who asks; decides `Mine` and which friends' timers are visible.
+    pub viewer: UserId,
+    /// The filters.
+    pub filter: TimerFilter,
+    /// The page.
+    pub page: PageRequest<TimerId>,
+}
+
+/// Which link of a new or patched timer is unknown or someone else's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerLink {
+    /// `schedule_id`.
+    Schedule,
+    /// `todo_id`.
+    Todo,
+    /// One of `tag_ids`.
+    Tag,
+}
+
+impl TimerLink {
+    /// The field's wire name.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule_id",
+            Self::Todo => "todo_id",
+            Self::Tag => "tag_ids",
+        }
+    }
+}
+
+/// Storing a new timer failed.
+#[derive(Debug, Error)]
+pub enum InsertTimerError {
+    /// A link points at a missing object or at another user's.
+    #[error("{} does not name one of your {}", .0.field(), match .0 { TimerLink::Schedule => "schedules", TimerLink::Todo => "todos", TimerLink::Tag => "tags" })]
+    UnknownLink(TimerLink),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A state-machine command on a stored timer failed; nothing was stored.
+#[derive(Debug, Error)]
+pub enum TimerCommandError {
+    /// No such timer, or it belongs to someone else (indistinguishable on purpose).
+    #[error("timer not found")]
+    NotFound,
+    /// The state machine refused the command.
+    #[error(transparent)]
+    Rejected(#[from] TransitionError),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// A metadata change failed; nothing was stored.
+#[derive(Debug, Error)]
+pub enum UpdateTimerError {
+    /// No such timer of this owner.
+    #[error("timer not found")]
+    NotFound,
+    /// A new link points at a missing object or at another user's.
+    #[error("{} does not name one of your objects", .0.field())]
+    UnknownLink(TimerLink),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Deleting a timer failed.
+#[derive(Debug, Error)]
+pub enum DeleteTimerError {
+    /// No such timer of this owner.
+    #[error("timer not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The result of a metadata change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchedTimer {
+    /// The timer as stored.
+    pub timer: Timer,
+    /// Whether anything changed (only then was `version` bumped and is a broadcast due).
+    pub changed: bool,
+}
+
+/// Where timers live.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TimerRepository: Send + Sync {
+    /// Stores a new timer and its tag links in one transaction.
+    ///
+    /// # Errors
+    /// [`InsertTimerError::UnknownLink`] when `schedule_id`, `todo_id` or a tag is missing or
+    /// not the owner's; [`InsertTimerError::Storage`] otherwise.
+    async fn insert(&self, timer: &Timer) -> Result<(), InsertTimerError>;
+
+    /// Applies a state-machine command to the owner's timer.
+    ///
+    /// MUST run in one transaction: lock the row (`SELECT … FOR UPDATE`), apply
+    /// [`Timer::apply`] at `now`, store the result, commit. Two concurrent commands on one timer
+    /// are therefore serialised, and the loser sees the winner's state.
+    ///
+    /// # Errors
+    /// [`TimerCommandError::NotFound`] for a missing or foreign timer;
+    /// [`TimerCommandError::Rejected`] when the state machine refuses (nothing stored);
+    /// [`TimerCommandError::Storage`] otherwise.
+    async fn apply_command(
+        &self,
+        owner: UserId,
+        id: TimerId,
+        command: TimerCommand,
+        now: Timestamp,
+    ) -> Result<Timer, TimerCommandError>;
+
+    /// Applies a metadata change to the owner's timer under the row lock, like
+    /// [`TimerRepository::apply_command`]; stores only when something changed.
+    ///
+    /// # Errors
+    /// [`UpdateTimerError::NotFound`]; [`UpdateTimerError::UnknownLink`] for a new link that is
+    /// missing or foreign; [`UpdateTimerError::Storage`].
+    async fn update_details(
+        &self,
+        owner: UserId,
+        id: TimerId,
+        patch: TimerPatch,
+        now: Timestamp,
+    ) -> Result<PatchedTimer, UpdateTimerError>;
+
+    /// Deletes the owner's timer, whatever its status.
+    ///
+    /// # Errors
+    /// [`DeleteTimerError::NotFound`]; [`DeleteTimerError::Storage`].
+    async fn delete(&self, owner: UserId, id: TimerId) -> Result<(), DeleteTimerError>;
+
+    /// The timer with this id, whoever owns it (callers apply [`Timer::readable_by`]).
+    ///
+    /// # Errors
+    /// [`StorageError`] only; a missing timer is `Ok(None)`.
+    async fn find(&self, id: TimerId) -> Result<Option<Timer>, StorageError>;
+
+    /// Whether `a` and `b` follow each other (friends may read `friends` timers).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn are_friends(&self, a: UserId, b: UserId) -> Result<bool, StorageError>;
+
+    /// One page of a timer list, newest first (`created_at`, then id, descending).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn list(&self, query: &TimerListQuery) -> Result<Page<Timer, TimerId>, StorageError>;
+
+    /// The owner's RUNNING and PAUSED timers, newest first.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn list_active(&self, owner: UserId) -> Result<Vec<Timer>, StorageError>;
+}
