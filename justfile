@@ -1,0 +1,85 @@
+# Hourglass tasks. `just` lists them; multi-step jobs live in scripts/.
+# Install just with `pip install rust-just` (in a venv) or `cargo install just --locked`.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set positional-arguments
+
+_default:
+    @{{ just_executable() }} --justfile {{ quote(justfile()) }} --list
+
+# Start the local PostgreSQL (target/pg, 127.0.0.1:55432) for tests and print its URL
+db-up:
+    scripts/pg.sh start
+
+# Stop the local PostgreSQL
+db-down:
+    scripts/pg.sh stop
+
+# Print the local PostgreSQL URL
+db-url:
+    @scripts/pg.sh url
+
+# Stop the local PostgreSQL and delete its data
+db-reset:
+    scripts/pg.sh reset
+
+# Run every test against the local PostgreSQL (each test creates its own database); extra args go to cargo test
+test *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url="$(scripts/pg.sh start)"
+    export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    cargo test --workspace --all-targets "$@"
+
+# Formatting check, clippy with warnings denied, rustdoc with warnings denied
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items
+
+# Check the dependency rule (server → adapters → ports → domain) with cargo tree
+arch:
+    scripts/arch.sh
+
+# Build and run the server on the durable local PostgreSQL, with a development JWT secret and token
+run:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url="$(scripts/pg.sh start --durable)"
+    secret_file=target/dev-jwt-secret
+    if [[ ! -s $secret_file ]]; then
+        mkdir -p target
+        (umask 077 && head -c 32 /dev/urandom | base64 > "$secret_file")
+        echo "created a development JWT secret in $secret_file" >&2
+    fi
+    secret="$(< "$secret_file")"
+    cargo build --release -p hourglass-server
+    bin="${CARGO_TARGET_DIR:-target}/release/hourglass"
+    export DATABASE_URL="$url" JWT_SECRET="$secret" BIND_ADDR="${BIND_ADDR:-127.0.0.1:8000}"
+    token="$("$bin" token --sub dev --name Dev --ttl 86400)"
+    echo
+    echo "DATABASE_URL=$DATABASE_URL"
+    echo "JWT_SECRET=$JWT_SECRET   (kept in $secret_file)"
+    echo "token for user 'dev' (valid 24 h):"
+    echo "$token"
+    echo
+    echo "serving on http://$BIND_ADDR  (WebSocket ws://$BIND_ADDR/v1/ws/timers, API reference http://$BIND_ADDR/docs)"
+    echo
+    exec "$bin" serve
+
+# Apply pending migrations to the local (durable) PostgreSQL
+migrate:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    DATABASE_URL="$(scripts/pg.sh start --durable)" cargo run -p hourglass-server -- migrate
+
+# Run the benchmarks; extra args go to cargo bench
+bench *ARGS:
+    cargo bench -p hourglass-domain "$@"
+
+# Format all code
+fmt:
+    cargo fmt --all
+
+# What CI runs (.ci/run): tests, lints, the dependency rule
+ci: test lint arch
