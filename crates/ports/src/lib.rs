@@ -24,6 +24,8 @@ pub mod event;
 pub mod follow;
 pub mod id;
 pub mod meetup;
+#[cfg(test)]
+mod mocks_smoke;
 pub mod notification;
 pub mod page;
 pub mod planning;

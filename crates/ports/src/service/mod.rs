@@ -6,8 +6,19 @@
 //! undo a committed change: it is logged, and devices catch up with `timer.sync` on reconnect.
 //!
 //! - [`timer::TimerService`]: create, pause, resume, stop, cancel, sync, read, list, patch, delete.
+//! - [`user::UserService`]: sign-in on first sight of a token, read a user, change a profile.
+//! - [`follow::FollowService`]: follow (FOLLOW notification), unfollow, followers, following,
+//!   friends.
+//! - [`meetup::MeetupService`]: create (CREATE), join (ENTER), leave (EXIT), cancel (CANCLE),
+//!   read, list open meetups.
+//! - [`notification::NotificationService`]: inbox, replay after `Last-Event-ID`, unread count,
+//!   read marks, delete, the TEST notification.
 
+pub mod follow;
+pub mod meetup;
+pub mod notification;
 pub mod timer;
+pub mod user;
 
 use std::sync::Arc;
 

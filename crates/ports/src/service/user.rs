@@ -1,0 +1,88 @@
+//! User use cases: sign-in on first sight of a token, reading and changing profiles.
+
+use std::sync::Arc;
+
+use hourglass_domain::ids::UserId;
+use thiserror::Error;
+
+use crate::clock::Clock;
+use crate::error::StorageError;
+use crate::user::{InitialProfile, ProfileUpdate, UpdateUserError, User, UserRepository};
+
+/// Reading or changing a user failed.
+#[derive(Debug, Error)]
+pub enum UserServiceError {
+    /// No user has this id.
+    #[error("user not found")]
+    NotFound,
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<UpdateUserError> for UserServiceError {
+    fn from(error: UpdateUserError) -> Self {
+        match error {
+            UpdateUserError::NotFound => Self::NotFound,
+            UpdateUserError::Storage(storage) => Self::Storage(storage),
+        }
+    }
+}
+
+/// The user use cases.
+#[derive(Clone)]
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl UserService {
+    /// Wires the service to its ports.
+    pub fn new(users: Arc<dyn UserRepository>, clock: Arc<dyn Clock>) -> Self {
+        Self { users, clock }
+    }
+
+    /// The user behind a verified token's `sub`, created now from `claims` on first sight.
+    ///
+    /// The claims fill the profile only when the user is created; they never overwrite a profile
+    /// the user has since changed (the repository guarantees it, and that concurrent first
+    /// requests create one user).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn sign_in(
+        &self,
+        subject: &str,
+        claims: InitialProfile,
+    ) -> Result<User, StorageError> {
+        self.users
+            .find_or_create(subject, claims, self.clock.now())
+            .await
+    }
+
+    /// The user with this id (`GET /api/v1/users/{id}`, and `/users/me` for the caller's id).
+    ///
+    /// # Errors
+    /// [`UserServiceError::NotFound`] when no user has this id; [`UserServiceError::Storage`].
+    pub async fn get(&self, id: UserId) -> Result<User, UserServiceError> {
+        self.users.find(id).await?.ok_or(UserServiceError::NotFound)
+    }
+
+    /// Changes the user's profile now (`PATCH /api/v1/users/me`); returns the user as stored.
+    ///
+    /// # Errors
+    /// [`UserServiceError::NotFound`] when no user has this id; [`UserServiceError::Storage`].
+    pub async fn update_profile(
+        &self,
+        id: UserId,
+        update: ProfileUpdate,
+    ) -> Result<User, UserServiceError> {
+        Ok(self
+            .users
+            .update_profile(id, update, self.clock.now())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests;
