@@ -1,1 +1,23 @@
-//! placeholder
+//! The PostgreSQL adapter of Hourglass: diesel + diesel-async implementations of the ports,
+//! the embedded schema migrations and the connection pool.
+//!
+//! This crate may depend on `hourglass-ports`, `hourglass-domain`, diesel (feature
+//! `postgres_backend` only, so no libpq and no C build), diesel-async, `diesel_migrations`, tokio
+//! and `thiserror`; never on a web framework. It never reads the environment: the server passes
+//! the database URL and the pool size in.
+//!
+//! # Layout
+//! - [`migrations`]: the SQL migrations under `migrations/` embedded into the binary, and the
+//!   functions that apply or revert them.
+//! - [`pool`]: the `deadpool` pool of `AsyncPgConnection`s and the readiness probe.
+//! - [`schema`]: the diesel table definitions, matching `migrations/` (written by hand).
+//! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
+//! - `rows` (private): row structs and their conversions to and from domain values.
+//! - `error` (private): constraint violations and connection failures mapped to port errors.
+
+mod error;
+pub mod migrations;
+pub mod pool;
+pub mod repository;
+mod rows;
+pub mod schema;

@@ -1,1 +1,79 @@
-//! placeholder
+//! The `hourglass` binary's library: configuration, wiring and the subcommands.
+//!
+//! This is the only crate that knows every adapter. It parses the configuration once
+//! ([`config`]), builds the adapters from their own sub-structs and runs the HTTP server
+//! ([`run`]). `main.rs` only parses, sets up logging and calls [`cli::execute`]; keeping the
+//! runnable server here lets the end-to-end tests start it on `127.0.0.1:0`.
+//!
+//! It may depend on every `hourglass-*` crate, actix-web, clap, tokio, tracing and jsonwebtoken.
+//!
+//! # Layout
+//! - [`config`]: the command line and every setting (each an environment variable and a flag).
+//! - [`cli`]: what `serve`, `migrate` and `token` do, and the OS shutdown signals.
+//! - [`token`]: HS256 token minting for `hourglass token`.
+//! - [`telemetry`]: the `tracing` subscriber (`LOG_FORMAT`, `RUST_LOG`).
+
+use std::future::Future;
+use std::net::TcpListener;
+
+use actix_web::{App, HttpServer};
+use anyhow::Context as _;
+use hourglass_adapters_postgres::{migrations, pool};
+
+pub mod cli;
+pub mod config;
+pub mod telemetry;
+pub mod token;
+
+pub use config::Config;
+
+/// Seconds in-flight requests get to finish once shutdown starts; the design promises an exit
+/// within 10 s of SIGTERM.
+const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// Applies pending migrations, then serves on `listener` until `shutdown` completes, and returns
+/// once in-flight requests have finished (or after 10 s).
+///
+/// The listener is bound by the caller so tests can pass `127.0.0.1:0` and read the port back.
+/// `shutdown` replaces actix's own signal handling: actix treats SIGINT as a forced stop, while
+/// the design wants SIGINT and SIGTERM both graceful.
+///
+/// # Errors
+/// An invalid configuration, a database that cannot be reached or migrated, or a listener
+/// actix cannot use.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    config.validate()?;
+    let database = &config.database;
+    let applied = migrations::run_pending(database.database_url.expose())
+        .await
+        .context("cannot apply the database migrations")?;
+    tracing::info!(applied, "database schema is up to date");
+
+    // Connections open lazily; the ping makes a wrong pool setup fail at startup, not on the
+    // first request.
+    let pool = pool::build_pool(database.database_url.expose(), database.database_pool_size)
+        .context("cannot build the database pool (DATABASE_POOL_SIZE)")?;
+    pool::ping(&pool)
+        .await
+        .context("the database does not answer through the pool")?;
+
+    let address = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    let server = HttpServer::new(|| App::new().configure(hourglass_adapters_actix::configure))
+        .listen(listener)
+        .context("cannot serve on the listening socket")?
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        .shutdown_signal(shutdown)
+        .run();
+    tracing::info!(%address, "listening");
+    server.await.context("the HTTP server failed")?;
+
+    pool.close();
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! Wire shapes (DTOs) of the HTTP and WebSocket adapters.
+//!
+//! The domain never derives `Serialize` for the wire (style guide rule 11): responses are built
+//! here from domain values, with every datetime rendered in the caller's
+//! [`RenderZone`](crate::timezone::RenderZone).
+//!
+//! - [`timer`]: [`TimerDto`] and the objects it embeds ([`ScheduleDto`], [`TodoDto`],
+//!   [`TagDto`], [`PauseEventDto`]), reused by the REST schedule, todo and tag routes.
+
+pub mod timer;
+
+pub use timer::{PauseEventDto, ScheduleDto, TagDto, TimerDto, TimerEmbeds, TodoDto};

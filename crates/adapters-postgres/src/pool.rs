@@ -1,0 +1,108 @@
+//! The connection pool shared by every repository, and the readiness probe.
+
+use std::time::Duration;
+
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::deadpool::{self, Pool};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// A pool of PostgreSQL connections. Cheap to clone: clones share the same connections.
+pub type PgPool = Pool<AsyncPgConnection>;
+
+/// How long [`ping`] waits for a connection and an answer. Without a bound, a database behind a
+/// dropped network route would hang the readiness probe instead of failing it.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the pool could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    /// A pool of 0 connections would make every checkout wait forever (deadpool accepts it).
+    #[error("the connection pool size must be at least 1")]
+    ZeroSize,
+    /// deadpool rejected the configuration.
+    #[error("invalid connection pool configuration")]
+    Build(#[source] deadpool::BuildError),
+}
+
+/// Why the database did not answer [`ping`].
+#[derive(Debug, thiserror::Error)]
+pub enum PingError {
+    /// No connection could be taken from the pool or opened.
+    #[error("cannot get a database connection")]
+    Checkout(#[source] deadpool::PoolError),
+    /// A connection was available but `SELECT 1` failed.
+    #[error("the database did not answer")]
+    Query(#[source] diesel::result::Error),
+    /// Nothing answered within the probe's time limit.
+    #[error("the database did not answer within {} s", PING_TIMEOUT.as_secs())]
+    Timeout,
+}
+
+/// Builds a pool of at most `size` connections to `database_url`. Connections are opened lazily,
+/// on first use, so this succeeds even when the database is down; use [`ping`] to check it.
+///
+/// # Errors
+/// [`PoolError::ZeroSize`] when `size` is 0, [`PoolError::Build`] when deadpool rejects the
+/// configuration.
+pub fn build_pool(database_url: &str, size: usize) -> Result<PgPool, PoolError> {
+    if size == 0 {
+        return Err(PoolError::ZeroSize);
+    }
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(database_url);
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(PoolError::Build)
+}
+
+/// Runs `SELECT 1` on a pooled connection: the readiness probe.
+///
+/// # Errors
+/// [`PingError::Checkout`] when no connection can be had, [`PingError::Query`] when the query
+/// fails, [`PingError::Timeout`] after 5 s without an answer.
+pub async fn ping(pool: &PgPool) -> Result<(), PingError> {
+    let probe = async {
+        let mut conn = pool.get().await.map_err(PingError::Checkout)?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .map_err(PingError::Query)?;
+        Ok(())
+    };
+    tokio::time::timeout(PING_TIMEOUT, probe)
+        .await
+        .map_err(|_elapsed| PingError::Timeout)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_of_zero_connections_is_rejected() {
+        let built = build_pool("postgres://unused@127.0.0.1:1/unused", 0);
+        assert!(matches!(built, Err(PoolError::ZeroSize)));
+    }
+
+    #[tokio::test]
+    async fn ping_fails_when_nothing_listens() -> Result<(), PoolError> {
+        // Port 1 is reserved and closed, so the connection is refused at once.
+        let pool = build_pool("postgres://unused@127.0.0.1:1/unused", 1)?;
+        let pinged = ping(&pool).await;
+        assert!(matches!(pinged, Err(PingError::Checkout(_))), "{pinged:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn ping_succeeds_against_the_test_database() -> anyhow::Result<()> {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            anyhow::bail!(
+                "TEST_DATABASE_URL is not set: point it at a PostgreSQL admin URL, \
+                 e.g. the one `scripts/pg.sh start` prints"
+            );
+        };
+        let pool = build_pool(&url, 2)?;
+        ping(&pool).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,236 @@
+//! [`FollowRepository`] on PostgreSQL.
+//!
+//! A follow locks the follower's `users` row (`FOR NO KEY UPDATE`, which does not block the
+//! foreign-key checks of other writes) so that two concurrent follows of one pair decide the
+//! 24 h FOLLOW suppression one after the other: exactly one of them notifies.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use diesel::OptionalExtension;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use hourglass_domain::follow::{Follow, should_notify_follow};
+use hourglass_domain::ids::UserId;
+use hourglass_domain::notification::NotificationDraft;
+use hourglass_domain::profile::Nickname;
+use hourglass_domain::time::Timestamp;
+use hourglass_ports::error::StorageError;
+use hourglass_ports::follow::{FollowOutcome, FollowRepository};
+use hourglass_ports::page::{Page, PageRequest};
+use hourglass_ports::user::User;
+
+use super::notification::insert_drafts;
+use super::{MAX_PAGE, into_page, page_size};
+use crate::error::{DbError, TxError, corrupt};
+use crate::pool::PgPool;
+use crate::rows::{FollowedUserRow, instant, ts};
+use crate::schema::{follow_notifications, follows};
+
+/// The follower's nickname (for the message), with the follower's row locked. The pair's last
+/// notification is read by the next statement, not joined here: after waiting for the lock,
+/// READ COMMITTED re-checks only the locked row, and a joined row would still come from the
+/// snapshot taken before the concurrent follow committed.
+const LOCK_FOLLOWER: &str = "SELECT nickname FROM users WHERE id = $1 FOR NO KEY UPDATE";
+
+const FOLLOWERS: &str = "\
+SELECT u.id, u.subject, u.nickname, u.profile_image, u.created_at, u.updated_at, \
+       f.created_at AS listed_at \
+FROM follows f JOIN users u ON u.id = f.follower_id \
+WHERE f.followee_id = $1 \
+  AND ($2::timestamptz IS NULL OR (f.created_at, f.follower_id) < ($2, $3::bigint)) \
+ORDER BY f.created_at DESC, f.follower_id DESC \
+LIMIT $4";
+
+const FOLLOWING: &str = "\
+SELECT u.id, u.subject, u.nickname, u.profile_image, u.created_at, u.updated_at, \
+       f.created_at AS listed_at \
+FROM follows f JOIN users u ON u.id = f.followee_id \
+WHERE f.follower_id = $1 \
+  AND ($2::timestamptz IS NULL OR (f.created_at, f.followee_id) < ($2, $3::bigint)) \
+ORDER BY f.created_at DESC, f.followee_id DESC \
+LIMIT $4";
+
+/// Friends are ordered by when the friendship began: the later of the two follows.
+const FRIENDS: &str = "\
+SELECT u.id, u.subject, u.nickname, u.profile_image, u.created_at, u.updated_at, \
+       GREATEST(a.created_at, b.created_at) AS listed_at \
+FROM follows a \
+JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
+JOIN users u ON u.id = a.followee_id \
+WHERE a.follower_id = $1 \
+  AND ($2::timestamptz IS NULL \
+       OR (GREATEST(a.created_at, b.created_at), a.followee_id) < ($2, $3::bigint)) \
+ORDER BY listed_at DESC, u.id DESC \
+LIMIT $4";
+
+const FRIEND_IDS: &str = "\
+SELECT a.followee_id AS id \
+FROM follows a \
+JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
+WHERE a.follower_id = $1 \
+ORDER BY a.followee_id";
+
+#[derive(QueryableByName)]
+struct FollowerLock {
+    #[diesel(sql_type = Text)]
+    nickname: String,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// [`FollowRepository`] over the shared pool.
+#[derive(Clone)]
+pub struct PgFollowRepository {
+    pool: PgPool,
+}
+
+impl PgFollowRepository {
+    /// A repository using `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    async fn user_page(
+        &self,
+        sql: &'static str,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError> {
+        let size = page_size(page.limit, MAX_PAGE);
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let rows: Vec<FollowedUserRow> = diesel::sql_query(sql)
+            .bind::<BigInt, _>(user.get())
+            .bind::<Nullable<Timestamptz>, _>(page.after.map(|c| ts(c.created_at)))
+            .bind::<Nullable<BigInt>, _>(page.after.map(|c| c.id.get()))
+            .bind::<BigInt, _>(size + 1)
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        let items = rows
+            .into_iter()
+            .map(|row| Ok((User::try_from(row.user)?, instant(row.listed_at))))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        let page = into_page(items, size, |(user, listed_at)| (*listed_at, user.id));
+        Ok(Page {
+            items: page.items.into_iter().map(|(user, _)| user).collect(),
+            next: page.next,
+        })
+    }
+}
+
+impl std::fmt::Debug for PgFollowRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgFollowRepository").finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl FollowRepository for PgFollowRepository {
+    async fn follow(&self, follow: Follow, now: Timestamp) -> Result<FollowOutcome, StorageError> {
+        let follower = follow.follower().get();
+        let followee = follow.followee().get();
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        conn.transaction(async move |conn| {
+            let lock: FollowerLock = diesel::sql_query(LOCK_FOLLOWER)
+                .bind::<BigInt, _>(follower)
+                .get_result(conn)
+                .await?;
+            let last_notified: Option<DateTime<Utc>> = follow_notifications::table
+                .find((follower, followee))
+                .select(follow_notifications::last_notified_at)
+                .first(conn)
+                .await
+                .optional()?;
+            let inserted = diesel::insert_into(follows::table)
+                .values((
+                    follows::follower_id.eq(follower),
+                    follows::followee_id.eq(followee),
+                    follows::created_at.eq(ts(now)),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            let notification = if should_notify_follow(last_notified.map(instant), now) {
+                diesel::insert_into(follow_notifications::table)
+                    .values((
+                        follow_notifications::follower_id.eq(follower),
+                        follow_notifications::followee_id.eq(followee),
+                        follow_notifications::last_notified_at.eq(ts(now)),
+                    ))
+                    .on_conflict((
+                        follow_notifications::follower_id,
+                        follow_notifications::followee_id,
+                    ))
+                    .do_update()
+                    .set(follow_notifications::last_notified_at.eq(ts(now)))
+                    .execute(conn)
+                    .await?;
+                let nickname =
+                    Nickname::parse(&lock.nickname).map_err(|e| corrupt("nickname", e))?;
+                let draft =
+                    NotificationDraft::follow(follow.followee(), follow.follower(), &nickname);
+                insert_drafts(conn, &[draft], now).await?.into_iter().next()
+            } else {
+                None
+            };
+            Ok::<_, TxError<StorageError>>(FollowOutcome {
+                created: inserted == 1,
+                notification,
+            })
+        })
+        .await
+        .map_err(TxError::into_port)
+    }
+
+    async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool, StorageError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let deleted = diesel::delete(
+            follows::table
+                .filter(follows::follower_id.eq(follower.get()))
+                .filter(follows::followee_id.eq(followee.get())),
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(DbError::from)?;
+        Ok(deleted > 0)
+    }
+
+    async fn followers(
+        &self,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError> {
+        self.user_page(FOLLOWERS, user, page).await
+    }
+
+    async fn following(
+        &self,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError> {
+        self.user_page(FOLLOWING, user, page).await
+    }
+
+    async fn friends(
+        &self,
+        user: UserId,
+        page: PageRequest<UserId>,
+    ) -> Result<Page<User, UserId>, StorageError> {
+        self.user_page(FRIENDS, user, page).await
+    }
+
+    async fn friend_ids(&self, user: UserId) -> Result<Vec<UserId>, StorageError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let rows: Vec<IdRow> = diesel::sql_query(FRIEND_IDS)
+            .bind::<BigInt, _>(user.get())
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows.into_iter().map(|r| UserId::new(r.id)).collect())
+    }
+}

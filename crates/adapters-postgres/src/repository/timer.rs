@@ -1,0 +1,315 @@
+//! [`TimerRepository`] on PostgreSQL.
+//!
+//! A command is one transaction: `SELECT … FOR UPDATE` of the owner's row (tag ids in the same
+//! statement), [`Timer::apply`], `UPDATE`, commit. Concurrent commands on one timer therefore
+//! queue on the row lock and the later one sees the earlier one's result. Links are composite
+//! foreign keys on `(owner_id, id)`, so a foreign schedule, todo or tag fails the statement that
+//! writes it, inside the same transaction, and maps to `UnknownLink`.
+
+use async_trait::async_trait;
+use diesel::OptionalExtension;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use hourglass_domain::ids::{TagId, TimerId, UserId};
+use hourglass_domain::time::Timestamp;
+use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch};
+use hourglass_ports::error::StorageError;
+use hourglass_ports::page::Page;
+use hourglass_ports::timer::{
+    DeleteTimerError, InsertTimerError, PatchedTimer, TimerCommandError, TimerKind, TimerListQuery,
+    TimerRepository, TimerScope, UpdateTimerError,
+};
+
+use super::{MAX_TIMER_PAGE, into_page, page_size};
+use crate::error::{DbError, TxError};
+use crate::pool::PgPool;
+use crate::rows::{TimerRecord, TimerRow, ts};
+use crate::schema::{timer_tags, timers};
+
+type SqlUuid = diesel::sql_types::Uuid;
+
+/// The owner's timer, locked until the transaction ends.
+const LOCK_OWN_TIMER: &str = concat!(
+    timer_select!(),
+    "WHERE t.id = $1 AND t.owner_id = $2 FOR UPDATE OF t"
+);
+
+const FIND_TIMER: &str = concat!(timer_select!(), "WHERE t.id = $1");
+
+const LIST_ACTIVE: &str = concat!(
+    timer_select!(),
+    "WHERE t.owner_id = $1 AND t.status IN ('RUNNING', 'PAUSED') \
+     ORDER BY t.created_at DESC, t.id DESC"
+);
+
+/// `GET /v1/timers` and the schedule/todo timer lists. Every filter is a bind that is null (or
+/// an empty array) when absent, so the text never changes with the input.
+/// `$1` viewer, `$2` include own, `$3` include friends', `$4` statuses, `$5` kind,
+/// `$6`/`$7` started_at range, `$8` schedule, `$9` todo, `$10`/`$11` cursor, `$12` limit.
+const LIST_TIMERS: &str = concat!(
+    "WITH owners AS ( \
+         SELECT $1::bigint AS owner_id WHERE $2 \
+         UNION \
+         SELECT a.followee_id FROM follows a \
+         JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
+         WHERE a.follower_id = $1 AND $3 \
+     ) ",
+    timer_select!(),
+    "WHERE t.owner_id IN (SELECT owner_id FROM owners) \
+       AND (t.owner_id = $1 OR t.visibility IN ('friends', 'public')) \
+       AND (cardinality($4::text[]) = 0 OR t.status = ANY($4::text[])) \
+       AND ($5::text IS NULL \
+            OR ($5 = 'independent' AND t.schedule_id IS NULL AND t.todo_id IS NULL) \
+            OR ($5 = 'schedule' AND t.schedule_id IS NOT NULL) \
+            OR ($5 = 'todo' AND t.todo_id IS NOT NULL)) \
+       AND ($6::timestamptz IS NULL OR t.started_at >= $6) \
+       AND ($7::timestamptz IS NULL OR t.started_at <= $7) \
+       AND ($8::uuid IS NULL OR (t.schedule_id = $8 AND t.owner_id = $1)) \
+       AND ($9::uuid IS NULL OR (t.todo_id = $9 AND t.owner_id = $1)) \
+       AND ($10::timestamptz IS NULL OR (t.created_at, t.id) < ($10, $11::uuid)) \
+     ORDER BY t.created_at DESC, t.id DESC \
+     LIMIT $12"
+);
+
+const ARE_FRIENDS: &str = "SELECT EXISTS ( \
+         SELECT 1 FROM follows a \
+         JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
+         WHERE a.follower_id = $1 AND a.followee_id = $2 \
+     ) AS value";
+
+/// Writes a timer's tag links in the given order, in one statement.
+const INSERT_TIMER_TAGS: &str = "INSERT INTO timer_tags (timer_id, tag_id, owner_id, position) \
+     SELECT $1, u.tag_id, $2, u.ord::int \
+     FROM unnest($3::uuid[]) WITH ORDINALITY AS u(tag_id, ord)";
+
+#[derive(QueryableByName)]
+struct BoolRow {
+    #[diesel(sql_type = Bool)]
+    value: bool,
+}
+
+/// [`TimerRepository`] over the shared pool.
+#[derive(Clone)]
+pub struct PgTimerRepository {
+    pool: PgPool,
+}
+
+impl PgTimerRepository {
+    /// A repository using `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl std::fmt::Debug for PgTimerRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgTimerRepository").finish_non_exhaustive()
+    }
+}
+
+/// Loads and locks the owner's timer; `None` when missing or someone else's.
+async fn lock_own_timer(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    id: TimerId,
+) -> Result<Option<Timer>, DbError> {
+    let row: Option<TimerRow> = diesel::sql_query(LOCK_OWN_TIMER)
+        .bind::<SqlUuid, _>(id.get())
+        .bind::<BigInt, _>(owner.get())
+        .get_result(conn)
+        .await
+        .optional()?;
+    row.map(Timer::try_from).transpose()
+}
+
+/// Writes the timer's columns (not its tags) over the stored row.
+async fn store(conn: &mut AsyncPgConnection, timer: &Timer) -> Result<(), DbError> {
+    let record = TimerRecord::from_timer(timer)?;
+    diesel::update(timers::table.find(record.id))
+        .set(&record)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Inserts the tag links of a timer (which must have none yet).
+async fn insert_tags(
+    conn: &mut AsyncPgConnection,
+    timer: &Timer,
+    tags: &[TagId],
+) -> Result<(), DbError> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<uuid::Uuid> = tags.iter().map(|t| t.get()).collect();
+    diesel::sql_query(INSERT_TIMER_TAGS)
+        .bind::<SqlUuid, _>(timer.id().get())
+        .bind::<BigInt, _>(timer.owner_id().get())
+        .bind::<Array<SqlUuid>, _>(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl TimerRepository for PgTimerRepository {
+    async fn insert(&self, timer: &Timer) -> Result<(), InsertTimerError> {
+        let record = TimerRecord::from_timer(timer)?;
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        conn.transaction(async |conn| {
+            diesel::insert_into(timers::table)
+                .values(&record)
+                .execute(conn)
+                .await?;
+            insert_tags(conn, timer, timer.tag_ids()).await?;
+            Ok::<_, TxError<InsertTimerError>>(())
+        })
+        .await
+        .map_err(TxError::into_port)
+    }
+
+    async fn apply_command(
+        &self,
+        owner: UserId,
+        id: TimerId,
+        command: TimerCommand,
+        now: Timestamp,
+    ) -> Result<Timer, TimerCommandError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        conn.transaction(async |conn| {
+            let Some(mut timer) = lock_own_timer(conn, owner, id).await? else {
+                return Err(TxError::Refused(TimerCommandError::NotFound));
+            };
+            timer
+                .apply(command, now)
+                .map_err(|refused| TxError::Refused(refused.into()))?;
+            store(conn, &timer).await?;
+            Ok(timer)
+        })
+        .await
+        .map_err(TxError::into_port)
+    }
+
+    async fn update_details(
+        &self,
+        owner: UserId,
+        id: TimerId,
+        patch: TimerPatch,
+        now: Timestamp,
+    ) -> Result<PatchedTimer, UpdateTimerError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        conn.transaction(async move |conn| {
+            let Some(mut timer) = lock_own_timer(conn, owner, id).await? else {
+                return Err(TxError::Refused(UpdateTimerError::NotFound));
+            };
+            let old_tags = timer.tag_ids().to_vec();
+            let changed = timer.update_details(patch, now);
+            if changed {
+                store(conn, &timer).await?;
+                if old_tags != timer.tag_ids() {
+                    diesel::delete(timer_tags::table.filter(timer_tags::timer_id.eq(id.get())))
+                        .execute(conn)
+                        .await?;
+                    insert_tags(conn, &timer, timer.tag_ids()).await?;
+                }
+            }
+            Ok(PatchedTimer { timer, changed })
+        })
+        .await
+        .map_err(TxError::into_port)
+    }
+
+    async fn delete(&self, owner: UserId, id: TimerId) -> Result<(), DeleteTimerError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let deleted = diesel::delete(
+            timers::table
+                .filter(timers::id.eq(id.get()))
+                .filter(timers::owner_id.eq(owner.get())),
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(DbError::from)?;
+        if deleted == 0 {
+            return Err(DeleteTimerError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn find(&self, id: TimerId) -> Result<Option<Timer>, StorageError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let row: Option<TimerRow> = diesel::sql_query(FIND_TIMER)
+            .bind::<SqlUuid, _>(id.get())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(DbError::from)?;
+        Ok(row.map(Timer::try_from).transpose()?)
+    }
+
+    async fn are_friends(&self, a: UserId, b: UserId) -> Result<bool, StorageError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let row: BoolRow = diesel::sql_query(ARE_FRIENDS)
+            .bind::<BigInt, _>(a.get())
+            .bind::<BigInt, _>(b.get())
+            .get_result(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(row.value)
+    }
+
+    async fn list(&self, query: &TimerListQuery) -> Result<Page<Timer, TimerId>, StorageError> {
+        let filter = &query.filter;
+        let (mine, shared) = match filter.scope {
+            TimerScope::Mine => (true, false),
+            TimerScope::Shared => (false, true),
+            TimerScope::All => (true, true),
+        };
+        let statuses: Vec<String> = filter
+            .statuses
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect();
+        let kind = filter.kind.map(|kind| match kind {
+            TimerKind::Independent => "independent",
+            TimerKind::Schedule => "schedule",
+            TimerKind::Todo => "todo",
+        });
+        let size = page_size(query.page.limit, MAX_TIMER_PAGE);
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let rows: Vec<TimerRow> = diesel::sql_query(LIST_TIMERS)
+            .bind::<BigInt, _>(query.viewer.get())
+            .bind::<Bool, _>(mine)
+            .bind::<Bool, _>(shared)
+            .bind::<Array<Text>, _>(statuses)
+            .bind::<Nullable<Text>, _>(kind)
+            .bind::<Nullable<Timestamptz>, _>(filter.started_from.map(ts))
+            .bind::<Nullable<Timestamptz>, _>(filter.started_to.map(ts))
+            .bind::<Nullable<SqlUuid>, _>(filter.schedule_id.map(|s| s.get()))
+            .bind::<Nullable<SqlUuid>, _>(filter.todo_id.map(|t| t.get()))
+            .bind::<Nullable<Timestamptz>, _>(query.page.after.map(|c| ts(c.created_at)))
+            .bind::<Nullable<SqlUuid>, _>(query.page.after.map(|c| c.id.get()))
+            .bind::<BigInt, _>(size + 1)
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        let timers = rows
+            .into_iter()
+            .map(Timer::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(into_page(timers, size, |t| (t.created_at(), t.id())))
+    }
+
+    async fn list_active(&self, owner: UserId) -> Result<Vec<Timer>, StorageError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let rows: Vec<TimerRow> = diesel::sql_query(LIST_ACTIVE)
+            .bind::<BigInt, _>(owner.get())
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(Timer::try_from)
+            .collect::<Result<Vec<_>, _>>()?)
+    }
+}

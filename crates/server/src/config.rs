@@ -1,0 +1,674 @@
+//! The command line and the configuration, parsed once in `main` and passed down by value.
+//!
+//! Every setting is both an environment variable and a `--flag` (the flag wins). Settings are
+//! grouped per adapter so each adapter receives only its own sub-struct and never reads the
+//! environment itself. `docs/configuration.md` and `.env.example` list the same variables; keep
+//! the three in step.
+//!
+//! Range checks (every maximum, window and size at least 1) happen while parsing, so the error
+//! names the flag and its variable; [`Config::validate`] adds the rules that span several fields.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::builder::{
+    BoolishValueParser, NonEmptyStringValueParser, RangedU64ValueParser, TypedValueParser,
+};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+
+/// Hourglass: shared timers over REST, WebSocket and server-sent events.
+#[derive(Debug, Parser)]
+#[command(name = "hourglass", version)]
+pub struct Cli {
+    /// How log lines are written to stderr; the level comes from `RUST_LOG` (default `info`).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty, global = true)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands of `hourglass`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve REST, WebSocket and SSE on BIND_ADDR.
+    Serve(Box<Config>),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseConfig),
+    /// Print an HS256 JWT signed with JWT_SECRET (for development and tests).
+    Token(TokenArgs),
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything `hourglass serve` needs.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "hourglass-serve")]
+pub struct Config {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+    /// The listening socket and browser origins.
+    #[command(flatten)]
+    pub http: HttpConfig,
+    /// How bearer tokens are verified.
+    #[command(flatten)]
+    pub auth: AuthConfig,
+    /// Rate limits for REST and WebSocket.
+    #[command(flatten)]
+    pub limits: RateLimitConfig,
+    /// WebSocket keep-alive.
+    #[command(flatten)]
+    pub websocket: WebSocketConfig,
+    /// Server-sent events.
+    #[command(flatten)]
+    pub sse: SseConfig,
+}
+
+/// Where the database is, and how many connections to hold.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseConfig {
+    /// PostgreSQL URL, `postgres://user:password@host:port/database`.
+    // Hidden from `--help` and from Debug because it usually carries a password.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret())]
+    pub database_url: Secret,
+
+    /// Maximum number of pooled database connections.
+    #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, value_parser = at_least_one_usize())]
+    pub database_pool_size: usize,
+}
+
+/// The listening socket and the browser origins allowed to call it.
+#[derive(Debug, Clone, Args)]
+pub struct HttpConfig {
+    /// Address and port to listen on (an IP address, not a host name).
+    #[arg(long, env = "BIND_ADDR", default_value = "127.0.0.1:8000")]
+    pub bind_addr: SocketAddr,
+
+    /// Comma-separated origins (`https://app.example.com`) allowed by CORS and, for browsers,
+    /// on WebSocket and SSE; empty allows no cross-origin browser access.
+    // One value holding the whole list (not clap's `value_delimiter`), so that the documented
+    // empty default, `CORS_ALLOWED_ORIGINS=`, parses as "no origins" rather than as one empty
+    // origin.
+    #[arg(
+        long,
+        env = "CORS_ALLOWED_ORIGINS",
+        default_value = "",
+        hide_default_value = true,
+        value_parser = parse_origins
+    )]
+    pub cors_allowed_origins: AllowedOrigins,
+}
+
+/// How bearer tokens are verified. At least one of the three key sources must be set for
+/// `serve`; [`Config::validate`] enforces it.
+#[derive(Debug, Clone, Args)]
+pub struct AuthConfig {
+    /// Shared secret for HS256 tokens.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = secret())]
+    pub jwt_secret: Option<Secret>,
+
+    /// PEM file holding the public key for RS256 or ES256 tokens.
+    #[arg(long, env = "JWT_PUBLIC_KEY_FILE", value_parser = non_empty_path())]
+    pub jwt_public_key_file: Option<PathBuf>,
+
+    /// OpenID Connect issuer whose JWKS (found via `/.well-known/openid-configuration`) verifies
+    /// tokens.
+    #[arg(long, env = "OIDC_ISSUER_URL", value_parser = NonEmptyStringValueParser::new())]
+    pub oidc_issuer_url: Option<String>,
+
+    /// Least number of seconds between two JWKS refetches triggered by an unknown `kid`; it
+    /// stops forged `kid`s from hammering the issuer. Tests set 0 so they need not wait.
+    #[arg(long, env = "OIDC_JWKS_MIN_REFRESH_SECONDS", default_value_t = 60)]
+    pub oidc_jwks_min_refresh_seconds: u64,
+
+    /// Required `iss` claim; not checked when unset.
+    #[arg(long, env = "JWT_ISSUER", value_parser = NonEmptyStringValueParser::new())]
+    pub jwt_issuer: Option<String>,
+
+    /// Required `aud` claim; not checked when unset.
+    #[arg(long, env = "JWT_AUDIENCE", value_parser = NonEmptyStringValueParser::new())]
+    pub jwt_audience: Option<String>,
+}
+
+impl AuthConfig {
+    /// The least time between two JWKS refetches.
+    #[must_use]
+    pub fn oidc_jwks_min_refresh(&self) -> Duration {
+        Duration::from_secs(self.oidc_jwks_min_refresh_seconds)
+    }
+}
+
+/// Rate limits. A limit allows `max` events per `window` seconds.
+#[derive(Debug, Clone, Args)]
+pub struct RateLimitConfig {
+    /// Turns every limit below on (`true`) or off (`false`).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_ENABLED",
+        default_value_t = true,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub rate_limit_enabled: bool,
+
+    /// WebSocket connections a user may open per window.
+    #[arg(long, env = "WS_CONNECT_MAX", default_value_t = 10, value_parser = at_least_one_u32())]
+    pub ws_connect_max: u32,
+
+    /// Length of the WebSocket connection window, in seconds.
+    #[arg(long, env = "WS_CONNECT_WINDOW", default_value_t = 60, value_parser = at_least_one_u64())]
+    pub ws_connect_window: u64,
+
+    /// Messages a WebSocket connection may send per window.
+    #[arg(long, env = "WS_MESSAGE_MAX", default_value_t = 120, value_parser = at_least_one_u32())]
+    pub ws_message_max: u32,
+
+    /// Length of the WebSocket message window, in seconds.
+    #[arg(long, env = "WS_MESSAGE_WINDOW", default_value_t = 60, value_parser = at_least_one_u64())]
+    pub ws_message_window: u64,
+
+    /// REST requests a user may make per window.
+    #[arg(long, env = "REST_RATE_LIMIT_MAX", default_value_t = 120, value_parser = at_least_one_u32())]
+    pub rest_rate_limit_max: u32,
+
+    /// Length of the REST window, in seconds.
+    #[arg(long, env = "REST_RATE_LIMIT_WINDOW", default_value_t = 60, value_parser = at_least_one_u64())]
+    pub rest_rate_limit_window: u64,
+}
+
+impl RateLimitConfig {
+    /// The WebSocket connection window.
+    #[must_use]
+    pub fn ws_connect_window(&self) -> Duration {
+        Duration::from_secs(self.ws_connect_window)
+    }
+
+    /// The WebSocket message window.
+    #[must_use]
+    pub fn ws_message_window(&self) -> Duration {
+        Duration::from_secs(self.ws_message_window)
+    }
+
+    /// The REST window.
+    #[must_use]
+    pub fn rest_rate_limit_window(&self) -> Duration {
+        Duration::from_secs(self.rest_rate_limit_window)
+    }
+}
+
+/// WebSocket keep-alive: the server pings, and drops clients that stop answering.
+#[derive(Debug, Clone, Args)]
+pub struct WebSocketConfig {
+    /// Seconds between two pings to each client.
+    #[arg(long, env = "WS_PING_INTERVAL_SECONDS", default_value_t = 30, value_parser = at_least_one_u64())]
+    pub ws_ping_interval_seconds: u64,
+
+    /// Seconds without any frame from a client after which it is disconnected; must exceed the
+    /// ping interval, or live clients would be dropped before they could answer.
+    #[arg(long, env = "WS_CLIENT_TIMEOUT_SECONDS", default_value_t = 90, value_parser = at_least_one_u64())]
+    pub ws_client_timeout_seconds: u64,
+}
+
+impl WebSocketConfig {
+    /// Time between two pings.
+    #[must_use]
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ws_ping_interval_seconds)
+    }
+
+    /// Silence after which a client is dropped.
+    #[must_use]
+    pub fn client_timeout(&self) -> Duration {
+        Duration::from_secs(self.ws_client_timeout_seconds)
+    }
+}
+
+/// Server-sent event streams.
+#[derive(Debug, Clone, Args)]
+pub struct SseConfig {
+    /// Seconds between two heartbeat events, which keep proxies from closing idle streams.
+    #[arg(long, env = "SSE_HEARTBEAT_SECONDS", default_value_t = 25, value_parser = at_least_one_u64())]
+    pub sse_heartbeat_seconds: u64,
+
+    /// Open streams allowed per user; one more is refused.
+    #[arg(long, env = "SSE_MAX_STREAMS_PER_USER", default_value_t = 10, value_parser = at_least_one_u32())]
+    pub sse_max_streams_per_user: u32,
+}
+
+impl SseConfig {
+    /// Time between two heartbeats.
+    #[must_use]
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_secs(self.sse_heartbeat_seconds)
+    }
+}
+
+/// Arguments of `hourglass token`.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The `sub` claim: the user the token speaks for.
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
+    pub sub: String,
+
+    /// The `name` claim; left out when not given.
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
+    pub name: Option<String>,
+
+    /// Lifetime in seconds: `exp` = `iat` + ttl.
+    #[arg(long, default_value_t = 3600, value_parser = at_least_one_u64())]
+    pub ttl: u64,
+
+    /// Shared secret the token is signed with (HS256); required by this subcommand.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = secret())]
+    pub jwt_secret: Option<Secret>,
+
+    /// The `iss` claim; left out when unset.
+    #[arg(long, env = "JWT_ISSUER", value_parser = NonEmptyStringValueParser::new())]
+    pub jwt_issuer: Option<String>,
+
+    /// The `aud` claim; left out when unset.
+    #[arg(long, env = "JWT_AUDIENCE", value_parser = NonEmptyStringValueParser::new())]
+    pub jwt_audience: Option<String>,
+}
+
+/// A non-empty value that must never reach a log line: its `Debug` prints a placeholder and it
+/// has no `Display`, so only an explicit [`Secret::expose`] reveals it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps `value`; `None` when it is empty, since an empty key signs tokens anyone can forge.
+    #[must_use]
+    pub fn new(value: impl Into<String>) -> Option<Self> {
+        let value = value.into();
+        (!value.is_empty()).then_some(Self(value))
+    }
+
+    /// The secret itself.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// A configuration that parsed but cannot work.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// No key source at all: every authenticated request would be refused.
+    #[error(
+        "no way to verify tokens: set at least one of JWT_SECRET, JWT_PUBLIC_KEY_FILE or \
+         OIDC_ISSUER_URL (or --jwt-secret, --jwt-public-key-file, --oidc-issuer-url)"
+    )]
+    NoTokenVerifier,
+    /// OIDC discovery needs an absolute http(s) URL.
+    #[error("OIDC_ISSUER_URL must start with https:// or http://, got {0:?}")]
+    InvalidOidcIssuerUrl(String),
+    /// Clients answer pings, so a timeout not longer than the interval drops live clients.
+    #[error(
+        "WS_CLIENT_TIMEOUT_SECONDS ({timeout}) must be greater than WS_PING_INTERVAL_SECONDS \
+         ({interval})"
+    )]
+    ClientTimeoutNotAfterPing {
+        /// WS_CLIENT_TIMEOUT_SECONDS.
+        timeout: u64,
+        /// WS_PING_INTERVAL_SECONDS.
+        interval: u64,
+    },
+}
+
+impl Config {
+    /// Checks the rules that span several settings.
+    ///
+    /// # Errors
+    /// The first broken rule, as a [`ConfigError`] whose message names the variables involved.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.jwt_secret.is_none()
+            && auth.jwt_public_key_file.is_none()
+            && auth.oidc_issuer_url.is_none()
+        {
+            return Err(ConfigError::NoTokenVerifier);
+        }
+        if let Some(url) = &auth.oidc_issuer_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError::InvalidOidcIssuerUrl(url.clone()));
+        }
+        let ws = &self.websocket;
+        if ws.ws_client_timeout_seconds <= ws.ws_ping_interval_seconds {
+            return Err(ConfigError::ClientTimeoutNotAfterPing {
+                timeout: ws.ws_client_timeout_seconds,
+                interval: ws.ws_ping_interval_seconds,
+            });
+        }
+        Ok(())
+    }
+
+    /// Parses `args` (flags only, without the program name) as `hourglass serve` would, but
+    /// ignoring the environment, so tests get the documented defaults whatever the machine has
+    /// set.
+    ///
+    /// # Errors
+    /// The clap error for a missing or invalid flag.
+    pub fn from_args_ignoring_env<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let command = Self::command().mut_args(|arg| arg.env(None));
+        let program = std::iter::once(std::ffi::OsString::from("hourglass-serve"));
+        let mut matches =
+            command.try_get_matches_from(program.chain(args.into_iter().map(Into::into)))?;
+        Self::from_arg_matches_mut(&mut matches)
+    }
+}
+
+/// The browser origins allowed to call the service, each `scheme://host[:port]` exactly as
+/// browsers send it in `Origin`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    /// The origins, in the order configured.
+    #[must_use]
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether `origin` (an `Origin` header value) is on the list; comparison is exact, as
+    /// browsers send the origin in canonical form.
+    #[must_use]
+    pub fn allows(&self, origin: &str) -> bool {
+        self.0.iter().any(|allowed| allowed == origin)
+    }
+}
+
+/// A comma-separated list of origins; blank entries (`""`, a trailing comma) are skipped.
+fn parse_origins(value: &str) -> Result<AllowedOrigins, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(parse_origin)
+        .collect::<Result<_, _>>()
+        .map(AllowedOrigins)
+}
+
+fn parse_origin(origin: &str) -> Result<String, String> {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return Err(format!(
+            "{origin:?} is not an origin: expected http(s)://host[:port]"
+        ));
+    };
+    // Browsers never send a path or a trailing slash in `Origin`, so such an entry would never
+    // match; refusing it at startup beats a silent CORS failure.
+    if rest.is_empty() || rest.contains('/') {
+        return Err(format!(
+            "{origin:?} is not an origin: expected http(s)://host[:port] with no path or \
+             trailing slash"
+        ));
+    }
+    Ok(origin.to_owned())
+}
+
+// Every optional setting refuses an empty value rather than treating `JWT_ISSUER=` as "check
+// for an empty issuer": a line left blank in an env file then fails loudly at startup.
+fn secret() -> impl TypedValueParser<Value = Secret> {
+    NonEmptyStringValueParser::new().map(Secret)
+}
+
+fn non_empty_path() -> impl TypedValueParser<Value = PathBuf> {
+    NonEmptyStringValueParser::new().map(PathBuf::from)
+}
+
+fn at_least_one_u64() -> RangedU64ValueParser<u64> {
+    RangedU64ValueParser::new().range(1..)
+}
+
+fn at_least_one_u32() -> RangedU64ValueParser<u32> {
+    RangedU64ValueParser::new().range(1..=u64::from(u32::MAX))
+}
+
+fn at_least_one_usize() -> RangedU64ValueParser<usize> {
+    RangedU64ValueParser::new().range(1..)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DB: [&str; 2] = ["--database-url", "postgres://u:p@127.0.0.1:5432/db"];
+
+    fn parse(extra: &[&str]) -> Result<Config, clap::Error> {
+        Config::from_args_ignoring_env(DB.iter().chain(extra).copied())
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults_match_the_documented_table() -> Result<(), clap::Error> {
+        let config = parse(&[])?;
+        assert_eq!(config.database.database_pool_size, 16);
+        assert_eq!(
+            config.http.bind_addr,
+            SocketAddr::from(([127, 0, 0, 1], 8000))
+        );
+        assert_eq!(config.http.cors_allowed_origins, AllowedOrigins::default());
+        assert_eq!(config.auth.jwt_secret, None);
+        assert_eq!(config.auth.oidc_jwks_min_refresh_seconds, 60);
+        let limits = &config.limits;
+        assert!(limits.rate_limit_enabled);
+        assert_eq!((limits.ws_connect_max, limits.ws_connect_window), (10, 60));
+        assert_eq!((limits.ws_message_max, limits.ws_message_window), (120, 60));
+        assert_eq!(
+            (limits.rest_rate_limit_max, limits.rest_rate_limit_window),
+            (120, 60)
+        );
+        assert_eq!(config.websocket.ws_ping_interval_seconds, 30);
+        assert_eq!(config.websocket.ws_client_timeout_seconds, 90);
+        assert_eq!(config.sse.sse_heartbeat_seconds, 25);
+        assert_eq!(config.sse.sse_max_streams_per_user, 10);
+        Ok(())
+    }
+
+    #[test]
+    fn database_url_is_required() {
+        let parsed = Config::from_args_ignoring_env(["--jwt-secret", "s"]);
+        assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn serve_needs_one_of_the_three_token_verifiers() -> Result<(), clap::Error> {
+        let error = parse(&[])?.validate();
+        assert_eq!(error, Err(ConfigError::NoTokenVerifier));
+        let message = ConfigError::NoTokenVerifier.to_string();
+        for name in ["JWT_SECRET", "JWT_PUBLIC_KEY_FILE", "OIDC_ISSUER_URL"] {
+            assert!(message.contains(name), "{message}");
+        }
+
+        assert_eq!(parse(&["--jwt-secret", "s"])?.validate(), Ok(()));
+        assert_eq!(
+            parse(&["--jwt-public-key-file", "/k.pem"])?.validate(),
+            Ok(())
+        );
+        assert_eq!(
+            parse(&["--oidc-issuer-url", "https://id.example.com"])?.validate(),
+            Ok(())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn empty_optional_values_are_refused() {
+        for flag in [
+            "--jwt-secret",
+            "--jwt-public-key-file",
+            "--oidc-issuer-url",
+            "--jwt-issuer",
+            "--jwt-audience",
+        ] {
+            let parsed = parse(&["--jwt-secret", "s", flag, ""]);
+            assert!(parsed.is_err(), "{flag} \"\" was accepted");
+        }
+        assert!(Config::from_args_ignoring_env(["--database-url", ""]).is_err());
+    }
+
+    #[test]
+    fn the_issuer_url_must_be_http() -> Result<(), clap::Error> {
+        let validated = parse(&["--oidc-issuer-url", "id.example.com"])?.validate();
+        assert!(matches!(
+            validated,
+            Err(ConfigError::InvalidOidcIssuerUrl(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn zero_maxima_windows_and_pool_sizes_are_refused() {
+        for flag in [
+            "--database-pool-size",
+            "--ws-connect-max",
+            "--ws-connect-window",
+            "--ws-message-max",
+            "--ws-message-window",
+            "--rest-rate-limit-max",
+            "--rest-rate-limit-window",
+            "--ws-ping-interval-seconds",
+            "--ws-client-timeout-seconds",
+            "--sse-heartbeat-seconds",
+            "--sse-max-streams-per-user",
+        ] {
+            let parsed = parse(&["--jwt-secret", "s", flag, "0"]);
+            assert!(parsed.is_err(), "{flag} 0 was accepted");
+        }
+    }
+
+    #[test]
+    fn the_client_timeout_must_exceed_the_ping_interval() -> Result<(), clap::Error> {
+        let config = parse(&[
+            "--jwt-secret",
+            "s",
+            "--ws-ping-interval-seconds",
+            "5",
+            "--ws-client-timeout-seconds",
+            "5",
+        ])?;
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::ClientTimeoutNotAfterPing {
+                timeout: 5,
+                interval: 5
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn rate_limits_can_be_switched_off() -> Result<(), clap::Error> {
+        for value in ["false", "0", "off", "no"] {
+            let config = parse(&["--rate-limit-enabled", value])?;
+            assert!(!config.limits.rate_limit_enabled, "{value}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn origins_are_split_on_commas_and_trimmed() -> Result<(), clap::Error> {
+        let config = parse(&[
+            "--cors-allowed-origins",
+            "https://app.example.com, http://localhost:5173,",
+        ])?;
+        let origins = &config.http.cors_allowed_origins;
+        assert_eq!(
+            origins.as_slice(),
+            ["https://app.example.com", "http://localhost:5173"]
+        );
+        assert!(origins.allows("http://localhost:5173"));
+        assert!(!origins.allows("http://localhost:5174"));
+        Ok(())
+    }
+
+    #[test]
+    fn an_empty_origin_list_allows_nothing() -> Result<(), clap::Error> {
+        let config = parse(&["--cors-allowed-origins", ""])?;
+        assert_eq!(
+            config.http.cors_allowed_origins.as_slice(),
+            [] as [String; 0]
+        );
+        assert!(!config.http.cors_allowed_origins.allows("null"));
+        Ok(())
+    }
+
+    #[test]
+    fn origins_with_a_path_or_no_scheme_are_refused() {
+        for origin in [
+            "app.example.com",
+            "https://app.example.com/",
+            "https://",
+            "*",
+        ] {
+            let parsed = parse(&["--cors-allowed-origins", origin]);
+            assert!(parsed.is_err(), "{origin} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_secret_cannot_be_empty() {
+        assert_eq!(Secret::new(""), None);
+        assert!(Secret::new("x").is_some());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() -> Result<(), clap::Error> {
+        let config = parse(&["--jwt-secret", "hunter2-secret"])?;
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2-secret"), "{printed}");
+        assert!(!printed.contains("u:p@"), "{printed}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_subcommands_parse() -> Result<(), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "hourglass",
+            "token",
+            "--sub",
+            "alice",
+            "--ttl",
+            "60",
+            "--log-format",
+            "json",
+        ])?;
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let Command::Token(token) = cli.command else {
+            panic!("expected the token subcommand, got {:?}", cli.command);
+        };
+        assert_eq!((token.sub.as_str(), token.ttl), ("alice", 60));
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! Shared test fixtures: the server started in-process against its own database, and the built
+//! binary run as a child process. Databases come from `hourglass-test-support`
+//! ([`TestDatabase`]), which fails the test when `TEST_DATABASE_URL` is unset.
+
+use std::net::TcpListener;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use hourglass_server::Config;
+pub use hourglass_test_support::TestDatabase;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The HS256 secret every test server verifies with.
+pub const TEST_JWT_SECRET: &str = "e2e-test-secret-of-reasonable-length";
+
+/// How long a test waits for the server to come up or to stop before failing.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The server, running in this process on `127.0.0.1:<random port>` against its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// A client with a timeout, so a hung server fails the test instead of stalling it.
+    pub client: reqwest::Client,
+    shutdown: oneshot::Sender<()>,
+    server: JoinHandle<anyhow::Result<()>>,
+    // Held so the database outlives the server; dropped (FORCE) after it.
+    database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts the server with the test defaults (HS256 with [`TEST_JWT_SECRET`]).
+    pub async fn spawn() -> anyhow::Result<Self> {
+        Self::spawn_with(&[]).await
+    }
+
+    /// Starts the server with extra `serve` flags (e.g. `["--sse-heartbeat-seconds", "1"]`),
+    /// and returns once it answers `/healthz`. The database is already migrated (copied from
+    /// the template), so `run` finds nothing pending.
+    pub async fn spawn_with(flags: &[&str]) -> anyhow::Result<Self> {
+        let database = TestDatabase::create().await?;
+        let mut args = vec![
+            "--database-url",
+            database.url(),
+            "--jwt-secret",
+            TEST_JWT_SECRET,
+        ];
+        args.extend_from_slice(flags);
+        let config = Config::from_args_ignoring_env(args)?;
+
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let address = format!("http://{}", listener.local_addr()?);
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(hourglass_server::run(config, listener, async {
+            // A dropped sender also stops the server, so a failed test cannot leak it.
+            let _sent_or_dropped = stop.await;
+        }));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        let mut app = Self {
+            address,
+            client,
+            shutdown,
+            server,
+            database,
+        };
+        app.wait_until_ready().await?;
+        Ok(app)
+    }
+
+    /// Polls `/healthz` until it answers, surfacing the server's own error if it stopped.
+    async fn wait_until_ready(&mut self) -> anyhow::Result<()> {
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if self.server.is_finished() {
+                let outcome = (&mut self.server).await?;
+                outcome.context("the server stopped during startup")?;
+                bail!("the server stopped during startup without an error");
+            }
+            if let Ok(response) = self.client.get(self.url("/healthz")).send().await
+                && response.status().is_success()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("the server did not answer /healthz within {STARTUP_TIMEOUT:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Asks for a graceful shutdown, waits for [`hourglass_server::run`] to return, then drops
+    /// the database.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _receiver_gone = self.shutdown.send(());
+        tokio::time::timeout(STARTUP_TIMEOUT, self.server)
+            .await
+            .context("the server did not stop in time")???;
+        self.database.cleanup().await?;
+        Ok(())
+    }
+}
+
+/// Runs the built `hourglass` binary with `args` and only the environment given (plus `PATH`),
+/// so the developer's own settings cannot leak into the test.
+pub fn run_hourglass(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Output> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_hourglass"));
+    command.args(args).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        command.env("PATH", path);
+    }
+    command.envs(env.iter().copied());
+    command.output().context("cannot run the hourglass binary")
+}
+
+/// Text of a byte stream, for assertions and failure messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

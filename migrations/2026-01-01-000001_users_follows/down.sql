@@ -1,0 +1,3 @@
+DROP TABLE follow_notifications;
+DROP TABLE follows;
+DROP TABLE users;

@@ -1,0 +1,3 @@
+DROP TABLE meetup_participants;
+DROP TABLE meetups;
+DROP TABLE notifications;
