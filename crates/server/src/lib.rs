@@ -11,6 +11,7 @@
 //! - [`config`]: the command line and every setting (each an environment variable and a flag).
 //! - [`cli`]: what `serve`, `migrate` and `token` do, and the OS shutdown signals.
 //! - [`token`]: HS256 token minting for `hourglass token`.
+//! - [`wiring`]: adapters and services built from the configuration.
 //! - [`telemetry`]: the `tracing` subscriber (`LOG_FORMAT`, `RUST_LOG`).
 
 use std::future::Future;
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod config;
 pub mod telemetry;
 pub mod token;
+pub mod wiring;
 
 pub use config::Config;
 
@@ -61,15 +63,21 @@ pub async fn run(
         .await
         .context("the database does not answer through the pool")?;
 
+    let state = actix_web::web::Data::new(wiring::app_state(&config, &pool)?);
+
     let address = listener
         .local_addr()
         .context("cannot read the listening address")?;
-    let server = HttpServer::new(|| App::new().configure(hourglass_adapters_actix::configure))
-        .listen(listener)
-        .context("cannot serve on the listening socket")?
-        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-        .shutdown_signal(shutdown)
-        .run();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(hourglass_adapters_actix::configure)
+    })
+    .listen(listener)
+    .context("cannot serve on the listening socket")?
+    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+    .shutdown_signal(shutdown)
+    .run();
     tracing::info!(%address, "listening");
     server.await.context("the HTTP server failed")?;
 

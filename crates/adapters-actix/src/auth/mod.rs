@@ -1,0 +1,125 @@
+//! Who is calling: token verification and the signed-in user, shared by REST, WebSocket and SSE.
+//!
+//! A [`TokenVerifier`] checks a JWT's signature and claims (HS256 secret, RS256/ES256 public key,
+//! or OIDC JWKS); the [`Authenticator`] then maps its `sub` to the numeric user, creating the user
+//! on first sight. Transports only differ in where the token comes from.
+
+pub mod hs256;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hourglass_domain::ids::UserId;
+use hourglass_domain::profile::{Nickname, ProfileImage};
+use hourglass_domain::time::Timestamp;
+use hourglass_ports::error::{BoxError, StorageError};
+use hourglass_ports::service::user::UserService;
+use hourglass_ports::user::InitialProfile;
+use thiserror::Error;
+
+/// The claims of a verified token that Hourglass uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    /// `sub`: the stable external identity.
+    pub subject: String,
+    /// `exp`: when the token, and any session opened with it, ends.
+    pub expires_at: Timestamp,
+    /// `nickname` claim.
+    pub nickname: Option<String>,
+    /// `name` claim.
+    pub name: Option<String>,
+    /// `preferred_username` claim.
+    pub preferred_username: Option<String>,
+    /// `picture` claim.
+    pub picture: Option<String>,
+}
+
+/// Why a caller is not signed in.
+#[derive(Debug, Error)]
+pub enum AuthError {
+    /// No token was presented.
+    #[error("missing access token")]
+    Missing,
+    /// The token's `exp` has passed.
+    #[error("access token expired")]
+    Expired,
+    /// Bad signature, wrong issuer or audience, not yet valid, no `sub`, malformed… (the reason
+    /// is safe to show: it never contains the token).
+    #[error("invalid access token: {0}")]
+    Invalid(String),
+    /// The key source (OIDC discovery / JWKS) cannot be reached: not the caller's fault.
+    #[error("token keys unavailable")]
+    KeysUnavailable(#[source] BoxError),
+    /// The user could not be loaded or created.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Checks a token and returns its claims.
+#[async_trait]
+pub trait TokenVerifier: Send + Sync {
+    /// Verifies signature, `exp`, `nbf`, and `iss`/`aud` when configured.
+    ///
+    /// # Errors
+    /// [`AuthError::Expired`], [`AuthError::Invalid`], or [`AuthError::KeysUnavailable`].
+    async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError>;
+}
+
+/// A signed-in caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    /// The numeric user id.
+    pub user_id: UserId,
+    /// When the token expires; long-lived connections close then.
+    pub expires_at: Timestamp,
+}
+
+/// Turns a token into a [`Principal`].
+#[derive(Clone)]
+pub struct Authenticator {
+    verifier: Arc<dyn TokenVerifier>,
+    users: UserService,
+}
+
+impl Authenticator {
+    /// An authenticator over `verifier`, creating users through `users`.
+    pub fn new(verifier: Arc<dyn TokenVerifier>, users: UserService) -> Self {
+        Self { verifier, users }
+    }
+
+    /// Verifies `token` and finds or creates its user.
+    ///
+    /// # Errors
+    /// Whatever [`TokenVerifier::verify`] returns, or [`AuthError::Storage`].
+    pub async fn authenticate(&self, token: &str) -> Result<Principal, AuthError> {
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        let verified = self.verifier.verify(token).await?;
+        let user = self
+            .users
+            .sign_in(&verified.subject, initial_profile(&verified))
+            .await?;
+        Ok(Principal {
+            user_id: user.id,
+            expires_at: verified.expires_at,
+        })
+    }
+}
+
+fn initial_profile(token: &VerifiedToken) -> InitialProfile {
+    let nickname = Nickname::from_claims(
+        token.nickname.as_deref(),
+        token.name.as_deref(),
+        token.preferred_username.as_deref(),
+        &token.subject,
+    );
+    let profile_image = token
+        .picture
+        .as_deref()
+        .and_then(|url| ProfileImage::parse(url).ok());
+    InitialProfile {
+        nickname,
+        profile_image,
+    }
+}

@@ -1,0 +1,59 @@
+//! The edge's settings, handed down by the server (this crate never reads the environment).
+
+use std::time::Duration;
+
+/// A limit of `max` events per `window`; `None` where limits are switched off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Events allowed per window.
+    pub max: u32,
+    /// The window.
+    pub window: Duration,
+}
+
+/// Everything the HTTP, WebSocket and SSE edges are configured with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeSettings {
+    /// Browser origins allowed for CORS and for WebSocket/SSE handshakes (`http(s)://host[:port]`).
+    pub allowed_origins: Vec<String>,
+    /// WebSocket connections per user per window (`None`: no limit).
+    pub ws_connect_limit: Option<RateLimit>,
+    /// WebSocket messages per connection per window (`None`: no limit).
+    pub ws_message_limit: Option<RateLimit>,
+    /// REST requests per user per window (`None`: no limit).
+    pub rest_limit: Option<RateLimit>,
+    /// How often the server pings a WebSocket client.
+    pub ws_ping_interval: Duration,
+    /// How long a WebSocket client may stay silent before it is dropped.
+    pub ws_client_timeout: Duration,
+    /// How often SSE streams get a heartbeat.
+    pub sse_heartbeat: Duration,
+    /// Open SSE streams per user before the oldest is closed.
+    pub sse_max_streams_per_user: u32,
+}
+
+impl Default for EdgeSettings {
+    /// The documented defaults of `docs/configuration.md`.
+    fn default() -> Self {
+        let minute = Duration::from_secs(60);
+        Self {
+            allowed_origins: Vec::new(),
+            ws_connect_limit: Some(RateLimit {
+                max: 10,
+                window: minute,
+            }),
+            ws_message_limit: Some(RateLimit {
+                max: 120,
+                window: minute,
+            }),
+            rest_limit: Some(RateLimit {
+                max: 120,
+                window: minute,
+            }),
+            ws_ping_interval: Duration::from_secs(30),
+            ws_client_timeout: Duration::from_secs(90),
+            sse_heartbeat: Duration::from_secs(25),
+            sse_max_streams_per_user: 10,
+        }
+    }
+}

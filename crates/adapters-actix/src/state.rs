@@ -1,0 +1,36 @@
+//! What every handler can reach: the use cases, the authenticator, the clock and the settings.
+//!
+//! The server builds one [`AppState`] at start-up and shares it as `web::Data<AppState>`.
+
+use std::sync::Arc;
+
+use hourglass_ports::clock::Clock;
+use hourglass_ports::service::follow::FollowService;
+use hourglass_ports::service::meetup::MeetupService;
+use hourglass_ports::service::notification::NotificationService;
+use hourglass_ports::service::timer::TimerService;
+use hourglass_ports::service::user::UserService;
+
+use crate::auth::Authenticator;
+use crate::settings::EdgeSettings;
+
+/// Shared, cheap-to-clone state of the HTTP edge.
+#[derive(Clone)]
+pub struct AppState {
+    /// Timer use cases.
+    pub timers: TimerService,
+    /// User use cases.
+    pub users: UserService,
+    /// Follow use cases.
+    pub follows: FollowService,
+    /// Meetup use cases.
+    pub meetups: MeetupService,
+    /// Notification use cases.
+    pub notifications: NotificationService,
+    /// Token → user.
+    pub auth: Authenticator,
+    /// "Now", for rendering live elapsed times and limits.
+    pub clock: Arc<dyn Clock>,
+    /// Limits, origins, intervals.
+    pub settings: Arc<EdgeSettings>,
+}
