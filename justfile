@@ -73,6 +73,10 @@ migrate:
     set -euo pipefail
     DATABASE_URL="$(scripts/pg.sh start --durable)" cargo run -p hourglass-server -- migrate
 
+# Regenerate docs/openapi.json from the handlers (commit the result; a test checks it)
+openapi:
+    UPDATE_OPENAPI=1 cargo test -p hourglass-adapters-actix --lib openapi::tests::the_committed_document_is_current
+
 # Run the benchmarks; extra args go to cargo bench
 bench *ARGS:
     cargo bench -p hourglass-domain "$@"

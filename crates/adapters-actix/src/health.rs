@@ -1,21 +1,58 @@
-//! The liveness probe. It answers as long as the process can serve HTTP and deliberately
-//! touches nothing else: a database outage must not make an orchestrator restart healthy
-//! processes (readiness is a separate probe).
+//! The probes. Liveness (`/healthz`) answers as long as the process can serve HTTP and
+//! deliberately touches nothing else: a database outage must not make an orchestrator restart
+//! healthy processes. Readiness (`/readyz`) asks the [`ReadinessProbe`] whether the database
+//! answers, so traffic is routed elsewhere while it does not.
+//!
+//! [`ReadinessProbe`]: hourglass_ports::health::ReadinessProbe
 
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The body of a successful probe: `{"status":"ok"}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct HealthBody {
     /// Always `"ok"`.
+    #[schema(value_type = String, example = "ok")]
     pub status: &'static str,
 }
 
 /// `GET /healthz`: 200 with `{"status":"ok"}`.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "get_healthz",
+    tag = "operations",
+    responses((status = 200, description = "The process serves HTTP", body = HealthBody))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(HealthBody { status: "ok" })
+}
+
+/// `GET /readyz`: 200 `{"status":"ok"}` when the database answers, else 503
+/// `SERVICE_UNAVAILABLE` (the cause is logged, not shown).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "get_readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers", body = HealthBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: the database does not answer", body = crate::openapi::ErrorBody),
+    )
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .readiness
+        .check()
+        .await
+        .map_err(|not_ready| ApiError::unavailable(&not_ready))?;
+    Ok(HttpResponse::Ok().json(HealthBody { status: "ok" }))
 }
 
 #[cfg(test)]

@@ -12,8 +12,14 @@
 //! - [`error`]: [`error::ApiError`], the one error envelope, and where 5xx causes are logged.
 //! - [`auth`]: token verification and the signed-in user.
 //! - [`state`]: [`state::AppState`], the services every handler reaches.
-//! - [`health`]: `GET /healthz`, the liveness probe.
+//! - [`health`]: `GET /healthz` (liveness) and `GET /readyz` (the database answers).
+//! - [`rest`]: the REST API of timers, schedules, todos and tags under `/v1` and `/api/v1`.
+//! - [`openapi`]: the OpenAPI document (`GET /openapi.json`) and the reference page (`GET /docs`).
 //! - [`timezone`]: the `timezone` parameter ([`timezone::RenderZone`]) and datetime rendering.
+//! - [`users`]: `/api/v1/users/me` and `/api/v1/users/{id}`.
+//! - [`middleware`]: CORS, request logging with redaction, the REST rate limit, body limits.
+//! - [`origin`]: the browser `Origin` allow-list of the WebSocket and SSE handshakes.
+//! - [`ws`]: the timer WebSocket `/v1/ws/timers` and its fan-out hub.
 //! - [`dto`]: wire shapes (timer, schedule, todo, tag) rendered for a viewer, instant and zone.
 
 use actix_web::web;
@@ -22,12 +28,23 @@ pub mod auth;
 pub mod dto;
 pub mod error;
 pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod origin;
+pub mod rest;
 pub mod settings;
 pub mod state;
 pub mod timezone;
+pub mod users;
 pub mod ws;
 
 /// Registers every route of the service on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz);
+    cfg.service(health::healthz).service(health::readyz);
+    rest::configure(cfg);
+    openapi::configure(cfg);
+    users::configure(cfg);
+    ws::configure(cfg);
+    // Body/parameter error envelopes and the JSON 404 for unknown routes.
+    middleware::body::configure(cfg);
 }

@@ -5,14 +5,19 @@
 use std::sync::Arc;
 
 use hourglass_ports::clock::Clock;
+use hourglass_ports::health::ReadinessProbe;
+use hourglass_ports::processed::ProcessedCommandRepository;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
+use hourglass_ports::service::planning::PlanningService;
 use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 
 use crate::auth::Authenticator;
+use crate::middleware::rate_limit::RestRateLimiter;
 use crate::settings::EdgeSettings;
+use crate::ws::hub::Hub;
 
 /// Shared, cheap-to-clone state of the HTTP edge.
 #[derive(Clone)]
@@ -27,10 +32,20 @@ pub struct AppState {
     pub meetups: MeetupService,
     /// Notification use cases.
     pub notifications: NotificationService,
+    /// Schedule, todo and tag use cases.
+    pub planning: PlanningService,
+    /// Whether the database answers (`/readyz`).
+    pub readiness: Arc<dyn ReadinessProbe>,
     /// Token → user.
     pub auth: Authenticator,
     /// "Now", for rendering live elapsed times and limits.
     pub clock: Arc<dyn Clock>,
     /// Limits, origins, intervals.
     pub settings: Arc<EdgeSettings>,
+    /// The WebSocket connection registry and fan-out (also the services' event publisher).
+    pub hub: Hub,
+    /// Replies of WebSocket commands remembered by `request_id`.
+    pub processed: Arc<dyn ProcessedCommandRepository>,
+    /// Per-user REST request counts (`settings.rest_limit`), shared by every worker.
+    pub rest_limiter: Arc<RestRateLimiter>,
 }

@@ -11,6 +11,7 @@
 //!   functions that apply or revert them.
 //! - [`pool`]: the `deadpool` pool of `AsyncPgConnection`s and the readiness probe.
 //! - [`schema`]: the diesel table definitions, matching `migrations/` (written by hand).
+//! - [`readiness`]: the readiness probe port implemented by pinging the pool.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
 //! - `error` (private): constraint violations and connection failures mapped to port errors.
@@ -18,6 +19,7 @@
 mod error;
 pub mod migrations;
 pub mod pool;
+pub mod readiness;
 pub mod repository;
 mod rows;
 pub mod schema;

@@ -11,6 +11,7 @@
 //! # Layout
 //! - [`clock`], [`id`]: where "now" and new UUIDs come from.
 //! - [`error`]: the catch-all storage failure shared by every repository error.
+//! - [`health`]: the readiness probe port behind `/readyz`.
 //! - [`page`]: keyset pagination shared by every list.
 //! - [`event`]: what is announced after a change commits, and the [`event::EventPublisher`].
 //! - [`timer`], [`planning`], [`user`], [`follow`], [`meetup`], [`notification`],
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod error;
 pub mod event;
 pub mod follow;
+pub mod health;
 pub mod id;
 pub mod meetup;
 #[cfg(test)]

@@ -413,12 +413,17 @@ fn parse_origins(value: &str) -> Result<AllowedOrigins, String> {
 }
 
 fn parse_origin(origin: &str) -> Result<String, String> {
-    let Some(rest) = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))
+    // `null` (file:// pages, sandboxed frames) is allowed only when listed literally; ws(s)://
+    // entries are what the original guide tells front ends to list, and match http(s)://.
+    if origin == "null" {
+        return Ok(origin.to_owned());
+    }
+    let Some(rest) = ["https://", "http://", "wss://", "ws://"]
+        .iter()
+        .find_map(|scheme| origin.strip_prefix(scheme))
     else {
         return Err(format!(
-            "{origin:?} is not an origin: expected http(s)://host[:port]"
+            "{origin:?} is not an origin: expected http(s)://host[:port] or ws(s)://host[:port]"
         ));
     };
     // Browsers never send a path or a trailing slash in `Origin`, so such an entry would never
@@ -635,6 +640,20 @@ mod tests {
             let parsed = parse(&["--cors-allowed-origins", origin]);
             assert!(parsed.is_err(), "{origin} was accepted");
         }
+    }
+
+    #[test]
+    fn websocket_and_null_origins_are_accepted() -> Result<(), clap::Error> {
+        let config = parse(&[
+            "--cors-allowed-origins",
+            "ws://localhost:5173,wss://app.example.com,null",
+        ])?;
+        assert_eq!(
+            config.http.cors_allowed_origins.as_slice(),
+            ["ws://localhost:5173", "wss://app.example.com", "null"]
+        );
+        assert!(parse(&["--cors-allowed-origins", "wss://a.example/x"]).is_err());
+        Ok(())
     }
 
     #[test]

@@ -17,8 +17,10 @@
 use std::future::Future;
 use std::net::TcpListener;
 
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
+use hourglass_adapters_actix::middleware as edge;
 use hourglass_adapters_postgres::{migrations, pool};
 
 pub mod cli;
@@ -64,6 +66,13 @@ pub async fn run(
         .context("the database does not answer through the pool")?;
 
     let state = actix_web::web::Data::new(wiring::app_state(&config, &pool)?);
+    // WebSockets close with 1001 as soon as shutdown starts (each once its in-flight command is
+    // done); actix then waits for those connections like for any other request.
+    let hub = state.hub.clone();
+    let shutdown = async move {
+        shutdown.await;
+        hub.close_all();
+    };
 
     let address = listener
         .local_addr()
@@ -72,6 +81,9 @@ pub async fn run(
         App::new()
             .app_data(state.clone())
             .configure(hourglass_adapters_actix::configure)
+            // The last `wrap` is the outermost: the log sees even what CORS answers by itself.
+            .wrap(from_fn(edge::cors::cors))
+            .wrap(from_fn(edge::request_log::request_log))
     })
     .listen(listener)
     .context("cannot serve on the listening socket")?

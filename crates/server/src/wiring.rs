@@ -3,15 +3,23 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use hourglass_adapters_actix::auth::any_of::AnyOf;
 use hourglass_adapters_actix::auth::hs256::Hs256Verifier;
+use hourglass_adapters_actix::auth::oidc::{OidcSettings, OidcVerifier};
+use hourglass_adapters_actix::auth::public_key::PublicKeyVerifier;
 use hourglass_adapters_actix::auth::{Authenticator, TokenVerifier};
+use hourglass_adapters_actix::middleware::rate_limit::RestRateLimiter;
 use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_actix::ws::hub::Hub;
 use hourglass_adapters_postgres::pool::PgPool;
+use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{
     PgFollowRepository, PgMeetupRepository, PgNotificationRepository, PgTimerRepository,
     PgUserRepository,
+};
+use hourglass_adapters_postgres::repository::{
+    PgProcessedCommandRepository, PgScheduleRepository, PgTagRepository, PgTodoRepository,
 };
 use hourglass_ports::clock::{Clock, SystemClock};
 use hourglass_ports::event::EventPublisher;
@@ -19,6 +27,7 @@ use hourglass_ports::id::UuidV7Generator;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
+use hourglass_ports::service::planning::PlanningService;
 use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 
@@ -44,21 +53,49 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
     }
 }
 
-/// The token verifier the configuration asks for.
+/// The token verifier the configuration asks for: every configured key source, tried in the
+/// order `JWT_SECRET`, `JWT_PUBLIC_KEY_FILE`, `OIDC_ISSUER_URL` (the rule is
+/// [`hourglass_adapters_actix::auth::any_of`]'s).
 ///
 /// # Errors
-/// When no supported key source is configured.
+/// When no key source is configured, the public key file cannot be read or holds no RSA/EC
+/// public key, or the OIDC HTTP client cannot be built.
 pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier>> {
     let issuer = auth.jwt_issuer.as_deref();
     let audience = auth.jwt_audience.as_deref();
+    let mut sources: Vec<Arc<dyn TokenVerifier>> = Vec::new();
     if let Some(secret) = &auth.jwt_secret {
-        return Ok(Arc::new(Hs256Verifier::new(
+        sources.push(Arc::new(Hs256Verifier::new(
             secret.expose().as_bytes(),
             issuer,
             audience,
         )));
     }
-    anyhow::bail!("only JWT_SECRET is supported so far")
+    if let Some(path) = &auth.jwt_public_key_file {
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read JWT_PUBLIC_KEY_FILE {}", path.display()))?;
+        let verifier = PublicKeyVerifier::from_pem(&pem, issuer, audience)
+            .with_context(|| format!("JWT_PUBLIC_KEY_FILE {}", path.display()))?;
+        tracing::info!(kind = ?verifier.kind(), "token verification with a public key");
+        sources.push(Arc::new(verifier));
+    }
+    if let Some(issuer_url) = &auth.oidc_issuer_url {
+        let verifier = OidcVerifier::new(OidcSettings {
+            issuer_url: issuer_url.clone(),
+            issuer_override: auth.jwt_issuer.clone(),
+            audience: auth.jwt_audience.clone(),
+            min_refresh: auth.oidc_jwks_min_refresh(),
+        })
+        .context("cannot build the HTTP client for OIDC_ISSUER_URL")?;
+        sources.push(Arc::new(verifier));
+    }
+    match sources.len() {
+        0 => anyhow::bail!(
+            "no way to verify tokens: set JWT_SECRET, JWT_PUBLIC_KEY_FILE or OIDC_ISSUER_URL"
+        ),
+        1 => Ok(sources.remove(0)),
+        _ => Ok(Arc::new(AnyOf::new(sources))),
+    }
 }
 
 /// Every service, over PostgreSQL, sharing one clock and one fan-out hub.
@@ -67,10 +104,16 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
 /// When the token verifier cannot be built.
 pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let hub = Hub;
-    let publisher: Arc<dyn EventPublisher> = Arc::new(hub);
+    // The hub reads friends, nicknames and tags itself, to fan a committed change out.
+    let hub = Hub::new(
+        Arc::new(PgFollowRepository::new(pool.clone())),
+        Arc::new(PgUserRepository::new(pool.clone())),
+        Arc::new(PgTagRepository::new(pool.clone())),
+    );
+    let publisher: Arc<dyn EventPublisher> = Arc::new(hub.clone());
     let users = UserService::new(Arc::new(PgUserRepository::new(pool.clone())), clock.clone());
     let verifier = token_verifier(&config.auth).context("cannot set up token verification")?;
+    let settings = edge_settings(config);
     Ok(AppState {
         timers: TimerService::new(
             Arc::new(PgTimerRepository::new(pool.clone())),
@@ -89,6 +132,22 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
             publisher.clone(),
             clock.clone(),
         ),
+        // Its own handle on the timer use cases (same repository type, same publisher): deletes
+        // of schedules, todos and tags announce the timers they changed through it.
+        planning: PlanningService::new(
+            Arc::new(PgScheduleRepository::new(pool.clone())),
+            Arc::new(PgTodoRepository::new(pool.clone())),
+            Arc::new(PgTagRepository::new(pool.clone())),
+            TimerService::new(
+                Arc::new(PgTimerRepository::new(pool.clone())),
+                publisher.clone(),
+                clock.clone(),
+                Arc::new(UuidV7Generator),
+            ),
+            clock.clone(),
+            Arc::new(UuidV7Generator),
+        ),
+        readiness: Arc::new(PgReadiness::new(pool.clone())),
         notifications: NotificationService::new(
             Arc::new(PgNotificationRepository::new(pool.clone())),
             publisher,
@@ -97,6 +156,9 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
         auth: Authenticator::new(verifier, users.clone()),
         users,
         clock,
-        settings: Arc::new(edge_settings(config)),
+        rest_limiter: Arc::new(RestRateLimiter::new(settings.rest_limit)),
+        settings: Arc::new(settings),
+        hub,
+        processed: Arc::new(PgProcessedCommandRepository::new(pool.clone())),
     })
 }

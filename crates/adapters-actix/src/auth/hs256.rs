@@ -11,10 +11,20 @@ use super::{AuthError, TokenVerifier, VerifiedToken};
 /// Clock skew tolerated on `exp` and `nbf`, in seconds.
 const LEEWAY_SECONDS: u64 = 5;
 
+/// The reason given when the signature does not verify with the key tried. With several key
+/// sources configured, [`super::any_of::AnyOf`] moves on to the next source on this reason.
+pub(crate) const BAD_SIGNATURE: &str = "bad signature";
+
+/// The reason given when the token's `alg` is not the one the key is pinned to (including
+/// `none`); [`super::any_of::AnyOf`] moves on to the next source on this reason too.
+pub(crate) const ALGORITHM_NOT_ACCEPTED: &str = "algorithm not accepted";
+
+// `sub` and `exp` are optional here so that a token without them reaches the claim checks and is
+// refused as "missing claim sub" rather than as a malformed token.
 #[derive(Deserialize)]
 struct Claims {
-    sub: String,
-    exp: i64,
+    sub: Option<String>,
+    exp: Option<i64>,
     nickname: Option<String>,
     name: Option<String>,
     preferred_username: Option<String>,
@@ -44,16 +54,23 @@ pub(crate) fn validation(
     audience: Option<&str>,
 ) -> Validation {
     let mut validation = Validation::new(algorithm);
-    validation.set_required_spec_claims(&["exp", "sub"]);
+    // jsonwebtoken checks `iss`/`aud` only when the token carries them: a configured issuer or
+    // audience must also make the claim required, or a token without it would pass.
+    let mut required = vec!["exp", "sub"];
     validation.validate_nbf = true;
     validation.leeway = LEEWAY_SECONDS;
     if let Some(issuer) = issuer {
         validation.set_issuer(&[issuer]);
+        required.push("iss");
     }
     match audience {
-        Some(audience) => validation.set_audience(&[audience]),
+        Some(audience) => {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
         None => validation.validate_aud = false,
     }
+    validation.set_required_spec_claims(&required);
     validation
 }
 
@@ -70,8 +87,8 @@ pub(crate) fn decode(
                 ErrorKind::ImmatureSignature => AuthError::Invalid("token not yet valid".into()),
                 ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
                 ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
-                ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
-                ErrorKind::InvalidAlgorithm => AuthError::Invalid("algorithm not accepted".into()),
+                ErrorKind::InvalidSignature => AuthError::Invalid(BAD_SIGNATURE.into()),
+                ErrorKind::InvalidAlgorithm => AuthError::Invalid(ALGORITHM_NOT_ACCEPTED.into()),
                 ErrorKind::MissingRequiredClaim(claim) => {
                     AuthError::Invalid(format!("missing claim {claim}"))
                 }
@@ -79,14 +96,16 @@ pub(crate) fn decode(
             }
         })?;
     let claims = data.claims;
-    if claims.sub.trim().is_empty() {
+    let Some(subject) = claims.sub.filter(|sub| !sub.trim().is_empty()) else {
         return Err(AuthError::Invalid("missing claim sub".into()));
-    }
-    let Some(expires_at) = Timestamp::from_unix_seconds(claims.exp) else {
-        return Err(AuthError::Invalid("exp out of range".into()));
+    };
+    let Some(expires_at) = claims.exp.and_then(Timestamp::from_unix_seconds) else {
+        return Err(AuthError::Invalid(
+            "missing or out-of-range claim exp".into(),
+        ));
     };
     Ok(VerifiedToken {
-        subject: claims.sub,
+        subject,
         expires_at,
         nickname: claims.nickname,
         name: claims.name,
@@ -99,5 +118,62 @@ pub(crate) fn decode(
 impl TokenVerifier for Hs256Verifier {
     async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         decode(token, &self.key, &self.validation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(claims: &serde_json::Value) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(b"k"),
+        )
+    }
+
+    fn in_ten_minutes() -> i64 {
+        chrono::Utc::now().timestamp() + 600
+    }
+
+    #[actix_web::test]
+    async fn a_configured_issuer_and_audience_are_required()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let verifier = Hs256Verifier::new(b"k", Some("https://iss"), Some("aud"));
+        let exp = in_ten_minutes();
+        let bare = token(&serde_json::json!({ "sub": "a", "exp": exp }))?;
+        let no_aud = token(&serde_json::json!({ "sub": "a", "exp": exp, "iss": "https://iss" }))?;
+        let full = token(
+            &serde_json::json!({ "sub": "a", "exp": exp, "iss": "https://iss", "aud": "aud" }),
+        )?;
+        assert!(
+            matches!(verifier.verify(&bare).await, Err(AuthError::Invalid(r)) if r.contains("iss"))
+        );
+        assert!(
+            matches!(verifier.verify(&no_aud).await, Err(AuthError::Invalid(r)) if r.contains("aud"))
+        );
+        assert_eq!(verifier.verify(&full).await?.subject, "a");
+        Ok(())
+    }
+
+    #[actix_web::test]
+    async fn sub_and_exp_are_required_and_expiry_is_its_own_reason()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let verifier = Hs256Verifier::new(b"k", None, None);
+        let no_sub = token(&serde_json::json!({ "exp": in_ten_minutes() }))?;
+        let no_exp = token(&serde_json::json!({ "sub": "a" }))?;
+        let expired = token(&serde_json::json!({ "sub": "a", "exp": 1_000 }))?;
+        assert!(
+            matches!(verifier.verify(&no_sub).await, Err(AuthError::Invalid(r)) if r.contains("sub"))
+        );
+        assert!(
+            matches!(verifier.verify(&no_exp).await, Err(AuthError::Invalid(r)) if r.contains("exp"))
+        );
+        assert!(matches!(
+            verifier.verify(&expired).await,
+            Err(AuthError::Expired)
+        ));
+        Ok(())
     }
 }

@@ -2,9 +2,25 @@
 //!
 //! A [`TokenVerifier`] checks a JWT's signature and claims (HS256 secret, RS256/ES256 public key,
 //! or OIDC JWKS); the [`Authenticator`] then maps its `sub` to the numeric user, creating the user
-//! on first sight. Transports only differ in where the token comes from.
+//! on first sight. Transports only differ in where the token comes from: REST handlers take a
+//! [`CurrentUser`] (the `Authorization: Bearer` header, plus the per-user REST rate limit); SSE
+//! and WebSocket hand the token they found to [`authenticate`].
+//!
+//! # Layout
+//! - [`hs256`]: `JWT_SECRET`, and the claim checks every verifier shares.
+//! - [`public_key`]: `JWT_PUBLIC_KEY_FILE` (RS256/ES256), the algorithm pinned by the key type.
+//! - [`oidc`]: `OIDC_ISSUER_URL`, discovery and a cached JWKS.
+//! - [`any_of`]: several of them at once, and the rule that picks one.
+//! - `extract`: [`CurrentUser`], [`bearer_token`], [`authenticate`] and the mapping to
+//!   [`ApiError`](crate::error::ApiError).
 
+pub mod any_of;
+mod extract;
 pub mod hs256;
+pub mod oidc;
+pub mod public_key;
+
+pub use extract::{CurrentUser, authenticate, bearer_token};
 
 use std::sync::Arc;
 

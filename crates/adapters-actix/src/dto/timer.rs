@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::timezone::RenderZone;
 
 /// A tag as embedded in timers (and returned by the tag routes): `{id, name, color}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TagDto {
     /// The tag's UUID.
     pub id: Uuid,
@@ -37,7 +37,7 @@ impl From<&Tag> for TagDto {
 }
 
 /// A schedule: `{id, title, description, start_time, end_time, tag_ids, created_at, updated_at}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScheduleDto {
     /// The schedule's UUID.
     pub id: Uuid,
@@ -74,7 +74,7 @@ impl ScheduleDto {
 }
 
 /// A todo: `{id, title, description, status, deadline, tag_ids, created_at, updated_at}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TodoDto {
     /// The todo's UUID.
     pub id: Uuid,
@@ -111,7 +111,7 @@ impl TodoDto {
 }
 
 /// One `pause_history` entry: `{action, at, elapsed?}`; `elapsed` is omitted when absent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PauseEventDto {
     /// `start`, `pause`, `resume`, `stop` or `cancel`.
     pub action: String,
@@ -164,7 +164,7 @@ impl<'a> TimerEmbeds<'a> {
 }
 
 /// A timer as the API writes it (the Timer model table of `timer-api.md`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TimerDto {
     /// The timer's UUID.
     pub id: Uuid,

@@ -1,17 +1,432 @@
-//! The hub: the registry of open connections and the in-process [`EventPublisher`].
+//! The hub: the registry of open timer WebSocket connections (user → connections) and the
+//! in-process [`EventPublisher`] that fans committed changes out to them.
 //!
-//! PLACEHOLDER (being replaced in this change): publishes nowhere yet.
+//! The services publish only after commit, so nothing reaches a connection before its change is
+//! stored. The hub itself never renders: it hands each connection the committed [`Timer`] (and
+//! its tags, loaded once per event) and every connection renders in its own `timezone`.
+//!
+//! Concurrency: the registry sits behind a `std` lock that is only ever held for map operations,
+//! never across an `.await`; storage look-ups (tags, friends, nickname) happen before it is
+//! taken. Each connection owns a bounded queue ([`OUTBOUND_CAPACITY`]); the hub only
+//! `try_send`s, so one client that stops reading can never stall the publisher or the other
+//! connections: when its queue is full the hub unregisters it and wakes its task, which closes
+//! with 1013 "too slow".
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Instant;
 
 use async_trait::async_trait;
-use hourglass_ports::event::{DomainEvent, EventPublisher, PublishError};
+use hourglass_domain::ids::{TagId, TimerId, UserId};
+use hourglass_domain::planning::Tag;
+use hourglass_domain::timer::Timer;
+use hourglass_ports::error::StorageError;
+use hourglass_ports::event::{DomainEvent, EventPublisher, PublishError, TimerAction};
+use hourglass_ports::follow::FollowRepository;
+use hourglass_ports::planning::TagRepository;
+use hourglass_ports::user::UserRepository;
+use tokio::sync::{Notify, mpsc, watch};
 
-/// The connection registry and fan-out.
-#[derive(Clone, Default)]
-pub struct Hub;
+use crate::settings::RateLimit;
+
+/// Messages a connection may have waiting before it counts as too slow.
+pub const OUTBOUND_CAPACITY: usize = 256;
+
+/// What the hub hands a connection; the connection renders it for its own zone.
+#[derive(Debug, Clone)]
+pub enum HubMessage {
+    /// One of the user's timers was created or changed (`timer.created` / `timer.updated`).
+    TimerChanged {
+        /// What happened.
+        action: TimerAction,
+        /// The timer as committed.
+        timer: Arc<Timer>,
+        /// Its tags, in the timer's order.
+        tags: Arc<[Tag]>,
+    },
+    /// One of the user's timers was deleted (`timer.deleted`).
+    TimerDeleted {
+        /// The deleted timer.
+        timer_id: TimerId,
+    },
+    /// A friend's timer changed state (`timer.friend_activity`).
+    FriendActivity {
+        /// The friend who acted.
+        friend: UserId,
+        /// Their current nickname.
+        display_name: Arc<str>,
+        /// What they did.
+        action: TimerAction,
+        /// Their timer.
+        timer_id: TimerId,
+        /// Its title.
+        timer_title: Option<Arc<str>>,
+    },
+}
+
+/// Identifies one connection within the hub.
+pub type ConnectionId = u64;
+
+/// A connection's end of the hub: its queue and the signals it must obey.
+#[derive(Debug)]
+pub struct Registration {
+    /// This connection's id (for [`Hub::unregister`]).
+    pub id: ConnectionId,
+    /// Fan-out messages for this connection.
+    pub messages: mpsc::Receiver<HubMessage>,
+    /// Woken when the hub dropped the connection because its queue filled.
+    pub too_slow: Arc<Notify>,
+    /// Turns `true` when the server shuts down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The hub's handle on one connection.
+#[derive(Debug)]
+struct Handle {
+    id: ConnectionId,
+    queue: mpsc::Sender<HubMessage>,
+    too_slow: Arc<Notify>,
+}
+
+/// The connection registry and fan-out; a cheap clone around shared state.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connections: RwLock<HashMap<UserId, Vec<Handle>>>,
+    next_id: AtomicU64,
+    /// Recent accepted connection instants per user, for the connect rate limit.
+    connect_log: Mutex<HashMap<UserId, VecDeque<Instant>>>,
+    shutdown: watch::Sender<bool>,
+    follows: Arc<dyn FollowRepository>,
+    users: Arc<dyn UserRepository>,
+    tags: Arc<dyn TagRepository>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+impl Hub {
+    /// A hub reading friends from `follows`, nicknames from `users` and tags from `tags`.
+    pub fn new(
+        follows: Arc<dyn FollowRepository>,
+        users: Arc<dyn UserRepository>,
+        tags: Arc<dyn TagRepository>,
+    ) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        Self {
+            inner: Arc::new(Inner {
+                connections: RwLock::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                connect_log: Mutex::new(HashMap::new()),
+                shutdown,
+                follows,
+                users,
+                tags,
+            }),
+        }
+    }
+
+    /// Counts a new connection of `user` against `limit`; `false` when it is one too many
+    /// (close 4029). Refused attempts are not counted, so a client backing off gets back in.
+    pub fn admit(&self, user: UserId, limit: Option<RateLimit>, now: Instant) -> bool {
+        let Some(limit) = limit else {
+            return true;
+        };
+        let mut log = self
+            .inner
+            .connect_log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let recent = log.entry(user).or_default();
+        while recent
+            .front()
+            .is_some_and(|first| now.duration_since(*first) >= limit.window)
+        {
+            recent.pop_front();
+        }
+        if recent.len() >= usize::try_from(limit.max).unwrap_or(usize::MAX) {
+            return false;
+        }
+        recent.push_back(now);
+        // Forget users with nothing recent so the map does not grow with every user ever seen.
+        log.retain(|_, instants| !instants.is_empty());
+        true
+    }
+
+    /// Registers a connection of `user` for fan-out. Callers register *before* reading the
+    /// initial `timer.sync_result`, so no change committed after that read can be missed.
+    pub fn register(&self, user: UserId) -> Registration {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (queue, messages) = mpsc::channel(OUTBOUND_CAPACITY);
+        let too_slow = Arc::new(Notify::new());
+        let handle = Handle {
+            id,
+            queue,
+            too_slow: too_slow.clone(),
+        };
+        self.write().entry(user).or_default().push(handle);
+        Registration {
+            id,
+            messages,
+            too_slow,
+            shutdown: self.inner.shutdown.subscribe(),
+        }
+    }
+
+    /// Removes a connection (when its task ends).
+    pub fn unregister(&self, user: UserId, id: ConnectionId) {
+        let mut connections = self.write();
+        if let Some(handles) = connections.get_mut(&user) {
+            handles.retain(|h| h.id != id);
+            if handles.is_empty() {
+                connections.remove(&user);
+            }
+        }
+    }
+
+    /// Number of open connections (all users).
+    pub fn connection_count(&self) -> usize {
+        self.read().values().map(Vec::len).sum()
+    }
+
+    /// Tells every connection, present and future, that the server is shutting down: each
+    /// finishes its in-flight command, then closes with 1001.
+    pub fn close_all(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// A receiver of the shutdown flag, for tasks that start after [`Hub::close_all`].
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    /// The timer's tags, in the timer's order.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn tags_of(&self, timer: &Timer) -> Result<Vec<Tag>, StorageError> {
+        let ids = timer.tag_ids();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = self.inner.tags.find_many(timer.owner_id(), ids).await?;
+        found.sort_by_key(|tag| ids.iter().position(|id| *id == tag.id));
+        Ok(found)
+    }
+
+    /// The `owner`'s tags among `ids`, in no particular order (one round trip for a whole sync).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn find_tags(&self, owner: UserId, ids: &[TagId]) -> Result<Vec<Tag>, StorageError> {
+        self.inner.tags.find_many(owner, ids).await
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<UserId, Vec<Handle>>> {
+        self.inner
+            .connections
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<UserId, Vec<Handle>>> {
+        self.inner
+            .connections
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn is_online(&self, user: UserId) -> bool {
+        self.read().contains_key(&user)
+    }
+
+    /// Queues `message` on every connection of `user`; a full queue gets its connection
+    /// dropped as too slow, a closed one (its task ended) is forgotten.
+    fn deliver(&self, user: UserId, message: &HubMessage) {
+        let mut dropped = Vec::new();
+        {
+            let connections = self.read();
+            let Some(handles) = connections.get(&user) else {
+                return;
+            };
+            for handle in handles {
+                match handle.queue.try_send(message.clone()) {
+                    Ok(()) => {}
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        tracing::warn!(user = %user, connection = handle.id,
+                            "websocket client too slow: outbound queue full");
+                        // `notify_one` keeps a permit when the task is not waiting right now.
+                        handle.too_slow.notify_one();
+                        dropped.push(handle.id);
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => dropped.push(handle.id),
+                }
+            }
+        }
+        for id in dropped {
+            self.unregister(user, id);
+        }
+    }
+
+    async fn publish_change(&self, actor: UserId, action: TimerAction, timer: Timer) {
+        let owner = timer.owner_id();
+        let timer = Arc::new(timer);
+        if self.is_online(owner) {
+            let tags = match self.tags_of(&timer).await {
+                Ok(tags) => tags,
+                Err(error) => {
+                    // The state change matters more than the labels; devices get the tags back
+                    // on their next sync.
+                    tracing::warn!(%error, timer = %timer.id(), "tags unavailable for fan-out");
+                    Vec::new()
+                }
+            };
+            self.deliver(
+                owner,
+                &HubMessage::TimerChanged {
+                    action,
+                    timer: timer.clone(),
+                    tags: tags.into(),
+                },
+            );
+        }
+        if action.is_friend_activity() && timer.visibility().visible_to_friends() {
+            self.publish_friend_activity(actor, action, &timer).await;
+        }
+    }
+
+    async fn publish_friend_activity(&self, actor: UserId, action: TimerAction, timer: &Timer) {
+        let online: HashSet<UserId> = self
+            .read()
+            .keys()
+            .copied()
+            .filter(|u| *u != actor)
+            .collect();
+        if online.is_empty() {
+            return;
+        }
+        let friends = match self.inner.follows.friend_ids(actor).await {
+            Ok(friends) => friends,
+            Err(error) => {
+                tracing::warn!(%error, "friend list unavailable; friend activity not sent");
+                return;
+            }
+        };
+        let targets: Vec<UserId> = friends.into_iter().filter(|f| online.contains(f)).collect();
+        if targets.is_empty() {
+            return;
+        }
+        let display_name: Arc<str> = match self.inner.users.find(actor).await {
+            Ok(Some(user)) => user.nickname.as_str().into(),
+            Ok(None) => actor.to_string().into(),
+            Err(error) => {
+                tracing::warn!(%error, "nickname unavailable; friend activity not sent");
+                return;
+            }
+        };
+        let message = HubMessage::FriendActivity {
+            friend: actor,
+            display_name,
+            action,
+            timer_id: timer.id(),
+            timer_title: timer.title().map(|t| Arc::from(t.as_str())),
+        };
+        for friend in targets {
+            self.deliver(friend, &message);
+        }
+    }
+}
 
 #[async_trait]
 impl EventPublisher for Hub {
-    async fn publish(&self, _event: DomainEvent) -> Result<(), PublishError> {
+    async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
+        match event {
+            DomainEvent::TimerChanged {
+                actor,
+                action,
+                timer,
+            } => self.publish_change(actor, action, timer).await,
+            DomainEvent::TimerDeleted { owner, timer_id } => {
+                self.deliver(owner, &HubMessage::TimerDeleted { timer_id });
+            }
+            // Notifications travel over SSE, which has its own streams.
+            DomainEvent::NotificationCreated { .. } => {}
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use hourglass_ports::follow::MockFollowRepository;
+    use hourglass_ports::planning::MockTagRepository;
+    use hourglass_ports::user::MockUserRepository;
+
+    use super::*;
+
+    fn hub() -> Hub {
+        Hub::new(
+            Arc::new(MockFollowRepository::new()),
+            Arc::new(MockUserRepository::new()),
+            Arc::new(MockTagRepository::new()),
+        )
+    }
+
+    #[test]
+    fn the_connect_limit_counts_accepted_connections_per_window() {
+        let hub = hub();
+        let limit = Some(RateLimit {
+            max: 2,
+            window: Duration::from_secs(60),
+        });
+        let alice = UserId::new(1);
+        let t0 = Instant::now();
+        assert!(hub.admit(alice, limit, t0));
+        assert!(hub.admit(alice, limit, t0));
+        assert!(!hub.admit(alice, limit, t0));
+        assert!(hub.admit(UserId::new(2), limit, t0), "per user");
+        assert!(hub.admit(alice, limit, t0 + Duration::from_secs(60)));
+        assert!(hub.admit(alice, None, t0), "no limit when switched off");
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_drops_the_connection_as_too_slow() {
+        let hub = hub();
+        let alice = UserId::new(1);
+        let registration = hub.register(alice);
+        let deleted = HubMessage::TimerDeleted {
+            timer_id: TimerId::new(uuid::Uuid::nil()),
+        };
+        for _ in 0..OUTBOUND_CAPACITY {
+            hub.deliver(alice, &deleted);
+        }
+        assert_eq!(hub.connection_count(), 1);
+        hub.deliver(alice, &deleted);
+        assert_eq!(hub.connection_count(), 0);
+        // The permit was stored: the task sees it even though it was not waiting.
+        tokio::time::timeout(Duration::from_secs(1), registration.too_slow.notified())
+            .await
+            .map_or_else(|_| panic!("the connection was not told"), |()| ());
+    }
+
+    #[test]
+    fn unregister_forgets_the_user_with_the_last_connection() {
+        let hub = hub();
+        let alice = UserId::new(1);
+        let a = hub.register(alice);
+        let b = hub.register(alice);
+        hub.unregister(alice, a.id);
+        assert!(hub.is_online(alice));
+        hub.unregister(alice, b.id);
+        assert!(!hub.is_online(alice));
     }
 }

@@ -6,6 +6,8 @@
 //! undo a committed change: it is logged, and devices catch up with `timer.sync` on reconnect.
 //!
 //! - [`timer::TimerService`]: create, pause, resume, stop, cancel, sync, read, list, patch, delete.
+//! - [`planning::PlanningService`]: schedules, todos and tags (owner-scoped CRUD); deletes
+//!   announce the timers they changed.
 //! - [`user::UserService`]: sign-in on first sight of a token, read a user, change a profile.
 //! - [`follow::FollowService`]: follow (FOLLOW notification), unfollow, followers, following,
 //!   friends.
@@ -17,6 +19,7 @@
 pub mod follow;
 pub mod meetup;
 pub mod notification;
+pub mod planning;
 pub mod timer;
 pub mod user;
 

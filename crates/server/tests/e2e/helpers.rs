@@ -40,13 +40,16 @@ impl TestApp {
     /// and returns once it answers `/healthz`. The database is already migrated (copied from
     /// the template), so `run` finds nothing pending.
     pub async fn spawn_with(flags: &[&str]) -> anyhow::Result<Self> {
+        let mut args = vec!["--jwt-secret", TEST_JWT_SECRET];
+        args.extend_from_slice(flags);
+        Self::spawn_with_only(&args).await
+    }
+
+    /// Starts the server with exactly these `serve` flags besides `--database-url` (no default
+    /// `--jwt-secret`, for tests of other key sources).
+    pub async fn spawn_with_only(flags: &[&str]) -> anyhow::Result<Self> {
         let database = TestDatabase::create().await?;
-        let mut args = vec![
-            "--database-url",
-            database.url(),
-            "--jwt-secret",
-            TEST_JWT_SECRET,
-        ];
+        let mut args = vec!["--database-url", database.url()];
         args.extend_from_slice(flags);
         let config = Config::from_args_ignoring_env(args)?;
 
@@ -95,6 +98,11 @@ impl TestApp {
     /// The absolute URL of `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// The server's database, for arranging state the API cannot (yet) create.
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
     }
 
     /// Asks for a graceful shutdown, waits for [`hourglass_server::run`] to return, then drops

@@ -10,9 +10,32 @@
 //!   (the real server on `127.0.0.1:0`), plus running the built binary.
 //! - `health`: the liveness probe over HTTP, startup and graceful shutdown of [`run`].
 //! - `cli`: the `serve`, `migrate` and `token` subcommands of the binary.
+//! - `auth_support`: token minting for every variant, key fixtures, a local OIDC issuer.
+//! - `auth_tokens`, `auth_oidc`: each token variant on REST, per key source.
+//! - `auth_edges`: CORS, the REST rate limit, body limits, JSON 404.
+//! - `auth_logs`: no token in the logs of the real binary.
+//! - `rest_support`, `rest_timers`, `rest_planning`: the REST API of timers, schedules, todos
+//!   and tags over HTTP.
+//! - `rest_openapi`: `/openapi.json` equals `docs/openapi.json`; `/docs`; `/readyz`.
+//! - `users`: `/api/v1/users/me` and `/api/v1/users/{id}`.
 //!
 //! [`run`]: hourglass_server::run
 
+mod auth_edges;
+mod auth_logs;
+mod auth_oidc;
+mod auth_support;
+mod auth_tokens;
+mod browser;
 mod cli;
 mod health;
 mod helpers;
+mod rest_openapi;
+mod rest_planning;
+mod rest_support;
+mod rest_timers;
+mod users;
+mod ws;
+mod ws_client;
+mod ws_idempotency;
+mod ws_limits;

@@ -1,0 +1,685 @@
+//! Timer routes: list, the newest active timer, one timer, PATCH, DELETE, and the timers of a
+//! schedule or todo.
+//!
+//! Creating and controlling timers is WebSocket-only (the contract); REST reads, edits metadata
+//! and deletes. Each handler parses the request, calls [`TimerService`] (which announces changes
+//! after commit) and renders with [`render`](super::render). Another user's timer that the caller
+//! may not read is 404 `TIMER_NOT_FOUND`, exactly like a missing one, never 403.
+//!
+//! [`TimerService`]: hourglass_ports::service::timer::TimerService
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use hourglass_domain::ids::{ScheduleId, TagId, TimerId, TodoId, UserId};
+use hourglass_domain::timer::{FieldUpdate, TimerPatch, TimerStatus};
+use hourglass_domain::validation::{Description, Title, Visibility};
+use hourglass_ports::page::PageRequest;
+use hourglass_ports::service::timer::TimerReadError;
+use hourglass_ports::timer::{
+    DeleteTimerError, TimerFilter, TimerKind, TimerLink, TimerListQuery, TimerScope,
+    UpdateTimerError,
+};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::body::{self, BodyError, tri};
+use super::cursor;
+use super::query::{DayEdge, QueryError, QueryParams};
+use super::render::{ViewOptions, render_timer, render_timers};
+use super::{Resource, parse_id};
+use crate::auth::CurrentUser;
+use crate::dto::TimerDto;
+use crate::error::ApiError;
+use crate::middleware::body::JsonBody;
+use crate::openapi::ErrorBody;
+use crate::state::AppState;
+
+/// Default page size of timer lists.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page size of timer lists.
+pub const MAX_LIMIT: u32 = 200;
+
+impl From<TimerReadError> for ApiError {
+    fn from(error: TimerReadError) -> Self {
+        match error {
+            TimerReadError::NotFound => timer_not_found(),
+            TimerReadError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<UpdateTimerError> for ApiError {
+    fn from(error: UpdateTimerError) -> Self {
+        match error {
+            UpdateTimerError::NotFound => timer_not_found(),
+            UpdateTimerError::UnknownLink(link) => {
+                let resource = match link {
+                    TimerLink::Schedule => Resource::Schedule,
+                    TimerLink::Todo => Resource::Todo,
+                    TimerLink::Tag => Resource::Tag,
+                };
+                resource.unknown_link(link.field())
+            }
+            UpdateTimerError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+impl From<DeleteTimerError> for ApiError {
+    fn from(error: DeleteTimerError) -> Self {
+        match error {
+            DeleteTimerError::NotFound => timer_not_found(),
+            DeleteTimerError::Storage(storage) => storage.into(),
+        }
+    }
+}
+
+fn timer_not_found() -> ApiError {
+    ApiError::not_found("TIMER_NOT_FOUND", "timer not found")
+}
+
+fn no_active_timer() -> ApiError {
+    ApiError::not_found("NO_ACTIVE_TIMER", "there is no RUNNING or PAUSED timer")
+}
+
+/// The filters shared by every timer list; `scope` only where the route has one.
+fn list_query(
+    params: &QueryParams,
+    options: &ViewOptions,
+    viewer: UserId,
+    with_scope: bool,
+) -> Result<TimerListQuery, QueryError> {
+    let scope = if with_scope {
+        params
+            .enum_value("scope", "mine, shared, all", |raw| {
+                [
+                    ("mine", TimerScope::Mine),
+                    ("shared", TimerScope::Shared),
+                    ("all", TimerScope::All),
+                ]
+                .into_iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(raw))
+                .map(|(_, scope)| scope)
+            })?
+            .unwrap_or_default()
+    } else {
+        TimerScope::Mine
+    };
+    let statuses = params.enum_list("status", "RUNNING, PAUSED, COMPLETED, CANCELLED", |raw| {
+        raw.parse::<TimerStatus>().ok()
+    })?;
+    let kind = params.enum_value("type", "independent, schedule, todo", |raw| {
+        [
+            ("independent", TimerKind::Independent),
+            ("schedule", TimerKind::Schedule),
+            ("todo", TimerKind::Todo),
+        ]
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(raw))
+        .map(|(_, kind)| kind)
+    })?;
+    let started_from = params.instant("start_date", &options.zone, DayEdge::Start)?;
+    let started_to = params.instant("end_date", &options.zone, DayEdge::End)?;
+    if let (Some(from), Some(to)) = (started_from, started_to)
+        && from > to
+    {
+        return Err(QueryError::invalid(
+            "start_date",
+            "start_date must not be after end_date",
+        ));
+    }
+    Ok(TimerListQuery {
+        viewer,
+        filter: TimerFilter {
+            scope,
+            statuses,
+            kind,
+            started_from,
+            started_to,
+            schedule_id: None,
+            todo_id: None,
+        },
+        page: PageRequest {
+            limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
+            after: cursor::from_query::<TimerId>(params)?,
+        },
+    })
+}
+
+/// Runs a list query and answers with the rendered page and its `X-Next-Cursor`.
+async fn respond_with_page(
+    state: &AppState,
+    viewer: UserId,
+    query: &TimerListQuery,
+    options: &ViewOptions,
+) -> Result<HttpResponse, ApiError> {
+    let page = state.timers.list(query).await?;
+    let body = render_timers(state, viewer, &page.items, options).await?;
+    Ok(cursor::page_response(body, page.next))
+}
+
+/// The newest RUNNING or PAUSED timer of a filtered list (schedule/todo `…/active`).
+async fn newest_active_in(
+    state: &AppState,
+    viewer: UserId,
+    filter: TimerFilter,
+    options: &ViewOptions,
+) -> Result<HttpResponse, ApiError> {
+    let query = TimerListQuery {
+        viewer,
+        filter: TimerFilter {
+            scope: TimerScope::Mine,
+            statuses: vec![TimerStatus::Running, TimerStatus::Paused],
+            ..filter
+        },
+        page: PageRequest {
+            limit: 1,
+            after: None,
+        },
+    };
+    let page = state.timers.list(&query).await?;
+    let Some(timer) = page.items.first() else {
+        return Err(no_active_timer());
+    };
+    Ok(HttpResponse::Ok().json(render_timer(state, viewer, timer, options).await?))
+}
+
+/// `GET /v1/timers`: the caller's timers, their friends' shared ones, or both, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/timers",
+    operation_id = "list_timers",
+    tag = "timers",
+    params(
+        ("scope" = Option<String>, Query, description = "`mine` (default), `shared` (friends' timers with visibility `friends` or `public`), `all`"),
+        ("status" = Option<Vec<String>>, Query, description = "RUNNING, PAUSED, COMPLETED, CANCELLED (any case); repeat it (`status=A&status=B`), use `status[]=A`, or comma-separate (`status=A,B`)", explode = true),
+        ("type" = Option<String>, Query, description = "`independent` (no link), `schedule` (schedule linked), `todo` (todo linked)"),
+        ("start_date" = Option<String>, Query, description = "`started_at >= start_date`: an ISO-8601 datetime (naive = UTC, or with an offset) or `YYYY-MM-DD` (start of that day in `timezone`, else UTC)"),
+        ("end_date" = Option<String>, Query, description = "`started_at <= end_date`: a datetime, or `YYYY-MM-DD` (end of that day in `timezone`, else UTC); `start_date > end_date` is 400"),
+        ("include_schedule" = Option<bool>, Query, description = "Embed the linked schedule when the caller may read it (their own), else `null`"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the linked todo when the caller may read it (their own), else `null`"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none` (default, `tags: []`), `timer_only`, `inherit_from_schedule` (own ∪ the schedule's, or the todo's when there is no schedule)"),
+        ("timezone" = Option<String>, Query, description = "`UTC`, `Z`, an offset (`+09:00`, `+0900`, `+9`) or an IANA name (`Asia/Seoul`); without it datetimes are naive UTC"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page, newest first", body = [TimerDto],
+            headers(("X-Next-Cursor" = String, description = "Cursor of the next page; absent on the last page"))),
+        (status = 400, description = "`INVALID_PARAMETER` naming the parameter, or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_timers(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let params = QueryParams::parse(request.query_string());
+    let options = ViewOptions::from_query(&params)?;
+    let query = list_query(&params, &options, viewer, true)?;
+    respond_with_page(&state, viewer, &query, &options).await
+}
+
+/// `GET /v1/timers/active`: the caller's newest RUNNING or PAUSED timer.
+#[utoipa::path(
+    get,
+    path = "/v1/timers/active",
+    operation_id = "get_active_timer",
+    tag = "timers",
+    params(
+        ("include_schedule" = Option<bool>, Query, description = "Embed the linked schedule"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the linked todo"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none`, `timer_only`, `inherit_from_schedule`"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+    ),
+    responses(
+        (status = 200, description = "The newest active timer", body = TimerDto),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`NO_ACTIVE_TIMER`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_active_timer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
+    let Some(timer) = state.timers.newest_active(viewer).await? else {
+        return Err(no_active_timer());
+    };
+    Ok(HttpResponse::Ok().json(render_timer(&state, viewer, &timer, &options).await?))
+}
+
+/// `GET /v1/timers/{id}`: the caller's own timer, or another user's they may read.
+#[utoipa::path(
+    get,
+    path = "/v1/timers/{id}",
+    operation_id = "get_timer",
+    tag = "timers",
+    params(
+        ("id" = Uuid, Path, description = "The timer's id"),
+        ("include_schedule" = Option<bool>, Query, description = "Embed the linked schedule when readable"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the linked todo when readable"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none`, `timer_only`, `inherit_from_schedule`"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+    ),
+    responses(
+        (status = 200, description = "The timer; `is_shared` is true when the caller is not the owner", body = TimerDto),
+        (status = 400, description = "`INVALID_PARAMETER` (e.g. a malformed id) or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`TIMER_NOT_FOUND`: missing, or not readable by the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_timer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let id = TimerId::new(parse_id(&id)?);
+    let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
+    let timer = state.timers.readable(viewer, id).await?;
+    Ok(HttpResponse::Ok().json(render_timer(&state, viewer, &timer, &options).await?))
+}
+
+/// The body of `PATCH /v1/timers/{id}`: every field optional; absent keeps, `null` clears,
+/// a value sets.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct PatchTimerRequest {
+    /// At most 200 characters; `null` clears.
+    #[serde(default, deserialize_with = "tri")]
+    #[schema(max_length = 200)]
+    pub title: Option<Option<String>>,
+    /// At most 2000 characters; `null` clears.
+    #[serde(default, deserialize_with = "tri")]
+    #[schema(max_length = 2000)]
+    pub description: Option<Option<String>>,
+    /// The caller's tags, replacing the current set; `null` or `[]` removes every tag.
+    #[serde(default, deserialize_with = "tri")]
+    pub tag_ids: Option<Option<Vec<Uuid>>>,
+    /// One of the caller's schedules; `null` unlinks.
+    #[serde(default, deserialize_with = "tri")]
+    pub schedule_id: Option<Option<Uuid>>,
+    /// One of the caller's todos; `null` unlinks.
+    #[serde(default, deserialize_with = "tri")]
+    pub todo_id: Option<Option<Uuid>>,
+    /// `private`, `friends` or `public`; `null` restores the default `friends`.
+    #[serde(default, deserialize_with = "tri")]
+    pub visibility: Option<Option<String>>,
+}
+
+impl PatchTimerRequest {
+    /// The domain change, with every value checked.
+    ///
+    /// # Errors
+    /// [`BodyError`] naming the field that is out of range.
+    pub fn try_into_domain(self) -> Result<TimerPatch, BodyError> {
+        Ok(TimerPatch {
+            title: body::update(self.title, |t| Ok(Title::new(t)?))?,
+            description: body::update(self.description, |d| Ok(Description::new(d)?))?,
+            schedule_id: body::update(self.schedule_id, |id| Ok(ScheduleId::new(id)))?,
+            todo_id: body::update(self.todo_id, |id| Ok(TodoId::new(id)))?,
+            tag_ids: match self.tag_ids {
+                None => FieldUpdate::Keep,
+                Some(None) => FieldUpdate::Clear,
+                Some(Some(ids)) => FieldUpdate::Set(ids.into_iter().map(TagId::new).collect()),
+            },
+            visibility: match self.visibility {
+                None => None,
+                Some(None) => Some(Visibility::default()),
+                Some(Some(raw)) => Some(raw.parse::<Visibility>()?),
+            },
+        })
+    }
+}
+
+/// `PATCH /v1/timers/{id}`: changes the caller's timer's metadata.
+#[utoipa::path(
+    patch,
+    path = "/v1/timers/{id}",
+    operation_id = "update_timer",
+    tag = "timers",
+    params(
+        ("id" = Uuid, Path, description = "The timer's id"),
+        ("timezone" = Option<String>, Query, description = "How datetimes of the answer are written"),
+    ),
+    request_body = PatchTimerRequest,
+    responses(
+        (status = 200, description = "The timer as stored. A change bumps `version` and sends `timer.updated{action:\"update\"}` to the owner's connections; a PATCH that changes nothing does neither", body = TimerDto),
+        (status = 400, description = "`INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`TIMER_NOT_FOUND` (missing or not the caller's), `SCHEDULE_NOT_FOUND`, `TODO_NOT_FOUND`, `TAG_NOT_FOUND` (a link that is unknown or another user's)", body = ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`", body = ErrorBody),
+        (status = 422, description = "`VALIDATION_FAILED` naming the field", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn update_timer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    request: HttpRequest,
+    payload: JsonBody<PatchTimerRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let owner = user.0.user_id;
+    let id = TimerId::new(parse_id(&id)?);
+    let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
+    let patch = payload.0.try_into_domain()?;
+    let timer = state.timers.patch(owner, id, patch).await?;
+    Ok(HttpResponse::Ok().json(render_timer(&state, owner, &timer, &options).await?))
+}
+
+/// `DELETE /v1/timers/{id}`: deletes the caller's timer, whatever its status.
+#[utoipa::path(
+    delete,
+    path = "/v1/timers/{id}",
+    operation_id = "delete_timer",
+    tag = "timers",
+    params(("id" = Uuid, Path, description = "The timer's id")),
+    responses(
+        (status = 204, description = "Deleted; the owner's connections get `timer.deleted{timer_id}`"),
+        (status = 400, description = "`INVALID_PARAMETER` (malformed id)", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`TIMER_NOT_FOUND` (missing or not the caller's)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_timer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = TimerId::new(parse_id(&id)?);
+    state.timers.delete(user.0.user_id, id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /v1/schedules/{id}/timers`: the caller's timers on their schedule.
+#[utoipa::path(
+    get,
+    path = "/v1/schedules/{id}/timers",
+    operation_id = "list_schedule_timers",
+    tag = "timers",
+    params(
+        ("id" = Uuid, Path, description = "The schedule's id"),
+        ("status" = Option<Vec<String>>, Query, description = "As for `GET /v1/timers`", explode = true),
+        ("type" = Option<String>, Query, description = "As for `GET /v1/timers`"),
+        ("start_date" = Option<String>, Query, description = "As for `GET /v1/timers`"),
+        ("end_date" = Option<String>, Query, description = "As for `GET /v1/timers`"),
+        ("include_schedule" = Option<bool>, Query, description = "Embed the schedule"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the linked todo"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none`, `timer_only`, `inherit_from_schedule`"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page, newest first", body = [TimerDto],
+            headers(("X-Next-Cursor" = String, description = "Cursor of the next page; absent on the last page"))),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`SCHEDULE_NOT_FOUND` (missing or not the caller's)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_schedule_timers(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let schedule = ScheduleId::new(parse_id(&id)?);
+    let params = QueryParams::parse(request.query_string());
+    let options = ViewOptions::from_query(&params)?;
+    let mut query = list_query(&params, &options, viewer, false)?;
+    state
+        .planning
+        .schedule(viewer, schedule)
+        .await
+        .map_err(|e| Resource::Schedule.error(e))?;
+    query.filter.schedule_id = Some(schedule);
+    respond_with_page(&state, viewer, &query, &options).await
+}
+
+/// `GET /v1/schedules/{id}/timers/active`: the caller's newest active timer on that schedule.
+#[utoipa::path(
+    get,
+    path = "/v1/schedules/{id}/timers/active",
+    operation_id = "get_active_schedule_timer",
+    tag = "timers",
+    params(
+        ("id" = Uuid, Path, description = "The schedule's id"),
+        ("include_schedule" = Option<bool>, Query, description = "Embed the schedule"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the linked todo"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none`, `timer_only`, `inherit_from_schedule`"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+    ),
+    responses(
+        (status = 200, description = "The newest RUNNING or PAUSED timer on the schedule", body = TimerDto),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`SCHEDULE_NOT_FOUND`, or `NO_ACTIVE_TIMER`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_active_schedule_timer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let schedule = ScheduleId::new(parse_id(&id)?);
+    let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
+    state
+        .planning
+        .schedule(viewer, schedule)
+        .await
+        .map_err(|e| Resource::Schedule.error(e))?;
+    let filter = TimerFilter {
+        schedule_id: Some(schedule),
+        ..TimerFilter::default()
+    };
+    newest_active_in(&state, viewer, filter, &options).await
+}
+
+/// `GET /v1/todos/{id}/timers`: the caller's timers on their todo.
+#[utoipa::path(
+    get,
+    path = "/v1/todos/{id}/timers",
+    operation_id = "list_todo_timers",
+    tag = "timers",
+    params(
+        ("id" = Uuid, Path, description = "The todo's id"),
+        ("status" = Option<Vec<String>>, Query, description = "As for `GET /v1/timers`", explode = true),
+        ("type" = Option<String>, Query, description = "As for `GET /v1/timers`"),
+        ("start_date" = Option<String>, Query, description = "As for `GET /v1/timers`"),
+        ("end_date" = Option<String>, Query, description = "As for `GET /v1/timers`"),
+        ("include_schedule" = Option<bool>, Query, description = "Embed the linked schedule"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the todo"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none`, `timer_only`, `inherit_from_schedule`"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "One page, newest first", body = [TimerDto],
+            headers(("X-Next-Cursor" = String, description = "Cursor of the next page; absent on the last page"))),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`TODO_NOT_FOUND` (missing or not the caller's)", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_todo_timers(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let todo = TodoId::new(parse_id(&id)?);
+    let params = QueryParams::parse(request.query_string());
+    let options = ViewOptions::from_query(&params)?;
+    let mut query = list_query(&params, &options, viewer, false)?;
+    state
+        .planning
+        .todo(viewer, todo)
+        .await
+        .map_err(|e| Resource::Todo.error(e))?;
+    query.filter.todo_id = Some(todo);
+    respond_with_page(&state, viewer, &query, &options).await
+}
+
+/// `GET /v1/todos/{id}/timers/active`: the caller's newest active timer on that todo.
+#[utoipa::path(
+    get,
+    path = "/v1/todos/{id}/timers/active",
+    operation_id = "get_active_todo_timer",
+    tag = "timers",
+    params(
+        ("id" = Uuid, Path, description = "The todo's id"),
+        ("include_schedule" = Option<bool>, Query, description = "Embed the linked schedule"),
+        ("include_todo" = Option<bool>, Query, description = "Embed the todo"),
+        ("tag_include_mode" = Option<String>, Query, description = "`none`, `timer_only`, `inherit_from_schedule`"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+    ),
+    responses(
+        (status = 200, description = "The newest RUNNING or PAUSED timer on the todo", body = TimerDto),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`TODO_NOT_FOUND`, or `NO_ACTIVE_TIMER`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_active_todo_timer(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<String>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = user.0.user_id;
+    let todo = TodoId::new(parse_id(&id)?);
+    let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
+    state
+        .planning
+        .todo(viewer, todo)
+        .await
+        .map_err(|e| Resource::Todo.error(e))?;
+    let filter = TimerFilter {
+        todo_id: Some(todo),
+        ..TimerFilter::default()
+    };
+    newest_active_in(&state, viewer, filter, &options).await
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const VIEWER: UserId = UserId::new(1);
+
+    fn query(raw: &str) -> Result<TimerListQuery, QueryError> {
+        let params = QueryParams::parse(raw);
+        let options = ViewOptions::from_query(&params)?;
+        list_query(&params, &options, VIEWER, true)
+    }
+
+    #[test]
+    fn defaults_are_mine_every_status_fifty() -> Result<(), QueryError> {
+        let q = query("")?;
+        assert_eq!(q.filter, TimerFilter::default());
+        assert_eq!(q.page.limit, 50);
+        assert_eq!(q.page.after, None);
+        Ok(())
+    }
+
+    #[test]
+    fn every_filter_is_read() -> Result<(), QueryError> {
+        let q = query(
+            "scope=SHARED&status=running,Paused&status[]=paused&type=Todo\
+             &start_date=2026-01-28&end_date=2026-01-28&timezone=%2B09:00&limit=200",
+        )?;
+        assert_eq!(q.filter.scope, TimerScope::Shared);
+        assert_eq!(
+            q.filter.statuses,
+            vec![TimerStatus::Running, TimerStatus::Paused]
+        );
+        assert_eq!(q.filter.kind, Some(TimerKind::Todo));
+        let (Some(from), Some(to)) = (q.filter.started_from, q.filter.started_to) else {
+            panic!("both dates")
+        };
+        assert_eq!(from.to_string(), "2026-01-27T15:00:00Z");
+        assert_eq!(to.to_string(), "2026-01-28T14:59:59Z");
+        assert_eq!(q.page.limit, 200);
+        Ok(())
+    }
+
+    #[test]
+    fn refusals_name_their_parameter() {
+        for (raw, param) in [
+            ("scope=everyone", "scope"),
+            ("status=DONE", "status"),
+            ("type=both", "type"),
+            ("start_date=x", "start_date"),
+            ("end_date=2026-02-30", "end_date"),
+            ("start_date=2026-01-29&end_date=2026-01-28", "start_date"),
+            ("limit=201", "limit"),
+            ("cursor=zz", "cursor"),
+            ("include_schedule=maybe", "include_schedule"),
+        ] {
+            let Err(error) = query(raw) else {
+                panic!("{raw} must be refused")
+            };
+            assert!(error.to_string().contains(param), "{raw}: {error}");
+        }
+        assert!(matches!(
+            query("timezone=Mars/Base"),
+            Err(QueryError::Timezone(_))
+        ));
+    }
+
+    #[test]
+    fn a_patch_body_maps_to_the_three_cases() -> Result<(), BodyError> {
+        let request: PatchTimerRequest = body::from_json(json!({
+            "title": "New",
+            "description": null,
+            "tag_ids": [],
+            "visibility": "private"
+        }))?;
+        let patch = request.try_into_domain()?;
+        assert_eq!(patch.title, FieldUpdate::Set(Some(Title::new("New")?)));
+        assert_eq!(patch.description, FieldUpdate::Clear);
+        assert_eq!(patch.schedule_id, FieldUpdate::Keep);
+        assert_eq!(patch.tag_ids, FieldUpdate::Set(Vec::new()));
+        assert_eq!(patch.visibility, Some(Visibility::Private));
+        Ok(())
+    }
+
+    #[test]
+    fn patch_values_out_of_range_name_the_field() -> Result<(), BodyError> {
+        for (body, field) in [
+            (json!({"title": "x".repeat(201)}), "title"),
+            (json!({"description": "x".repeat(2001)}), "description"),
+            (json!({"visibility": "everyone"}), "visibility"),
+        ] {
+            let request: PatchTimerRequest = body::from_json(body)?;
+            let Err(error) = request.try_into_domain() else {
+                panic!("{field} must be refused")
+            };
+            assert!(error.0.starts_with(field), "{error}");
+        }
+        Ok(())
+    }
+}

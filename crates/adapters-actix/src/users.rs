@@ -1,0 +1,251 @@
+//! The user profile routes of `/api/v1` (`notifications-sse.md`, "Users"):
+//! `GET /api/v1/users/me`, `PATCH /api/v1/users/me`, `GET /api/v1/users/{id}`.
+//!
+//! Under `/api/v1` keys are camelCase; a user is `{id, nickname, profileImage, createdAt}` with
+//! `id` a number and `createdAt` naive UTC, or converted with a `timezone` query parameter.
+//! Users are created by [`crate::auth::Authenticator`] on first sight of a token; claims never
+//! overwrite a profile changed here.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, patch, web};
+use hourglass_domain::ids::UserId;
+use hourglass_domain::profile::{Nickname, ProfileImage};
+use hourglass_domain::timer::FieldUpdate;
+use hourglass_ports::service::user::UserServiceError;
+use hourglass_ports::user::{ProfileUpdate, User};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::middleware::body::JsonBody;
+use crate::state::AppState;
+use crate::timezone::{InvalidTimezone, RenderZone};
+
+/// Registers the user routes (`/users/me` before `/users/{id}`, so `me` is never read as an id).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_me).service(patch_me).service(get_user);
+}
+
+/// A user as `/api/v1` renders it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDto {
+    /// Numeric id.
+    pub id: i64,
+    /// Display name.
+    pub nickname: String,
+    /// Picture URL, or null.
+    pub profile_image: Option<String>,
+    /// Creation instant, rendered in the request's zone.
+    pub created_at: String,
+}
+
+impl UserDto {
+    /// `user` rendered with `zone`.
+    pub fn render(user: &User, zone: &RenderZone) -> Self {
+        Self {
+            id: user.id.get(),
+            nickname: user.nickname.as_str().to_owned(),
+            profile_image: user
+                .profile_image
+                .as_ref()
+                .map(|image| image.as_str().to_owned()),
+            created_at: zone.render(user.created_at),
+        }
+    }
+}
+
+/// The query every user route accepts.
+#[derive(Debug, Deserialize)]
+pub struct ZoneQuery {
+    /// `timezone`: how `createdAt` is written.
+    pub timezone: Option<String>,
+}
+
+impl ZoneQuery {
+    fn zone(&self) -> Result<RenderZone, ApiError> {
+        RenderZone::from_param(self.timezone.as_deref()).map_err(|error| invalid_timezone(&error))
+    }
+}
+
+fn invalid_timezone(error: &InvalidTimezone) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "INVALID_TIMEZONE",
+        error.to_string(),
+    )
+}
+
+impl From<UserServiceError> for ApiError {
+    fn from(error: UserServiceError) -> Self {
+        match error {
+            UserServiceError::NotFound => Self::not_found("USER_NOT_FOUND", "user not found"),
+            UserServiceError::Storage(storage) => Self::from(storage),
+        }
+    }
+}
+
+/// The body of `PATCH /api/v1/users/me`: absent keeps a field, `null` clears `profileImage`
+/// (a nickname cannot be cleared).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchMeBody {
+    /// New nickname, 1–30 characters.
+    #[serde(default, deserialize_with = "present")]
+    pub nickname: Option<Option<String>>,
+    /// New picture URL (http or https), or null to remove it.
+    #[serde(default, deserialize_with = "present")]
+    pub profile_image: Option<Option<String>>,
+}
+
+/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, via `default`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+impl PatchMeBody {
+    /// The validated change.
+    ///
+    /// # Errors
+    /// 422 `VALIDATION_FAILED` naming the field.
+    pub fn try_into_domain(self) -> Result<ProfileUpdate, ApiError> {
+        let nickname = match self.nickname {
+            None => None,
+            Some(None) => return Err(ApiError::validation("nickname: must not be null")),
+            Some(Some(raw)) => Some(
+                Nickname::parse(&raw).map_err(|error| ApiError::validation(error.to_string()))?,
+            ),
+        };
+        let profile_image = match self.profile_image {
+            None => FieldUpdate::Keep,
+            Some(None) => FieldUpdate::Clear,
+            Some(Some(raw)) => FieldUpdate::Set(
+                ProfileImage::parse(&raw)
+                    .map_err(|error| ApiError::validation(format!("profileImage: {error}")))?,
+            ),
+        };
+        Ok(ProfileUpdate {
+            nickname,
+            profile_image,
+        })
+    }
+}
+
+/// `GET /api/v1/users/me`: the caller.
+#[get("/api/v1/users/me")]
+pub async fn get_me(
+    state: web::Data<AppState>,
+    CurrentUser(me): CurrentUser,
+    query: web::Query<ZoneQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let zone = query.zone()?;
+    let user = state.users.get(me.user_id).await?;
+    Ok(HttpResponse::Ok().json(UserDto::render(&user, &zone)))
+}
+
+/// `PATCH /api/v1/users/me`: changes the caller's nickname and picture; 200 with the user.
+#[patch("/api/v1/users/me")]
+pub async fn patch_me(
+    state: web::Data<AppState>,
+    CurrentUser(me): CurrentUser,
+    query: web::Query<ZoneQuery>,
+    body: JsonBody<PatchMeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let zone = query.zone()?;
+    let update = body.0.try_into_domain()?;
+    let user = state.users.update_profile(me.user_id, update).await?;
+    Ok(HttpResponse::Ok().json(UserDto::render(&user, &zone)))
+}
+
+/// `GET /api/v1/users/{id}`: anyone's public profile; 404 `USER_NOT_FOUND`.
+#[get("/api/v1/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    CurrentUser(_caller): CurrentUser,
+    id: web::Path<String>,
+    query: web::Query<ZoneQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_user_id(&id)?;
+    let zone = query.zone()?;
+    let user = state.users.get(id).await?;
+    Ok(HttpResponse::Ok().json(UserDto::render(&user, &zone)))
+}
+
+/// A user id from the path: a positive decimal integer.
+///
+/// # Errors
+/// 400 `INVALID_PARAMETER` naming `id`.
+pub fn parse_user_id(raw: &str) -> Result<UserId, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(UserId::new)
+        .ok_or_else(|| ApiError::invalid_parameter("id must be a positive integer user id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: serde_json::Value) -> Result<PatchMeBody, serde_json::Error> {
+        serde_json::from_value(json)
+    }
+
+    fn update(json: serde_json::Value) -> Result<ProfileUpdate, Box<dyn std::error::Error>> {
+        body(json)?
+            .try_into_domain()
+            .map_err(|error| error.to_string().into())
+    }
+
+    #[test]
+    fn absent_keeps_null_clears_value_sets() -> Result<(), Box<dyn std::error::Error>> {
+        let keep = update(serde_json::json!({}))?;
+        assert_eq!(keep, ProfileUpdate::default());
+        let clear = update(serde_json::json!({ "profileImage": null }))?;
+        assert_eq!(clear.profile_image, FieldUpdate::Clear);
+        let set = update(
+            serde_json::json!({ "nickname": " Mini ", "profileImage": "https://x.io/a.png" }),
+        )?;
+        assert_eq!(
+            set.nickname.map(Nickname::into_string),
+            Some("Mini".to_owned())
+        );
+        assert!(matches!(set.profile_image, FieldUpdate::Set(_)));
+        Ok(())
+    }
+
+    #[test]
+    fn refusals_name_the_field() -> Result<(), serde_json::Error> {
+        for (json, field) in [
+            (serde_json::json!({ "nickname": "" }), "nickname"),
+            (
+                serde_json::json!({ "nickname": "a".repeat(31) }),
+                "nickname",
+            ),
+            (serde_json::json!({ "nickname": null }), "nickname"),
+            (
+                serde_json::json!({ "profileImage": "ftp://x" }),
+                "profileImage",
+            ),
+        ] {
+            let Err(error) = body(json.clone())?.try_into_domain() else {
+                panic!("{json} was accepted");
+            };
+            assert_eq!(error.code(), "VALIDATION_FAILED");
+            assert!(error.message().starts_with(field), "{}", error.message());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn ids_must_be_positive_integers() {
+        assert!(parse_user_id("7").is_ok());
+        for raw in ["0", "-1", "abc", "1.5", ""] {
+            assert!(parse_user_id(raw).is_err(), "{raw}");
+        }
+    }
+}

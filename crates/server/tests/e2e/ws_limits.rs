@@ -1,0 +1,219 @@
+//! `/v1/ws/timers` limits and close codes: 1009 big frames, 4029 connect rate,
+//! `RATE_LIMIT_EXCEEDED`, ping timeout, 1013 slow readers, 1001 on shutdown,
+//! `SERVICE_UNAVAILABLE` while the database is unreachable.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+use futures_util::{SinkExt as _, StreamExt as _};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use crate::helpers::TestApp;
+use crate::ws_client::{Client, control, create, message, timer_id, token, ws_url};
+
+#[tokio::test]
+async fn a_frame_above_64_kib_closes_with_1009() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let mut alice = Client::connect(&app, "alice", "").await?;
+    let padding = "x".repeat(70 * 1024);
+    alice
+        .socket
+        .send(Message::text(
+            json!({"type": "timer.sync", "pad": padding}).to_string(),
+        ))
+        .await?;
+    let (code, reason) = alice.expect_close(Duration::from_secs(5)).await?;
+    assert_eq!(code, 1009, "{reason}");
+    // Just under the limit is fine.
+    let mut bob = Client::connect(&app, "bob", "").await?;
+    let padding = "x".repeat(60 * 1024);
+    let reply = bob
+        .request(&json!({"type": "timer.sync", "pad": padding}))
+        .await?;
+    assert_eq!(reply["type"], "timer.sync_result");
+    app.stop().await
+}
+
+#[tokio::test]
+async fn too_many_connections_per_user_close_with_4029() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(&["--ws-connect-max", "2"]).await?;
+    let _first = Client::connect(&app, "alice", "").await?;
+    let _second = Client::connect(&app, "alice", "").await?;
+    let bearer = format!("authorization.bearer.{}", token("alice")?);
+    let (mut third, _) = crate::ws_client::open(&ws_url(&app, ""), &[&bearer], None).await?;
+    let (code, reason) = crate::ws_client::expect_close(&mut third, Duration::from_secs(5)).await?;
+    assert_eq!(code, 4029, "{reason}");
+    // Another user is not affected.
+    Client::connect(&app, "bob", "").await?;
+    app.stop().await
+}
+
+#[tokio::test]
+async fn too_many_messages_are_refused_with_rate_limit_exceeded() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(&["--ws-message-max", "3"]).await?;
+    let mut alice = Client::connect(&app, "alice", "").await?;
+    for _ in 0..3 {
+        let reply = alice
+            .request(&message("timer.sync", json!({}), None))
+            .await?;
+        assert_eq!(reply["type"], "timer.sync_result");
+    }
+    let refused = alice
+        .request(&message(
+            "timer.create",
+            json!({"allocated_duration": 60}),
+            Some("r-4"),
+        ))
+        .await?;
+    assert_eq!(refused["type"], "error");
+    assert_eq!(refused["payload"]["code"], "RATE_LIMIT_EXCEEDED");
+    assert_eq!(refused["request_id"], "r-4");
+    // Not applied, and the connection stays open; another connection has its own budget.
+    let mut phone = Client::connect(&app, "alice", "").await?;
+    let all = phone
+        .request(&message("timer.sync", json!({"scope": "all"}), None))
+        .await?;
+    assert_eq!(all["payload"]["count"], 0);
+    let again = alice
+        .request(&message("timer.sync", json!({}), None))
+        .await?;
+    assert_eq!(again["payload"]["code"], "RATE_LIMIT_EXCEEDED");
+    app.stop().await
+}
+
+#[tokio::test]
+async fn a_client_that_never_answers_pings_is_dropped() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(&[
+        "--ws-ping-interval-seconds",
+        "1",
+        "--ws-client-timeout-seconds",
+        "2",
+    ])
+    .await?;
+    let mut silent = Client::connect(&app, "alice", "").await?;
+    let mut lively = Client::connect(&app, "alice", "").await?;
+    // Reading answers pings (tungstenite replies on its own); not reading does not.
+    lively.expect_silence(Duration::from_secs(3)).await?;
+    let (code, reason) = silent.expect_close(Duration::from_secs(3)).await?;
+    assert_eq!(code, 1001, "{reason}");
+    assert!(reason.contains("ping"), "{reason}");
+    let reply = lively
+        .request(&message("timer.sync", json!({}), None))
+        .await?;
+    assert_eq!(reply["type"], "timer.sync_result");
+    app.stop().await
+}
+
+#[tokio::test]
+async fn a_reader_that_stops_reading_is_closed_with_1013_and_others_carry_on() -> anyhow::Result<()>
+{
+    let app = TestApp::spawn_with(&["--rate-limit-enabled", "false"]).await?;
+    // The slow device: a tiny receive buffer, so the server's queue fills quickly.
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let address = app.address.trim_start_matches("http://").parse()?;
+    let stream = socket.connect(address).await?;
+    let mut request = ws_url(&app, "").into_client_request()?;
+    let bearer = format!("authorization.bearer.{}", token("alice")?);
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(&bearer)?);
+    let (mut slow, _) = tokio_tungstenite::client_async(request, stream).await?;
+    for _ in 0..2 {
+        slow.next().await.context("greeting")??;
+    }
+
+    // The busy device: pause/resume one timer with a long description, so every fan-out message
+    // is large and grows with its history. It reads its replies as they come.
+    let mut busy = Client::connect(&app, "alice", "").await?;
+    let created = busy
+        .request(&create(
+            86_400,
+            json!({"visibility": "private", "description": "d".repeat(2000), "title": "t".repeat(200)}),
+        ))
+        .await?;
+    let id = timer_id(&created)?;
+    const COMMANDS: usize = 800;
+    let (mut sink, mut replies) = busy.socket.split();
+    let reader = tokio::spawn(async move {
+        let mut count = 0;
+        while count < COMMANDS {
+            match tokio::time::timeout(Duration::from_secs(10), replies.next()).await {
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    let reply: serde_json::Value = serde_json::from_str(&text)?;
+                    anyhow::ensure!(reply["type"] == "timer.updated", "{reply}");
+                    count += 1;
+                }
+                Ok(Some(Ok(_))) => {}
+                other => anyhow::bail!("the busy device stopped hearing back: {other:?}"),
+            }
+        }
+        Ok(count)
+    });
+    for n in 0..COMMANDS {
+        let verb = if n % 2 == 0 { "pause" } else { "resume" };
+        sink.send(Message::text(control(verb, &id).to_string()))
+            .await?;
+    }
+    assert_eq!(reader.await??, COMMANDS, "the busy device got every reply");
+
+    // The slow device, reading at last, finds the close frame after what was buffered.
+    let (code, reason) = crate::ws_client::expect_close(&mut slow, Duration::from_secs(10)).await?;
+    assert_eq!(code, 1013, "{reason}");
+    assert!(reason.contains("too slow"), "{reason}");
+    app.stop().await
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_connection_with_1001() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let mut alice = Client::connect(&app, "alice", "").await?;
+    let mut bob = Client::connect(&app, "bob", "?timezone=UTC").await?;
+    let created = alice.request(&create(60, json!({}))).await?;
+    assert_eq!(created["type"], "timer.created");
+    let stopping = tokio::spawn(app.stop());
+    for device in [&mut alice, &mut bob] {
+        let (code, reason) = device.expect_close(Duration::from_secs(5)).await?;
+        assert_eq!(code, 1001, "{reason}");
+    }
+    tokio::time::timeout(Duration::from_secs(10), stopping).await???;
+    Ok(())
+}
+
+#[tokio::test]
+async fn commands_answer_service_unavailable_while_the_database_is_unreachable()
+-> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let mut alice = Client::connect(&app, "alice", "").await?;
+    let id = timer_id(&alice.request(&create(600, json!({}))).await?)?;
+    let admin_url = std::env::var("TEST_DATABASE_URL")?;
+    let mut admin = AsyncPgConnection::establish(&admin_url).await?;
+    let name = app.database().name().to_owned();
+    let switch = |allow: bool| format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}");
+    diesel::sql_query(switch(false)).execute(&mut admin).await?;
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+    ))
+    .execute(&mut admin)
+    .await?;
+    let reply = alice.request(&control("pause", &id)).await;
+    diesel::sql_query(switch(true)).execute(&mut admin).await?;
+    let reply = reply?;
+    assert_eq!(reply["type"], "error", "{reply}");
+    assert_eq!(reply["payload"]["code"], "SERVICE_UNAVAILABLE", "{reply}");
+    // Once the database is back, the same connection works again.
+    let mut paused = alice.request(&control("pause", &id)).await?;
+    for _ in 0..20 {
+        if paused["type"] == "timer.updated" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        paused = alice.request(&control("pause", &id)).await?;
+    }
+    assert_eq!(paused["payload"]["action"], "pause", "{paused}");
+    app.stop().await
+}
