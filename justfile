@@ -77,9 +77,17 @@ migrate:
 openapi:
     UPDATE_OPENAPI=1 cargo test -p hourglass-adapters-actix --lib openapi::tests::the_committed_document_is_current
 
-# Run the benchmarks; extra args go to cargo bench
+# Run the benchmark set against a release build and durable PostgreSQL; writes docs/benchmarks.md (`just bench --quick`: smoke run)
 bench *ARGS:
-    cargo bench -p hourglass-domain "$@"
+    scripts/bench.sh "$@"
+
+# Criterion micro-benchmarks (domain transitions, timer rendering); extra args go to cargo bench
+bench-micro *ARGS:
+    cargo bench -p hourglass-domain -p hourglass-adapters-actix "$@"
+
+# Run the load generator (release); e.g. `just loadgen cycles --secret S --target http://127.0.0.1:8000`
+loadgen *ARGS:
+    cargo run --release -q -p hourglass-loadgen -- "$@"
 
 # Format all code
 fmt:

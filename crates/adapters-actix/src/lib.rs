@@ -17,6 +17,8 @@
 //! - [`openapi`]: the OpenAPI document (`GET /openapi.json`) and the reference page (`GET /docs`).
 //! - [`timezone`]: the `timezone` parameter ([`timezone::RenderZone`]) and datetime rendering.
 //! - [`users`]: `/api/v1/users/me` and `/api/v1/users/{id}`.
+//! - [`social`]: following, meetups and stored notifications under `/api/v1`.
+//! - [`sse`]: the notification stream `/api/v1/notifications/subscribe` and its registry.
 //! - [`middleware`]: CORS, request logging with redaction, the REST rate limit, body limits.
 //! - [`origin`]: the browser `Origin` allow-list of the WebSocket and SSE handshakes.
 //! - [`ws`]: the timer WebSocket `/v1/ws/timers` and its fan-out hub.
@@ -33,6 +35,8 @@ pub mod openapi;
 pub mod origin;
 pub mod rest;
 pub mod settings;
+pub mod social;
+pub mod sse;
 pub mod state;
 pub mod timezone;
 pub mod users;
@@ -44,6 +48,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     rest::configure(cfg);
     openapi::configure(cfg);
     users::configure(cfg);
+    social::configure(cfg);
+    sse::configure(cfg);
     ws::configure(cfg);
     // Body/parameter error envelopes and the JSON 404 for unknown routes.
     middleware::body::configure(cfg);

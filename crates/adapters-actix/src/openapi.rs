@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDocument, PathItem};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::{dto, health, rest};
+use crate::{dto, health, rest, social, sse, users};
 
 /// The error envelope every non-2xx REST answer carries.
 #[derive(Debug, Serialize, ToSchema)]
@@ -92,6 +92,27 @@ impl Modify for BearerAuth {
         rest::tags::get_tag,
         rest::tags::update_tag,
         rest::tags::delete_tag,
+        users::get_me,
+        users::patch_me,
+        users::get_user,
+        social::follows::follow_user,
+        social::follows::unfollow_user,
+        social::follows::list_followers,
+        social::follows::list_following,
+        social::follows::list_friends,
+        social::meetups::create_meetup,
+        social::meetups::list_meetups,
+        social::meetups::get_meetup,
+        social::meetups::join_meetup,
+        social::meetups::leave_meetup,
+        social::meetups::cancel_meetup,
+        social::notifications::list_notifications,
+        social::notifications::unread_count,
+        social::notifications::read_all,
+        social::notifications::send_test_notification,
+        social::notifications::mark_read,
+        social::notifications::delete_notification,
+        sse::subscribe,
     ),
     components(schemas(
         ErrorBody,
@@ -108,6 +129,13 @@ impl Modify for BearerAuth {
         rest::tags::CreateTagRequest,
         rest::tags::PatchTagRequest,
         health::HealthBody,
+        users::UserDto,
+        users::PatchMeBody,
+        social::meetups::MeetupDto,
+        social::meetups::CreateMeetupRequest,
+        social::notifications::NotificationDto,
+        social::notifications::UnreadCountBody,
+        social::notifications::ReadAllBody,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -115,6 +143,10 @@ impl Modify for BearerAuth {
         (name = "schedules", description = "Calendar entries timers can link to"),
         (name = "todos", description = "Tasks timers can link to"),
         (name = "tags", description = "Labels for timers, schedules and todos"),
+        (name = "users", description = "Profiles of signed-in users (`/api/v1`, camelCase)"),
+        (name = "follows", description = "Following, followers and friends (`/api/v1`, camelCase)"),
+        (name = "meetups", description = "Meetups (모임): create, join, leave, cancel (`/api/v1`, camelCase)"),
+        (name = "notifications", description = "Stored notifications and the SSE stream (`/api/v1`, camelCase)"),
         (name = "operations", description = "Liveness and readiness probes"),
     )
 )]

@@ -18,6 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::middleware::body::JsonBody;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 use crate::timezone::{InvalidTimezone, RenderZone};
 
@@ -27,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A user as `/api/v1` renders it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserDto {
     /// Numeric id.
@@ -87,7 +88,7 @@ impl From<UserServiceError> for ApiError {
 
 /// The body of `PATCH /api/v1/users/me`: absent keeps a field, `null` clears `profileImage`
 /// (a nickname cannot be cleared).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchMeBody {
     /// New nickname, 1–30 characters.
@@ -136,6 +137,19 @@ impl PatchMeBody {
 }
 
 /// `GET /api/v1/users/me`: the caller.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me",
+    operation_id = "get_me",
+    tag = "users",
+    params(("timezone" = Option<String>, Query, description = "How `createdAt` is written (naive UTC without it)")),
+    responses(
+        (status = 200, description = "The caller", body = UserDto),
+        (status = 400, description = "`INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/users/me")]
 pub async fn get_me(
     state: web::Data<AppState>,
@@ -148,6 +162,21 @@ pub async fn get_me(
 }
 
 /// `PATCH /api/v1/users/me`: changes the caller's nickname and picture; 200 with the user.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/me",
+    operation_id = "update_me",
+    tag = "users",
+    params(("timezone" = Option<String>, Query, description = "How `createdAt` is written (naive UTC without it)")),
+    request_body = PatchMeBody,
+    responses(
+        (status = 200, description = "The changed user", body = UserDto),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 413, description = "`PAYLOAD_TOO_LARGE`", body = ErrorBody),
+        (status = 422, description = "`VALIDATION_FAILED` naming the field", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 #[patch("/api/v1/users/me")]
 pub async fn patch_me(
     state: web::Data<AppState>,
@@ -162,6 +191,20 @@ pub async fn patch_me(
 }
 
 /// `GET /api/v1/users/{id}`: anyone's public profile; 404 `USER_NOT_FOUND`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{id}",
+    operation_id = "get_user",
+    tag = "users",
+    params(("id" = i64, Path, description = "Numeric user id"), ("timezone" = Option<String>, Query, description = "How `createdAt` is written (naive UTC without it)")),
+    responses(
+        (status = 200, description = "The user", body = UserDto),
+        (status = 400, description = "`INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+        (status = 404, description = "`USER_NOT_FOUND`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,

@@ -12,11 +12,14 @@
 //! - [`pool`]: the `deadpool` pool of `AsyncPgConnection`s and the readiness probe.
 //! - [`schema`]: the diesel table definitions, matching `migrations/` (written by hand).
 //! - [`readiness`]: the readiness probe port implemented by pinging the pool.
+//! - [`event_bus`]: the fan-out across instances: `pg_notify` inside the repositories'
+//!   transactions, and the one `LISTEN` connection per instance that routes events to it.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
 //! - `error` (private): constraint violations and connection failures mapped to port errors.
 
 mod error;
+pub mod event_bus;
 pub mod migrations;
 pub mod pool;
 pub mod readiness;

@@ -1,7 +1,21 @@
-//! What is announced after a change commits, and the port that announces it.
+//! What is announced after a change commits, and the ports that announce and deliver it.
 //!
-//! Services publish only after the repository call that made the change returned successfully,
-//! i.e. after commit: an event never describes a change that did not happen.
+//! An event never describes a change that did not happen. Two ways of announcing keep that
+//! promise, and a deployment uses exactly one of them:
+//!
+//! - **The store announces** (production): the repository methods that change something a
+//!   connected device shows (timer insert, command, details, delete; schedule, todo and tag
+//!   deletes that bump timers; every notification insert, including those of follows and
+//!   meetups) emit their own events *inside their transaction* — the PostgreSQL adapter with
+//!   `pg_notify`, so the database releases an event exactly when, and only if, its change commits.
+//!   Every server instance receives them and hands them to its [`LocalDelivery`]. The services
+//!   are then wired with [`AnnouncedByStore`], so nothing is announced twice.
+//! - **The services announce** (unit tests, a single in-process instance): services call
+//!   [`EventPublisher::publish`] only after the repository call that made the change returned
+//!   successfully, i.e. after commit. The in-process publisher is the web adapter's hub.
+//!
+//! Either way, the events and their routing are the same ([`DomainEvent`]); the repository docs
+//! name the event each announcing method emits.
 
 use async_trait::async_trait;
 use hourglass_domain::ids::{TimerId, UserId};
@@ -94,7 +108,8 @@ pub enum PublishError {
     Unavailable(#[source] BoxError),
 }
 
-/// Fan-out of committed changes to every server instance's connections.
+/// Fan-out of committed changes to every server instance's connections, called by the services
+/// after commit.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
@@ -103,4 +118,35 @@ pub trait EventPublisher: Send + Sync {
     /// # Errors
     /// [`PublishError::Unavailable`] when the fan-out cannot be reached.
     async fn publish(&self, event: DomainEvent) -> Result<(), PublishError>;
+}
+
+/// The publisher for services whose repositories announce their own changes inside their
+/// transactions (see the module docs): publishing is a no-op, because the event already left
+/// with the commit. Wiring the services with it keeps them unchanged while avoiding a second,
+/// post-commit copy of every event.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnnouncedByStore;
+
+#[async_trait]
+impl EventPublisher for AnnouncedByStore {
+    async fn publish(&self, _event: DomainEvent) -> Result<(), PublishError> {
+        Ok(())
+    }
+}
+
+/// This instance's own connections (WebSocket and SSE): where a fan-out adapter that received an
+/// event from another instance — or from this one, through the database — hands it over.
+///
+/// Implementations route exactly as an in-process [`EventPublisher::publish`] would, so one
+/// instance and many behave the same.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LocalDelivery: Send + Sync {
+    /// Routes `event` to this instance's connections; loads what it needs once per event.
+    async fn deliver_local(&self, event: DomainEvent);
+
+    /// Events may have been missed (the fan-out connection dropped and came back): every local
+    /// client is brought up to date — WebSocket clients get a fresh `timer.sync_result`, SSE
+    /// streams replay from their last delivered notification id.
+    async fn resync_local(&self);
 }

@@ -13,7 +13,8 @@
 //! - [`error`]: the catch-all storage failure shared by every repository error.
 //! - [`health`]: the readiness probe port behind `/readyz`.
 //! - [`page`]: keyset pagination shared by every list.
-//! - [`event`]: what is announced after a change commits, and the [`event::EventPublisher`].
+//! - [`event`]: what is announced after a change commits, the [`event::EventPublisher`] and
+//!   the [`event::LocalDelivery`] of this instance's connections.
 //! - [`timer`], [`planning`], [`user`], [`follow`], [`meetup`], [`notification`],
 //!   [`processed`]: the repository traits, one per aggregate.
 //! - [`service`]: the use cases (create/pause/… a timer for a user, follow, meetups, …).

@@ -25,7 +25,9 @@ pub enum NotificationError {
 #[async_trait]
 pub trait NotificationRepository: Send + Sync {
     /// Stores a notification. Ids become visible to a receiver in increasing order even under
-    /// concurrent writers (the adapter takes a per-receiver lock before inserting).
+    /// concurrent writers (the adapter takes a per-receiver lock before inserting). An announcing
+    /// store emits `NotificationCreated` in the inserting transaction (see [`crate::event`]), as
+    /// it does for the notifications that follows and meetups store.
     ///
     /// # Errors
     /// [`StorageError`].

@@ -51,7 +51,8 @@ pub trait ScheduleRepository: Send + Sync {
     /// [`PlanningError::NotFound`]; [`PlanningError::UnknownTag`]; [`PlanningError::Storage`].
     async fn update(&self, schedule: &Schedule) -> Result<(), PlanningError>;
     /// Deletes it; its timers keep existing with `schedule_id` null, each getting `version` + 1
-    /// and `updated_at = now`, in the same transaction. Returns those timers as stored.
+    /// and `updated_at = now`, in the same transaction. Returns those timers as stored. An
+    /// announcing store emits `TimerChanged` (`update`) for each in that transaction.
     ///
     /// # Errors
     /// [`PlanningError::NotFound`]; [`PlanningError::Storage`].
@@ -102,7 +103,8 @@ pub trait TodoRepository: Send + Sync {
     /// [`PlanningError::NotFound`]; [`PlanningError::UnknownTag`]; [`PlanningError::Storage`].
     async fn update(&self, todo: &Todo) -> Result<(), PlanningError>;
     /// Deletes it; its timers keep existing with `todo_id` null (`version` + 1, `updated_at`
-    /// = now), in the same transaction. Returns those timers as stored.
+    /// = now), in the same transaction. Returns those timers as stored. An announcing store
+    /// emits `TimerChanged` (`update`) for each in that transaction.
     ///
     /// # Errors
     /// [`PlanningError::NotFound`]; [`PlanningError::Storage`].
@@ -148,7 +150,8 @@ pub trait TagRepository: Send + Sync {
     /// [`PlanningError::NotFound`]; [`PlanningError::DuplicateName`]; [`PlanningError::Storage`].
     async fn update(&self, tag: &Tag) -> Result<(), PlanningError>;
     /// Deletes it and removes it from every timer, schedule and todo; each affected timer gets
-    /// `version` + 1 and `updated_at = now` in the same transaction. Returns those timers.
+    /// `version` + 1 and `updated_at = now` in the same transaction. Returns those timers. An
+    /// announcing store emits `TimerChanged` (`update`) for each in that transaction.
     ///
     /// # Errors
     /// [`PlanningError::NotFound`]; [`PlanningError::Storage`].

@@ -16,12 +16,15 @@
 
 use std::future::Future;
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use hourglass_adapters_actix::middleware as edge;
+use hourglass_adapters_postgres::event_bus::PgEventListener;
 use hourglass_adapters_postgres::{migrations, pool};
+use hourglass_ports::event::LocalDelivery;
 
 pub mod cli;
 pub mod config;
@@ -66,6 +69,12 @@ pub async fn run(
         .context("the database does not answer through the pool")?;
 
     let state = actix_web::web::Data::new(wiring::app_state(&config, &pool)?);
+    // Listening before serving: every change committed once a client can connect reaches it.
+    let listener_local: Arc<dyn LocalDelivery> = Arc::new(state.hub.clone());
+    let events =
+        PgEventListener::start(database.database_url.expose(), pool.clone(), listener_local)
+            .await
+            .context("cannot listen for events on the database")?;
     // WebSockets close with 1001 as soon as shutdown starts (each once its in-flight command is
     // done); actix then waits for those connections like for any other request.
     let hub = state.hub.clone();
@@ -91,7 +100,9 @@ pub async fn run(
     .shutdown_signal(shutdown)
     .run();
     tracing::info!(%address, "listening");
-    server.await.context("the HTTP server failed")?;
+    let served = server.await.context("the HTTP server failed");
+    events.stop().await;
+    served?;
 
     pool.close();
     tracing::info!("stopped");

@@ -22,7 +22,7 @@ use hourglass_adapters_postgres::repository::{
     PgProcessedCommandRepository, PgScheduleRepository, PgTagRepository, PgTodoRepository,
 };
 use hourglass_ports::clock::{Clock, SystemClock};
-use hourglass_ports::event::EventPublisher;
+use hourglass_ports::event::{AnnouncedByStore, EventPublisher};
 use hourglass_ports::id::UuidV7Generator;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
@@ -98,7 +98,8 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
     }
 }
 
-/// Every service, over PostgreSQL, sharing one clock and one fan-out hub.
+/// Every service, over PostgreSQL, sharing one clock and one fan-out hub. Events reach the hub
+/// only through the PostgreSQL listener that [`crate::run`] starts, on one instance as on many.
 ///
 /// # Errors
 /// When the token verifier cannot be built.
@@ -110,7 +111,9 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
         Arc::new(PgUserRepository::new(pool.clone())),
         Arc::new(PgTagRepository::new(pool.clone())),
     );
-    let publisher: Arc<dyn EventPublisher> = Arc::new(hub.clone());
+    // The repositories announce every change with `pg_notify` inside its transaction, and this
+    // instance's listener hands it to the hub (see `run`); the services must not announce again.
+    let publisher: Arc<dyn EventPublisher> = Arc::new(AnnouncedByStore);
     let users = UserService::new(Arc::new(PgUserRepository::new(pool.clone())), clock.clone());
     let verifier = token_verifier(&config.auth).context("cannot set up token verification")?;
     let settings = edge_settings(config);

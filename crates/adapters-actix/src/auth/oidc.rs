@@ -11,10 +11,8 @@
 //! the JWKS cannot be fetched the answer is [`AuthError::KeysUnavailable`] (a 503, not "bad
 //! token"): the caller did nothing wrong.
 //!
-//! The HTTP client is built without TLS for now, so the issuer must be `http://`; an `https://`
-//! issuer gives [`AuthError::KeysUnavailable`]. (reqwest's `rustls-no-provider` would need a
-//! process-wide crypto provider installed before *any* reqwest client is built, test clients
-//! included, since cargo unifies the feature; that wiring is left for a follow-up.)
+//! The HTTP client speaks `http://` and `https://` (rustls with the aws-lc-rs provider and the
+//! platform's CA roots); tests use a local `http://` issuer.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -324,7 +322,7 @@ mod tests {
 
     #[actix_web::test]
     async fn an_unreachable_https_issuer_is_keys_unavailable() -> Result<(), reqwest::Error> {
-        // Without TLS support the request fails at once; either way it is no "bad token".
+        // Nothing listens there: the TLS connection fails, which is no "bad token".
         let verifier = OidcVerifier::new(settings("https://127.0.0.1:1"))?;
         let outcome = verifier.verify(RS256_HEADER_ONLY).await;
         assert!(

@@ -703,6 +703,8 @@ impl Connection {
                 };
                 self.render_timer_message(kind, action.as_str(), &timer, &tags, None)
             }
+            // Whatever changed while fan-out was interrupted is in a fresh list.
+            HubMessage::Resync => return self.sync_list(SyncScope::Active, None).await,
             HubMessage::TimerDeleted { timer_id } => {
                 // Whatever is still queued about a deleted timer is stale.
                 self.seen.insert(timer_id, i64::MAX);

@@ -1,9 +1,12 @@
 //! The hub: the registry of open timer WebSocket connections (user → connections) and the
 //! in-process [`EventPublisher`] that fans committed changes out to them.
 //!
-//! The services publish only after commit, so nothing reaches a connection before its change is
-//! stored. The hub itself never renders: it hands each connection the committed [`Timer`] (and
-//! its tags, loaded once per event) and every connection renders in its own `timezone`.
+//! Events reach the hub after commit, so nothing reaches a connection before its change is
+//! stored: from the services ([`EventPublisher`], the in-process path of unit tests) or from the
+//! cross-instance listener of the PostgreSQL adapter ([`LocalDelivery`]). Both paths go through
+//! [`Hub::deliver_local`], so one instance and many route identically. The hub itself never
+//! renders: it hands each connection the committed [`Timer`] (and its tags, loaded once per
+//! event) and every connection renders in its own `timezone`.
 //!
 //! Concurrency: the registry sits behind a `std` lock that is only ever held for map operations,
 //! never across an `.await`; storage look-ups (tags, friends, nickname) happen before it is
@@ -22,13 +25,16 @@ use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::planning::Tag;
 use hourglass_domain::timer::Timer;
 use hourglass_ports::error::StorageError;
-use hourglass_ports::event::{DomainEvent, EventPublisher, PublishError, TimerAction};
+use hourglass_ports::event::{
+    DomainEvent, EventPublisher, LocalDelivery, PublishError, TimerAction,
+};
 use hourglass_ports::follow::FollowRepository;
 use hourglass_ports::planning::TagRepository;
 use hourglass_ports::user::UserRepository;
 use tokio::sync::{Notify, mpsc, watch};
 
 use crate::settings::RateLimit;
+use crate::sse::SseRegistry;
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const OUTBOUND_CAPACITY: usize = 256;
@@ -63,6 +69,9 @@ pub enum HubMessage {
         /// Its title.
         timer_title: Option<Arc<str>>,
     },
+    /// Events may have been missed (the cross-instance listener reconnected): send a fresh
+    /// `timer.sync_result`.
+    Resync,
 }
 
 /// Identifies one connection within the hub.
@@ -104,6 +113,8 @@ struct Inner {
     follows: Arc<dyn FollowRepository>,
     users: Arc<dyn UserRepository>,
     tags: Arc<dyn TagRepository>,
+    /// The SSE notification streams, which `NotificationCreated` events go to.
+    sse: SseRegistry,
 }
 
 impl std::fmt::Debug for Hub {
@@ -120,6 +131,7 @@ impl Hub {
         tags: Arc<dyn TagRepository>,
     ) -> Self {
         let (shutdown, _) = watch::channel(false);
+        let sse = SseRegistry::new(users.clone());
         Self {
             inner: Arc::new(Inner {
                 connections: RwLock::new(HashMap::new()),
@@ -129,6 +141,7 @@ impl Hub {
                 follows,
                 users,
                 tags,
+                sse,
             }),
         }
     }
@@ -200,6 +213,11 @@ impl Hub {
     /// finishes its in-flight command, then closes with 1001.
     pub fn close_all(&self) {
         self.inner.shutdown.send_replace(true);
+    }
+
+    /// The SSE stream registry (notifications); its streams also end on [`Hub::close_all`].
+    pub fn sse(&self) -> &SseRegistry {
+        &self.inner.sse
     }
 
     /// A receiver of the shutdown flag, for tasks that start after [`Hub::close_all`].
@@ -344,9 +362,10 @@ impl Hub {
     }
 }
 
-#[async_trait]
-impl EventPublisher for Hub {
-    async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
+impl Hub {
+    /// Routes a committed `event` to this instance's connections: the one local-delivery entry
+    /// point shared by the in-process publisher and the cross-instance listener.
+    pub async fn deliver_local(&self, event: DomainEvent) {
         match event {
             DomainEvent::TimerChanged {
                 actor,
@@ -357,9 +376,41 @@ impl EventPublisher for Hub {
                 self.deliver(owner, &HubMessage::TimerDeleted { timer_id });
             }
             // Notifications travel over SSE, which has its own streams.
-            DomainEvent::NotificationCreated { .. } => {}
+            DomainEvent::NotificationCreated { notification } => {
+                self.inner.sse.deliver(&notification).await;
+            }
         }
+    }
+
+    /// Asks every local connection for a fresh `timer.sync_result` (after the cross-instance
+    /// listener reconnected, events committed meanwhile were never delivered). A connection
+    /// whose queue is full is dropped as too slow, like for any other message.
+    pub fn resync_all(&self) {
+        let users: Vec<UserId> = self.read().keys().copied().collect();
+        for user in users {
+            self.deliver(user, &HubMessage::Resync);
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for Hub {
+    async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
+        self.deliver_local(event).await;
         Ok(())
+    }
+}
+
+#[async_trait]
+impl LocalDelivery for Hub {
+    async fn deliver_local(&self, event: DomainEvent) {
+        Hub::deliver_local(self, event).await;
+    }
+
+    async fn resync_local(&self) {
+        self.resync_all();
+        // SSE streams replay from storage what is newer than their last delivered id.
+        self.inner.sse.resync_all();
     }
 }
 

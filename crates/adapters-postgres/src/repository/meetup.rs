@@ -23,6 +23,7 @@ use hourglass_ports::page::{Page, PageRequest};
 use super::notification::insert_drafts;
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
+use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{MeetupRow, NewMeetupRecord, NotificationRow, ts};
 use crate::schema::{meetup_participants, meetups, users};
@@ -157,6 +158,12 @@ impl MeetupRepository for PgMeetupRepository {
                 .map(Notification::try_from)
                 .collect::<Result<Vec<_>, _>>()?;
             notifications.sort_by_key(Notification::id);
+            // Announced in this transaction, like every stored notification (`event_bus`).
+            let announcements: Vec<Announcement> = notifications
+                .iter()
+                .map(Announcement::notification)
+                .collect();
+            notify(conn, &announcements).await?;
             let meetup = Meetup::create(new, meetup_id, now)
                 .map_err(|refused| TxError::Refused(refused.into()))?;
             Ok(MeetupOutcome {

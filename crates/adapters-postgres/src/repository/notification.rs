@@ -6,12 +6,16 @@
 //! `pg_advisory_xact_lock(receiver_id)` **before** drawing ids, in ascending receiver order (no
 //! deadlock between two fan-outs), and holds it until commit. The single-`bigint` advisory key
 //! space of this database is reserved for that purpose.
+//!
+//! Every stored notification is announced with `pg_notify` in the inserting transaction (also
+//! when follows and meetups store them), so a stream hears of it only once it is committed and
+//! readable for the replay; NOTIFY delivers in commit order, matching the id order promise.
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{NotificationId, UserId};
 use hourglass_domain::notification::{Notification, NotificationDraft};
 use hourglass_domain::time::Timestamp;
@@ -20,7 +24,8 @@ use hourglass_ports::notification::{NotificationError, NotificationRepository};
 use hourglass_ports::page::{Page, PageRequest};
 
 use super::{MAX_PAGE, into_page, page_size};
-use crate::error::DbError;
+use crate::error::{DbError, TxError};
+use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{NotificationRow, ts};
 use crate::schema::notifications;
@@ -46,8 +51,9 @@ ORDER BY ord \
 RETURNING id, receiver_id, actor_id, kind, message, related_id, related_type, redirect_url, \
           is_read, created_at";
 
-/// Stores `drafts` (any receivers) inside the caller's transaction, or as one autocommit
-/// statement; returns them in id order.
+/// Stores `drafts` (any receivers) and announces them, inside the caller's transaction (the
+/// advisory locks and the announcements must both end with its commit); returns them in id
+/// order.
 pub(crate) async fn insert_drafts(
     conn: &mut AsyncPgConnection,
     drafts: &[NotificationDraft],
@@ -88,6 +94,8 @@ pub(crate) async fn insert_drafts(
         .map(Notification::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     stored.sort_by_key(Notification::id);
+    let announcements: Vec<Announcement> = stored.iter().map(Announcement::notification).collect();
+    notify(conn, &announcements).await?;
     Ok(stored)
 }
 
@@ -119,8 +127,15 @@ impl NotificationRepository for PgNotificationRepository {
         now: Timestamp,
     ) -> Result<Notification, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        // One statement, so its implicit transaction holds the advisory lock until commit.
-        let stored = insert_drafts(&mut conn, std::slice::from_ref(&draft), now).await?;
+        // One transaction holds the advisory lock and the announcement until commit.
+        let stored = conn
+            .transaction(async |conn| {
+                Ok::<_, TxError<StorageError>>(
+                    insert_drafts(conn, std::slice::from_ref(&draft), now).await?,
+                )
+            })
+            .await
+            .map_err(TxError::into_port)?;
         stored
             .into_iter()
             .next()

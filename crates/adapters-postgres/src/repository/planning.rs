@@ -3,7 +3,8 @@
 //! Deleting a schedule, todo or tag first locks its row (`FOR UPDATE` conflicts with the
 //! `FOR KEY SHARE` a foreign-key check takes, so no timer can link to it meanwhile), then bumps
 //! `version` and `updated_at` of the affected timers and returns them, then deletes it; all in
-//! one transaction. The `ON DELETE SET NULL` / `CASCADE` of the schema is the backstop.
+//! one transaction. The `ON DELETE SET NULL` / `CASCADE` of the schema is the backstop. The
+//! affected timers are announced as `update` with `pg_notify` in that same transaction.
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
@@ -15,6 +16,7 @@ use hourglass_domain::planning::{Schedule, Tag, Todo};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::Timer;
 use hourglass_ports::error::StorageError;
+use hourglass_ports::event::TimerAction;
 use hourglass_ports::page::{Page, PageRequest};
 use hourglass_ports::planning::{
     PlanningError, ScheduleFilter, ScheduleRepository, TagRepository, TodoRepository,
@@ -23,6 +25,7 @@ use uuid::Uuid;
 
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
+use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{ScheduleRecord, ScheduleRow, TagRow, TimerRow, TodoRecord, TodoRow, ts};
 use crate::schema::{schedule_tags, schedules, tags, todo_tags, todos};
@@ -131,6 +134,16 @@ async fn link_tags(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Announces `timers` (unlinked or bumped by a delete) as `update`, inside the delete's
+/// transaction.
+async fn announce_updates(conn: &mut AsyncPgConnection, timers: &[Timer]) -> Result<(), DbError> {
+    let announcements: Vec<Announcement> = timers
+        .iter()
+        .map(|timer| Announcement::timer(TimerAction::Update, timer))
+        .collect();
+    notify(conn, &announcements).await
 }
 
 fn timers_from(rows: Vec<TimerRow>) -> Result<Vec<Timer>, DbError> {
@@ -259,7 +272,9 @@ impl ScheduleRepository for PgScheduleRepository {
             diesel::delete(schedules::table.filter(schedules::id.eq(id.get())))
                 .execute(conn)
                 .await?;
-            Ok(timers_from(rows)?)
+            let timers = timers_from(rows)?;
+            announce_updates(conn, &timers).await?;
+            Ok(timers)
         })
         .await
         .map_err(TxError::into_port)
@@ -407,7 +422,9 @@ impl TodoRepository for PgTodoRepository {
             diesel::delete(todos::table.filter(todos::id.eq(id.get())))
                 .execute(conn)
                 .await?;
-            Ok(timers_from(rows)?)
+            let timers = timers_from(rows)?;
+            announce_updates(conn, &timers).await?;
+            Ok(timers)
         })
         .await
         .map_err(TxError::into_port)
@@ -531,7 +548,9 @@ impl TagRepository for PgTagRepository {
             diesel::delete(tags::table.filter(tags::id.eq(id.get())))
                 .execute(conn)
                 .await?;
-            Ok(timers_from(rows)?)
+            let timers = timers_from(rows)?;
+            announce_updates(conn, &timers).await?;
+            Ok(timers)
         })
         .await
         .map_err(TxError::into_port)

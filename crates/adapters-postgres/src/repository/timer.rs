@@ -5,6 +5,9 @@
 //! queue on the row lock and the later one sees the earlier one's result. Links are composite
 //! foreign keys on `(owner_id, id)`, so a foreign schedule, todo or tag fails the statement that
 //! writes it, inside the same transaction, and maps to `UnknownLink`.
+//!
+//! Every change announces itself with `notify` inside its transaction (`start`, the command's
+//! action, `update` when details changed, the deletion), so the event leaves with the commit.
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
@@ -15,6 +18,7 @@ use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch};
 use hourglass_ports::error::StorageError;
+use hourglass_ports::event::TimerAction;
 use hourglass_ports::page::Page;
 use hourglass_ports::timer::{
     DeleteTimerError, InsertTimerError, PatchedTimer, TimerCommandError, TimerKind, TimerListQuery,
@@ -23,6 +27,7 @@ use hourglass_ports::timer::{
 
 use super::{MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
+use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{TimerRecord, TimerRow, ts};
 use crate::schema::{timer_tags, timers};
@@ -163,6 +168,7 @@ impl TimerRepository for PgTimerRepository {
                 .execute(conn)
                 .await?;
             insert_tags(conn, timer, timer.tag_ids()).await?;
+            notify(conn, &[Announcement::timer(TimerAction::Start, timer)]).await?;
             Ok::<_, TxError<InsertTimerError>>(())
         })
         .await
@@ -185,6 +191,7 @@ impl TimerRepository for PgTimerRepository {
                 .apply(command, now)
                 .map_err(|refused| TxError::Refused(refused.into()))?;
             store(conn, &timer).await?;
+            notify(conn, &[Announcement::timer(command.into(), &timer)]).await?;
             Ok(timer)
         })
         .await
@@ -213,6 +220,7 @@ impl TimerRepository for PgTimerRepository {
                         .await?;
                     insert_tags(conn, &timer, timer.tag_ids()).await?;
                 }
+                notify(conn, &[Announcement::timer(TimerAction::Update, &timer)]).await?;
             }
             Ok(PatchedTimer { timer, changed })
         })
@@ -222,18 +230,22 @@ impl TimerRepository for PgTimerRepository {
 
     async fn delete(&self, owner: UserId, id: TimerId) -> Result<(), DeleteTimerError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let deleted = diesel::delete(
-            timers::table
-                .filter(timers::id.eq(id.get()))
-                .filter(timers::owner_id.eq(owner.get())),
-        )
-        .execute(&mut conn)
+        conn.transaction(async |conn| {
+            let deleted = diesel::delete(
+                timers::table
+                    .filter(timers::id.eq(id.get()))
+                    .filter(timers::owner_id.eq(owner.get())),
+            )
+            .execute(conn)
+            .await?;
+            if deleted == 0 {
+                return Err(TxError::Refused(DeleteTimerError::NotFound));
+            }
+            notify(conn, &[Announcement::timer_deleted(owner, id)]).await?;
+            Ok(())
+        })
         .await
-        .map_err(DbError::from)?;
-        if deleted == 0 {
-            return Err(DeleteTimerError::NotFound);
-        }
-        Ok(())
+        .map_err(TxError::into_port)
     }
 
     async fn find(&self, id: TimerId) -> Result<Option<Timer>, StorageError> {

@@ -68,6 +68,18 @@ impl UserService {
         self.users.find(id).await?.ok_or(UserServiceError::NotFound)
     }
 
+    /// The users among `ids` that exist, in no particular order: one round trip for a whole page
+    /// (actors of notifications, participants of a meetup).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn find_many(&self, ids: &[UserId]) -> Result<Vec<User>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.users.find_many(ids).await
+    }
+
     /// Changes the user's profile now (`PATCH /api/v1/users/me`); returns the user as stored.
     ///
     /// # Errors

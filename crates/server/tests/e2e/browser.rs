@@ -18,7 +18,7 @@ use anyhow::{Context as _, bail, ensure};
 use crate::helpers::TestApp;
 use crate::ws_client::token;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// How long the page server holds each `/wait` request.
 const WAIT_REQUEST: Duration = Duration::from_millis(250);
@@ -27,10 +27,10 @@ const WAIT_REQUEST: Duration = Duration::from_millis(250);
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Headless Chromium, with the page's virtual time budget, must be done well within this.
-const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
+pub(crate) const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// Runs `command` to completion, killing it after `limit`.
-fn run_for(mut command: Command, limit: Duration) -> anyhow::Result<Output> {
+pub(crate) fn run_for(mut command: Command, limit: Duration) -> anyhow::Result<Output> {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -68,7 +68,7 @@ fn run_for(mut command: Command, limit: Duration) -> anyhow::Result<Output> {
 }
 
 /// Installs Debian's `chromium` if it is missing.
-fn ensure_chromium() -> anyhow::Result<()> {
+pub(crate) fn ensure_chromium() -> anyhow::Result<()> {
     if Path::new(CHROMIUM).exists() {
         return Ok(());
     }
@@ -94,7 +94,7 @@ fn ensure_chromium() -> anyhow::Result<()> {
 
 /// Serves `page` to every request on `listener` (a tiny HTTP/1.1 server, one request per
 /// connection), on a thread that lives as long as the test process.
-fn serve_page(listener: TcpListener, page: String) {
+pub(crate) fn serve_page(listener: TcpListener, page: String) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else {

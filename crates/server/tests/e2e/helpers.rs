@@ -4,6 +4,7 @@
 
 use std::net::TcpListener;
 use std::process::{Command, Output};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -26,8 +27,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     shutdown: oneshot::Sender<()>,
     server: JoinHandle<anyhow::Result<()>>,
-    // Held so the database outlives the server; dropped (FORCE) after it.
-    database: TestDatabase,
+    // Held so the database outlives the server; dropped (FORCE) after the last server on it
+    // (several instances may share one, see `spawn_beside`).
+    database: Arc<TestDatabase>,
 }
 
 impl TestApp {
@@ -49,6 +51,20 @@ impl TestApp {
     /// `--jwt-secret`, for tests of other key sources).
     pub async fn spawn_with_only(flags: &[&str]) -> anyhow::Result<Self> {
         let database = TestDatabase::create().await?;
+        Self::spawn_on(Arc::new(database), flags).await
+    }
+
+    /// Starts another instance of the server (test defaults plus `flags`) on `other`'s
+    /// database: two instances, one database, as behind a load balancer.
+    pub async fn spawn_beside(other: &TestApp, flags: &[&str]) -> anyhow::Result<Self> {
+        let mut args = vec!["--jwt-secret", TEST_JWT_SECRET];
+        args.extend_from_slice(flags);
+        Self::spawn_on(other.database.clone(), &args).await
+    }
+
+    /// Starts the server on `database` with exactly these `serve` flags besides
+    /// `--database-url`.
+    async fn spawn_on(database: Arc<TestDatabase>, flags: &[&str]) -> anyhow::Result<Self> {
         let mut args = vec!["--database-url", database.url()];
         args.extend_from_slice(flags);
         let config = Config::from_args_ignoring_env(args)?;
@@ -106,13 +122,15 @@ impl TestApp {
     }
 
     /// Asks for a graceful shutdown, waits for [`hourglass_server::run`] to return, then drops
-    /// the database.
+    /// the database unless another instance still uses it.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _receiver_gone = self.shutdown.send(());
         tokio::time::timeout(STARTUP_TIMEOUT, self.server)
             .await
             .context("the server did not stop in time")???;
-        self.database.cleanup().await?;
+        if let Ok(database) = Arc::try_unwrap(self.database) {
+            database.cleanup().await?;
+        }
         Ok(())
     }
 }

@@ -18,6 +18,10 @@
 //!   and tags over HTTP.
 //! - `rest_openapi`: `/openapi.json` equals `docs/openapi.json`; `/docs`; `/readyz`.
 //! - `users`: `/api/v1/users/me` and `/api/v1/users/{id}`.
+//! - `sse_client`: an SSE frame reader and social helpers; `sse_stream`: the notification
+//!   stream; `social_rest`: follows, meetups and stored notifications over REST.
+//! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
+//!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
 //! [`run`]: hourglass_server::run
 
@@ -30,10 +34,15 @@ mod browser;
 mod cli;
 mod health;
 mod helpers;
+mod multi_instance;
 mod rest_openapi;
 mod rest_planning;
 mod rest_support;
 mod rest_timers;
+mod social_rest;
+mod sse_browser;
+mod sse_client;
+mod sse_stream;
 mod users;
 mod ws;
 mod ws_client;

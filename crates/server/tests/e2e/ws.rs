@@ -35,12 +35,16 @@ async fn connecting_echoes_the_bearer_subprotocol_then_greets_and_syncs() -> any
 
     // A second device sees the first one's timers in its automatic sync, newest first, and
     // `hourglass.v1` is echoed instead of the token when offered.
+    let mut watcher = Client::connect(&app, "alice", "").await?;
     let first = alice.request(&create(600, json!({"title": "one"}))).await?;
     let second = alice.request(&create(600, json!({"title": "two"}))).await?;
     let stopped = alice.request(&create(600, json!({}))).await?;
     alice
         .request(&control("stop", &timer_id(&stopped)?))
         .await?;
+    // Fan-out is asynchronous (through the database), in commit order: once another device has
+    // heard the stop, nothing about these timers is still on its way to a device connecting now.
+    while watcher.recv().await?["payload"]["action"] != "stop" {}
     let mut phone = Client::connect_offering(&ws_url(&app, ""), &[&bearer, "hourglass.v1"]).await?;
     assert_eq!(phone.protocol.as_deref(), Some("hourglass.v1"));
     let synced = &phone.initial_sync["payload"];

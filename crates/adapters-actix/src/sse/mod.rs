@@ -1,0 +1,239 @@
+//! The notification stream `GET /api/v1/notifications/subscribe` (`notifications-sse.md`,
+//! "The stream"), Server-Sent Events as the original spec's `EventSource` client expects them.
+//!
+//! The handshake decides everything that can be refused over HTTP before the stream starts, each
+//! with the JSON envelope: the browser `Origin` (403, the WebSocket's rules), the token (401; from
+//! `accessToken` in the query, since `EventSource` cannot send headers, or `Authorization:
+//! Bearer`), and the `timezone` and `lastEventId` parameters (400). Then:
+//!
+//! 1. the stream is registered with the [`SseRegistry`] *before* the replay is read, so a
+//!    notification committed in between is queued live and cannot fall into a gap;
+//! 2. with `Last-Event-ID` (header, sent by the browser on reconnect) or `lastEventId` (query,
+//!    for a first connection), the stored notifications with a larger id are read, oldest first,
+//!    at most [`REPLAY_LIMIT`];
+//! 3. the body starts with `connect` (and `retry: 3000`) followed by the replay, in one chunk;
+//! 4. the [`stream::StreamTask`] goes live, dropping queued notifications whose id the replay
+//!    already covered (ids are visible per receiver in commit order, so nothing newer can have a
+//!    smaller id).
+//!
+//! The body is never compressed (`Content-Encoding: identity` keeps any compression middleware
+//! off it) and `X-Accel-Buffering: no` keeps nginx from buffering it. The access token never
+//! reaches a log line: the request log redacts every `*token*` query parameter.
+//!
+//! # Layout
+//! - [`registry`]: open streams per user, the cap, bounded queues, and the delivery seam
+//!   [`SseRegistry::deliver`] that every notification event goes through.
+//! - [`stream`]: frames and the task behind one stream.
+
+pub mod registry;
+pub mod stream;
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse, get};
+use hourglass_domain::ids::NotificationId;
+use hourglass_ports::service::notification::REPLAY_LIMIT;
+use tokio::sync::mpsc;
+
+pub use self::registry::SseRegistry;
+use self::stream::{OUT_CAPACITY, StreamTask, connect_frame, notification_frame};
+use crate::auth::{AuthError, authenticate, bearer_token};
+use crate::error::ApiError;
+use crate::openapi::ErrorBody;
+use crate::origin::OriginPolicy;
+use crate::rest::query::QueryParams;
+use crate::social::notifications::NotificationDto;
+use crate::state::AppState;
+
+/// The header a reconnecting `EventSource` sends with the last `id:` it saw.
+pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
+
+/// Registers the stream route. It must precede `/api/v1/notifications/{id}` routes only by
+/// method, which the guards already tell apart.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(subscribe);
+}
+
+/// `GET /api/v1/notifications/subscribe`: the caller's notification stream.
+#[utoipa::path(
+    get,
+    path = "/api/v1/notifications/subscribe",
+    operation_id = "subscribe_notifications",
+    tag = "notifications",
+    params(
+        ("accessToken" = Option<String>, Query, description = "The JWT (EventSource cannot send headers); or use `Authorization: Bearer`"),
+        ("lastEventId" = Option<i64>, Query, description = "Replay stored notifications with a larger id first (the `Last-Event-ID` header wins when both are sent)"),
+        ("timezone" = Option<String>, Query, description = "How `createdAt` is written; heartbeats are always UTC"),
+        ("Last-Event-ID" = Option<i64>, Header, description = "Sent by the browser on reconnect: replay what is newer, then go live"),
+    ),
+    responses(
+        (status = 200, description = "An endless `text/event-stream`: `retry: 3000` + `event: connect` / `data: Connected`, then `id:` / `event: notification` / `data: <notification JSON>` frames and `event: heartbeat` / `data: <UTC RFC 3339>` every SSE_HEARTBEAT_SECONDS. An evicted stream (too many per user) gets `retry: 3600000` and ends.", body = String, content_type = "text/event-stream"),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`, before any stream starts", body = ErrorBody),
+        (status = 403, description = "`FORBIDDEN`: a browser Origin not in CORS_ALLOWED_ORIGINS", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/notifications/subscribe")]
+pub async fn subscribe(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    OriginPolicy::new(&state.settings.allowed_origins).check(&request)?;
+    let params = QueryParams::parse(request.query_string());
+    let principal = match params.single("accessToken")?.filter(|t| !t.is_empty()) {
+        Some(token) => authenticate(&state, token).await?,
+        None => match bearer_token(request.headers()) {
+            Ok(token) => authenticate(&state, token).await?,
+            Err(AuthError::Missing) => {
+                return Err(ApiError::unauthorized(
+                    "missing access token: pass ?accessToken=<JWT> or Authorization: Bearer",
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        },
+    };
+    let zone = params.timezone()?;
+    let resume_after = last_event_id(&request, &params)?;
+
+    let user = principal.user_id;
+    let sse = state.hub.sse();
+    let registration = sse.register(user, state.settings.sse_max_streams_per_user);
+    let (initial, last_sent) = match opening(&state, user, resume_after, &zone).await {
+        Ok(opening) => opening,
+        Err(error) => {
+            sse.unregister(user, registration.id);
+            return Err(error);
+        }
+    };
+
+    let (out, body) = mpsc::channel::<Bytes>(OUT_CAPACITY);
+    // The channel is new and empty: the first frame always fits.
+    let _fits = out.try_send(Bytes::from(initial));
+    let expires_in = Duration::from_secs(
+        u64::try_from(principal.expires_at.seconds_since(state.clock.now())).unwrap_or(0),
+    );
+    let shutdown = state.hub.shutdown_signal();
+    actix_web::rt::spawn(
+        StreamTask {
+            state,
+            user,
+            registration,
+            out,
+            zone,
+            last_sent,
+            expires_in,
+            shutdown,
+        }
+        .run(),
+    );
+
+    let mut body = body;
+    let frames = futures_util::stream::poll_fn(move |cx| {
+        body.poll_recv(cx)
+            .map(|frame| frame.map(Ok::<_, Infallible>))
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+        .insert_header(("X-Accel-Buffering", HeaderValue::from_static("no")))
+        .insert_header((
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static("identity"),
+        ))
+        .streaming(frames))
+}
+
+/// The stream's first chunk — `connect`, then the replay after `resume_after` — and the highest
+/// id the client will then have.
+async fn opening(
+    state: &AppState,
+    user: hourglass_domain::ids::UserId,
+    resume_after: Option<NotificationId>,
+    zone: &crate::timezone::RenderZone,
+) -> Result<(String, Option<NotificationId>), ApiError> {
+    let mut initial = connect_frame();
+    let Some(after) = resume_after else {
+        return Ok((initial, None));
+    };
+    let replay = state
+        .notifications
+        .replay_after(user, after, REPLAY_LIMIT)
+        .await?;
+    let dtos = NotificationDto::render_all(state, &replay, zone).await?;
+    for dto in &dtos {
+        match notification_frame(dto) {
+            Ok(frame) => initial.push_str(&frame),
+            Err(error) => return Err(ApiError::internal(&error)),
+        }
+    }
+    let last = replay.last().map_or(after, |n| n.id());
+    Ok((initial, Some(last)))
+}
+
+/// `Last-Event-ID` (header; the browser's reconnect) or else `lastEventId` (query). Empty means
+/// none.
+///
+/// # Errors
+/// 400 `INVALID_PARAMETER` naming the parameter when it is not a non-negative integer.
+fn last_event_id(
+    request: &HttpRequest,
+    params: &QueryParams,
+) -> Result<Option<NotificationId>, ApiError> {
+    let header = request
+        .headers()
+        .get(LAST_EVENT_ID_HEADER)
+        .map(|value| value.to_str().unwrap_or("?").trim())
+        .filter(|value| !value.is_empty());
+    let (name, raw) = match header {
+        Some(raw) => ("Last-Event-ID", raw),
+        None => match params.single("lastEventId")?.map(str::trim) {
+            Some(raw) if !raw.is_empty() => ("lastEventId", raw),
+            _ => return Ok(None),
+        },
+    };
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 0)
+        .map(|id| Some(NotificationId::new(id)))
+        .ok_or_else(|| {
+            ApiError::invalid_parameter(format!(
+                "{name} must be a notification id (a non-negative integer)"
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn resume(header: Option<&'static str>, query: &str) -> Result<Option<i64>, String> {
+        let mut request = TestRequest::default().uri(&format!("/x?{query}"));
+        if let Some(value) = header {
+            request = request.insert_header((LAST_EVENT_ID_HEADER, value));
+        }
+        let request = request.to_http_request();
+        last_event_id(&request, &QueryParams::parse(request.query_string()))
+            .map(|id| id.map(NotificationId::get))
+            .map_err(|error| error.message().to_owned())
+    }
+
+    #[test]
+    fn the_header_wins_over_the_query_and_empty_means_none() {
+        assert_eq!(resume(None, ""), Ok(None));
+        assert_eq!(resume(None, "lastEventId=5"), Ok(Some(5)));
+        assert_eq!(resume(Some("9"), "lastEventId=5"), Ok(Some(9)));
+        assert_eq!(resume(Some(""), "lastEventId=5"), Ok(Some(5)));
+        assert_eq!(resume(None, "lastEventId="), Ok(None));
+        assert!(matches!(resume(Some("x"), ""), Err(m) if m.starts_with("Last-Event-ID")));
+        assert!(matches!(resume(None, "lastEventId=-1"), Err(m) if m.starts_with("lastEventId")));
+    }
+}

@@ -1,0 +1,300 @@
+//! The registry of open SSE streams (user → streams, oldest first) and the delivery seam.
+//!
+//! [`SseRegistry::deliver`] is the one way a stored notification reaches streams: the in-process
+//! hub calls it for `DomainEvent::NotificationCreated`, and a cross-instance event listener calls
+//! the same method for events committed elsewhere. It looks up the actor's current profile once
+//! per notification (only when the receiver has a stream here), then queues one shared
+//! [`LiveNotification`] on every stream of the receiver; each stream renders it in its own
+//! `timezone`.
+//!
+//! Concurrency: the map sits behind a `std` mutex held only for map operations, never across an
+//! `.await` (the actor look-up happens before it is taken). Queues are bounded
+//! ([`STREAM_QUEUE_CAPACITY`]) and only `try_send` is used, so a stream that stops draining can
+//! never stall the publisher: a full queue ends that stream ([`EndReason::TooSlow`]), and the
+//! client replays what it missed by `Last-Event-ID` on reconnect.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use hourglass_domain::ids::UserId;
+use hourglass_domain::notification::Notification;
+use hourglass_ports::user::{User, UserRepository};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+/// Live notifications a stream may have waiting before it counts as too slow.
+pub const STREAM_QUEUE_CAPACITY: usize = 256;
+
+/// A stored notification with its actor's current profile, shared by every stream it goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveNotification {
+    /// The notification as stored.
+    pub notification: Notification,
+    /// The actor now (`None`: a system notification, or the actor is gone).
+    pub actor: Option<User>,
+}
+
+/// Why the registry ended a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The user opened more than the allowed number of streams and this was the oldest: the
+    /// client is told to wait an hour before reconnecting, so that it does not evict the others
+    /// in a loop.
+    Evicted,
+    /// Its queue filled: the client stopped reading.
+    TooSlow,
+}
+
+/// Identifies one stream within the registry.
+pub type StreamId = u64;
+
+/// A stream's end of the registry.
+#[derive(Debug)]
+pub struct StreamRegistration {
+    /// This stream's id (for [`SseRegistry::unregister`]).
+    pub id: StreamId,
+    /// Live notifications for this stream, in delivery order.
+    pub live: mpsc::Receiver<Arc<LiveNotification>>,
+    /// Fires when the registry ends the stream; dropped unfired when the stream unregisters.
+    pub ended: oneshot::Receiver<EndReason>,
+    /// Woken by [`SseRegistry::resync_all`]: events may have been missed, replay from the last
+    /// delivered id.
+    pub resync: Arc<Notify>,
+}
+
+/// The registry's handle on one stream.
+#[derive(Debug)]
+struct Handle {
+    id: StreamId,
+    queue: mpsc::Sender<Arc<LiveNotification>>,
+    end: oneshot::Sender<EndReason>,
+    resync: Arc<Notify>,
+}
+
+/// The SSE stream registry; a cheap clone around shared state.
+#[derive(Clone)]
+pub struct SseRegistry {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Each user's streams in opening order, so the first is the one to evict.
+    streams: Mutex<HashMap<UserId, Vec<Handle>>>,
+    next_id: AtomicU64,
+    /// Where the actor's current nickname and picture come from.
+    users: Arc<dyn UserRepository>,
+}
+
+impl std::fmt::Debug for SseRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SseRegistry").finish_non_exhaustive()
+    }
+}
+
+impl SseRegistry {
+    /// An empty registry that reads actors' profiles from `users`.
+    pub fn new(users: Arc<dyn UserRepository>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                streams: Mutex::new(HashMap::new()),
+                next_id: AtomicU64::new(1),
+                users,
+            }),
+        }
+    }
+
+    /// Registers a new stream of `user`. When the user then has more than `max_streams`, the
+    /// oldest ones are removed and told [`EndReason::Evicted`]. Callers register *before* reading
+    /// the replay, so nothing committed after that read can be missed.
+    pub fn register(&self, user: UserId, max_streams: u32) -> StreamRegistration {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (queue, live) = mpsc::channel(STREAM_QUEUE_CAPACITY);
+        let (end, ended) = oneshot::channel();
+        let resync = Arc::new(Notify::new());
+        let evicted = {
+            let mut streams = self.lock();
+            let handles = streams.entry(user).or_default();
+            handles.push(Handle {
+                id,
+                queue,
+                end,
+                resync: resync.clone(),
+            });
+            let max = usize::try_from(max_streams.max(1)).unwrap_or(usize::MAX);
+            let excess = handles.len().saturating_sub(max);
+            handles.drain(..excess).collect::<Vec<_>>()
+        };
+        for handle in evicted {
+            tracing::info!(user = %user, stream = handle.id, "sse stream evicted: too many streams");
+            // The stream may already be gone; then there is nobody left to tell.
+            let _gone = handle.end.send(EndReason::Evicted);
+        }
+        StreamRegistration {
+            id,
+            live,
+            ended,
+            resync,
+        }
+    }
+
+    /// Tells every open stream that events may have been missed (the cross-instance fan-out
+    /// dropped and came back): each replays, from storage, what is newer than the last
+    /// notification it delivered.
+    pub fn resync_all(&self) {
+        for handles in self.lock().values() {
+            for handle in handles {
+                // `notify_one` keeps a permit when the stream is not waiting right now.
+                handle.resync.notify_one();
+            }
+        }
+    }
+
+    /// Removes a stream (when it ends for any reason).
+    pub fn unregister(&self, user: UserId, id: StreamId) {
+        let mut streams = self.lock();
+        if let Some(handles) = streams.get_mut(&user) {
+            handles.retain(|h| h.id != id);
+            if handles.is_empty() {
+                streams.remove(&user);
+            }
+        }
+    }
+
+    /// Number of open streams of `user`.
+    pub fn stream_count(&self, user: UserId) -> usize {
+        self.lock().get(&user).map_or(0, Vec::len)
+    }
+
+    /// Number of open streams (all users).
+    pub fn total_streams(&self) -> usize {
+        self.lock().values().map(Vec::len).sum()
+    }
+
+    /// Pushes a stored notification to every open stream of its receiver on this instance.
+    /// The seam through which every notification reaches SSE, whichever way the event arrived.
+    pub async fn deliver(&self, notification: &Notification) {
+        let receiver = notification.receiver();
+        if self.stream_count(receiver) == 0 {
+            return;
+        }
+        let actor = match notification.actor() {
+            None => None,
+            Some(actor) => match self.inner.users.find(actor).await {
+                Ok(found) => found,
+                Err(error) => {
+                    // The notification matters more than the actor's picture; the stored copy
+                    // (list, replay) carries it.
+                    tracing::warn!(%error, "actor profile unavailable for an sse notification");
+                    None
+                }
+            },
+        };
+        self.deliver_with(
+            receiver,
+            Arc::new(LiveNotification {
+                notification: notification.clone(),
+                actor,
+            }),
+        );
+    }
+
+    /// Queues `live` on every stream of `receiver`; a full queue ends its stream as too slow,
+    /// a closed one (its task ended) is forgotten.
+    fn deliver_with(&self, receiver: UserId, live: Arc<LiveNotification>) {
+        let mut too_slow = Vec::new();
+        {
+            let mut streams = self.lock();
+            let Some(handles) = streams.get_mut(&receiver) else {
+                return;
+            };
+            let mut kept = Vec::with_capacity(handles.len());
+            for handle in handles.drain(..) {
+                match handle.queue.try_send(live.clone()) {
+                    Ok(()) => kept.push(handle),
+                    Err(mpsc::error::TrySendError::Full(_)) => too_slow.push(handle),
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+            if kept.is_empty() {
+                streams.remove(&receiver);
+            } else {
+                *handles = kept;
+            }
+        }
+        for handle in too_slow {
+            tracing::warn!(user = %receiver, stream = handle.id, "sse client too slow: queue full");
+            let _gone = handle.end.send(EndReason::TooSlow);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<UserId, Vec<Handle>>> {
+        self.inner
+            .streams
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hourglass_domain::notification::NotificationDraft;
+    use hourglass_domain::time::Timestamp;
+    use hourglass_ports::user::MockUserRepository;
+
+    use super::*;
+
+    fn registry() -> SseRegistry {
+        let mut users = MockUserRepository::new();
+        users.expect_find().returning(|_| Ok(None));
+        SseRegistry::new(Arc::new(users))
+    }
+
+    fn test_notification(id: i64, user: UserId) -> Notification {
+        Notification::from_draft(
+            hourglass_domain::ids::NotificationId::new(id),
+            NotificationDraft::test(user),
+            Timestamp::EPOCH,
+        )
+    }
+
+    #[tokio::test]
+    async fn the_oldest_stream_is_evicted_past_the_cap() {
+        let registry = registry();
+        let alice = UserId::new(1);
+        let mut first = registry.register(alice, 2);
+        let _second = registry.register(alice, 2);
+        assert!(first.ended.try_recv().is_err(), "not yet");
+        let _third = registry.register(alice, 2);
+        assert_eq!(first.ended.try_recv(), Ok(EndReason::Evicted));
+        assert_eq!(registry.stream_count(alice), 2);
+    }
+
+    #[tokio::test]
+    async fn every_stream_of_the_receiver_gets_it_and_nobody_else() {
+        let registry = registry();
+        let alice = UserId::new(1);
+        let mut a = registry.register(alice, 10);
+        let mut b = registry.register(alice, 10);
+        let mut bob = registry.register(UserId::new(2), 10);
+        registry.deliver(&test_notification(7, alice)).await;
+        for stream in [&mut a, &mut b] {
+            let Ok(live) = stream.live.try_recv() else {
+                panic!("delivered")
+            };
+            assert_eq!(live.notification.id().get(), 7);
+        }
+        assert!(bob.live.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_ends_the_stream_as_too_slow() {
+        let registry = registry();
+        let alice = UserId::new(1);
+        let mut stream = registry.register(alice, 10);
+        for id in 0..=i64::try_from(STREAM_QUEUE_CAPACITY).unwrap_or(i64::MAX) {
+            registry.deliver(&test_notification(id, alice)).await;
+        }
+        assert_eq!(stream.ended.try_recv(), Ok(EndReason::TooSlow));
+        assert_eq!(registry.stream_count(alice), 0);
+    }
+}

@@ -1,0 +1,243 @@
+//! One open stream: its frames and the task that feeds its response body.
+//!
+//! The response body is a stream over the receiving end of a bounded channel
+//! ([`OUT_CAPACITY`] frames); [`StreamTask`] owns the sending end. The task forwards live
+//! notifications from the registry (dropping any the replay already covered), writes a heartbeat
+//! every `SSE_HEARTBEAT_SECONDS`, and ends the stream when:
+//! - the client is gone (actix dropped the body, noticed at the latest when the next heartbeat
+//!   fails to write) — its registry slot is freed;
+//! - the body's queue is full (the client stopped reading), or the registry ended it (too slow,
+//!   or evicted as the oldest of too many streams: then it first sends `retry: 3600000`);
+//! - the token expires;
+//! - the server shuts down (the hub's shutdown signal, shared with the WebSocket connections).
+//!
+//! Only `try_send` is used on the body's queue: a stalled client can never block the task, so
+//! the task always notices the end conditions above.
+
+use std::time::Duration;
+
+use actix_web::web::{self, Bytes};
+use hourglass_domain::ids::{NotificationId, UserId};
+use hourglass_domain::time::Timestamp;
+use hourglass_ports::service::notification::REPLAY_LIMIT;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use super::registry::{EndReason, LiveNotification, StreamRegistration};
+use crate::social::notifications::NotificationDto;
+use crate::state::AppState;
+use crate::timezone::{RenderZone, render_envelope_timestamp};
+
+/// Frames a stream's body may have waiting before the client counts as too slow.
+pub const OUT_CAPACITY: usize = 64;
+
+/// How long the browser waits before reconnecting after a normal end (milliseconds).
+pub const RETRY_MILLIS: u64 = 3000;
+
+/// What an evicted stream is told: wait an hour, so that an auto-reconnecting tab does not
+/// evict the user's other streams in a loop.
+pub const EVICTED_RETRY_MILLIS: u64 = 3_600_000;
+
+/// The first frame of every stream.
+pub fn connect_frame() -> String {
+    format!("retry: {RETRY_MILLIS}\nevent: connect\ndata: Connected\n\n")
+}
+
+/// A `notification` event; `id:` lets the browser send `Last-Event-ID` on reconnect.
+pub fn notification_frame(dto: &NotificationDto) -> Result<String, serde_json::Error> {
+    Ok(format!(
+        "id: {}\nevent: notification\ndata: {}\n\n",
+        dto.id,
+        serde_json::to_string(dto)?
+    ))
+}
+
+/// A `heartbeat` event carrying the UTC time with `Z`, whatever the stream's `timezone`.
+pub fn heartbeat_frame(now: Timestamp) -> String {
+    format!(
+        "event: heartbeat\ndata: {}\n\n",
+        render_envelope_timestamp(now)
+    )
+}
+
+/// The frame that tells an evicted stream's browser to stay away for an hour.
+pub fn evicted_frame() -> String {
+    format!("retry: {EVICTED_RETRY_MILLIS}\n\n")
+}
+
+/// Why a stream ended (for the log line, and whether a last frame is owed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    ClientGone,
+    TooSlow,
+    Evicted,
+    TokenExpired,
+    Shutdown,
+    /// The registry forgot the stream without saying why (it was dropped).
+    Dropped,
+}
+
+/// The task behind one stream.
+pub struct StreamTask {
+    /// Services (notifications for resync replays, users for actors), settings and the hub.
+    pub state: web::Data<AppState>,
+    /// The stream's user.
+    pub user: UserId,
+    /// Its end of the registry.
+    pub registration: StreamRegistration,
+    /// The sending end of the response body.
+    pub out: mpsc::Sender<Bytes>,
+    /// How `createdAt` is written.
+    pub zone: RenderZone,
+    /// The highest notification id the client has (from `Last-Event-ID` or the replay): live
+    /// notifications at or below it are duplicates of the replay and are dropped.
+    pub last_sent: Option<NotificationId>,
+    /// When the token expires, measured from now.
+    pub expires_in: Duration,
+    /// The server's shutdown flag.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl StreamTask {
+    /// Serves the stream until it ends, then frees its registry slot.
+    pub async fn run(mut self) {
+        let end = self.pump().await;
+        self.state
+            .hub
+            .sse()
+            .unregister(self.user, self.registration.id);
+        if end == End::Evicted {
+            // Best effort: if the queue is full the client is not reading anyway.
+            let _full_or_gone = self.out.try_send(Bytes::from(evicted_frame()));
+        }
+        tracing::debug!(user = %self.user, stream = self.registration.id, ?end, "sse stream ended");
+        // Dropping `out` here ends the response body.
+    }
+
+    async fn pump(&mut self) -> End {
+        let every = self.state.settings.sse_heartbeat;
+        let mut heartbeat = tokio::time::interval_at(Instant::now() + every, every);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let expiry = tokio::time::sleep(self.expires_in);
+        tokio::pin!(expiry);
+        // An owned future, so that waiting on it borrows nothing of `self`. A dropped flag (the
+        // hub is gone) also means the server is going away.
+        let mut shutdown = self.shutdown.clone();
+        let stopping = async move {
+            let _down_or_gone = shutdown.wait_for(|down| *down).await;
+        };
+        tokio::pin!(stopping);
+        loop {
+            // Biased: an end the registry announced must win over the closed live queue that
+            // comes with it, or an evicted stream would miss its `retry:` frame.
+            tokio::select! {
+                biased;
+                () = &mut stopping => return End::Shutdown,
+                reason = &mut self.registration.ended => {
+                    return match reason {
+                        Ok(EndReason::Evicted) => End::Evicted,
+                        Ok(EndReason::TooSlow) => End::TooSlow,
+                        Err(_) => End::Dropped,
+                    };
+                }
+                () = self.out.closed() => return End::ClientGone,
+                () = &mut expiry => return End::TokenExpired,
+                _ = heartbeat.tick() => {
+                    if let Err(end) = self.emit(heartbeat_frame(self.state.clock.now())) {
+                        return end;
+                    }
+                }
+                live = self.registration.live.recv() => {
+                    let Some(live) = live else { return End::Dropped };
+                    if let Err(end) = self.send_live(&live) {
+                        return end;
+                    }
+                }
+                () = self.registration.resync.notified() => {
+                    if let Err(end) = self.resync().await {
+                        return end;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes a live notification unless the client already has it.
+    fn send_live(&mut self, live: &LiveNotification) -> Result<(), End> {
+        let id = live.notification.id();
+        if self.last_sent.is_some_and(|last| id <= last) {
+            return Ok(());
+        }
+        let dto = NotificationDto::render(&live.notification, live.actor.as_ref(), &self.zone);
+        self.send_notification(&dto, id)
+    }
+
+    fn send_notification(&mut self, dto: &NotificationDto, id: NotificationId) -> Result<(), End> {
+        match notification_frame(dto) {
+            Ok(frame) => {
+                self.emit(frame)?;
+                self.last_sent = Some(id);
+            }
+            Err(error) => tracing::error!(%error, "cannot serialize a notification"),
+        }
+        Ok(())
+    }
+
+    /// Events may have been missed: replays from storage what is newer than the last id sent.
+    /// A stream that has sent nothing yet has no position to replay from and only goes on live.
+    async fn resync(&mut self) -> Result<(), End> {
+        let Some(last) = self.last_sent else {
+            return Ok(());
+        };
+        let missed = match self
+            .state
+            .notifications
+            .replay_after(self.user, last, REPLAY_LIMIT)
+            .await
+        {
+            Ok(missed) => missed,
+            Err(error) => {
+                // Ending the stream makes the browser reconnect and replay by Last-Event-ID.
+                tracing::warn!(%error, "sse resync failed; ending the stream");
+                return Err(End::Dropped);
+            }
+        };
+        let Ok(dtos) = NotificationDto::render_all(&self.state, &missed, &self.zone).await else {
+            return Err(End::Dropped);
+        };
+        for (notification, dto) in missed.iter().zip(&dtos) {
+            self.send_notification(dto, notification.id())?;
+        }
+        Ok(())
+    }
+
+    fn emit(&self, frame: String) -> Result<(), End> {
+        self.out
+            .try_send(Bytes::from(frame))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => End::TooSlow,
+                mpsc::error::TrySendError::Closed(_) => End::ClientGone,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_exactly_as_the_original_spec_writes_them() {
+        assert_eq!(
+            connect_frame(),
+            "retry: 3000\nevent: connect\ndata: Connected\n\n"
+        );
+        assert_eq!(evicted_frame(), "retry: 3600000\n\n");
+        let Some(t) = Timestamp::from_unix_seconds(1_769_594_400) else {
+            panic!("in range")
+        };
+        assert_eq!(
+            heartbeat_frame(t),
+            "event: heartbeat\ndata: 2026-01-28T10:00:00Z\n\n"
+        );
+    }
+}

@@ -1,0 +1,502 @@
+//! Fan-out through PostgreSQL: events leave with `pg_notify` inside the transaction that made the
+//! change, and every server instance `LISTEN`s on one dedicated connection.
+//!
+//! # Emitting
+//! The repositories that change something a device shows call `notify` on their transaction's
+//! connection, after the change and before commit. PostgreSQL queues a notification until its
+//! transaction commits and drops it on rollback, so an event exists exactly when its change does,
+//! and listeners receive notifications in commit order.
+//!
+//! # The payload
+//! PostgreSQL refuses payloads of 8000 bytes or more, and one notification is copied to every
+//! listening instance, so a payload carries ids and facts only ([`Announcement`], a few dozen
+//! bytes of JSON such as `{"k":"timer","action":"pause","timer_id":…,"owner":7,"version":3}`).
+//! The receiving instance loads what it needs **once per event** (the timer, the notification)
+//! and hands a [`DomainEvent`] to its [`LocalDelivery`], which routes it to its WebSocket and SSE
+//! connections exactly as an in-process publish would.
+//!
+//! # Listening
+//! [`PgEventListener`] owns one connection opened outside the pool (a pooled connection would
+//! be recycled and lose its `LISTEN`), tagged `application_name=hourglass-listener` so operators
+//! can find it. When that connection fails — or stops answering the periodic probe — the
+//! listener reconnects with exponential backoff and, once `LISTEN`ing again, asks the local
+//! delivery to resynchronise every client ([`LocalDelivery::resync_local`]): whatever was
+//! committed during the gap reaches the clients through that resync instead of being lost.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::sql_types::{Array, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt as _;
+use hourglass_domain::ids::{NotificationId, TimerId, UserId};
+use hourglass_domain::notification::Notification;
+use hourglass_domain::timer::Timer;
+use hourglass_ports::event::{DomainEvent, LocalDelivery, TimerAction};
+use hourglass_ports::notification::NotificationRepository;
+use hourglass_ports::timer::TimerRepository;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::error::DbError;
+use crate::pool::PgPool;
+use crate::repository::{PgNotificationRepository, PgTimerRepository};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The one channel every instance listens on.
+pub const CHANNEL: &str = "hourglass_events";
+
+/// The `application_name` of the listening connection (`pg_stat_activity`).
+pub const LISTENER_APPLICATION_NAME: &str = "hourglass-listener";
+
+/// First wait before reconnecting; doubled per failed attempt up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often an idle listening connection is probed: a connection whose network path silently
+/// vanished yields no error on its own, so it must be asked.
+const PROBE_INTERVAL: Duration = Duration::from_secs(10);
+/// How long the probe may take before the connection counts as dead.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What one notification says: ids and facts, never rendered data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Announcement {
+    /// A timer was created or changed (`TimerChanged`).
+    Timer {
+        /// The [`TimerAction`] wire value.
+        action: String,
+        /// The timer.
+        timer_id: uuid::Uuid,
+        /// Its owner (the actor).
+        owner: i64,
+        /// Its `version` as committed.
+        version: i64,
+    },
+    /// A timer was deleted (`TimerDeleted`).
+    TimerDeleted {
+        /// The deleted timer.
+        timer_id: uuid::Uuid,
+        /// Its owner.
+        owner: i64,
+    },
+    /// A notification was stored (`NotificationCreated`).
+    Notification {
+        /// The notification.
+        id: i64,
+        /// Its receiver.
+        receiver: i64,
+    },
+}
+
+impl Announcement {
+    /// `timer` changed by `action`.
+    pub fn timer(action: TimerAction, timer: &Timer) -> Self {
+        Self::Timer {
+            action: action.as_str().to_owned(),
+            timer_id: timer.id().get(),
+            owner: timer.owner_id().get(),
+            version: timer.version(),
+        }
+    }
+
+    /// The owner's timer `id` was deleted.
+    pub fn timer_deleted(owner: UserId, id: TimerId) -> Self {
+        Self::TimerDeleted {
+            timer_id: id.get(),
+            owner: owner.get(),
+        }
+    }
+
+    /// `notification` was stored.
+    pub fn notification(notification: &Notification) -> Self {
+        Self::Notification {
+            id: notification.id().get(),
+            receiver: notification.receiver().get(),
+        }
+    }
+
+    /// The JSON payload.
+    fn encode(&self) -> Result<String, DbError> {
+        serde_json::to_string(self).map_err(|error| crate::error::corrupt("event payload", error))
+    }
+}
+
+/// The action named by a wire value.
+fn parse_action(raw: &str) -> Option<TimerAction> {
+    [
+        TimerAction::Start,
+        TimerAction::Pause,
+        TimerAction::Resume,
+        TimerAction::Stop,
+        TimerAction::Cancel,
+        TimerAction::Update,
+    ]
+    .into_iter()
+    .find(|action| action.as_str() == raw)
+}
+
+/// Emits `announcements` on [`CHANNEL`] in one round trip, on the caller's connection. Called
+/// inside the transaction that made the change, so they are delivered only if it commits.
+pub(crate) async fn notify(
+    conn: &mut AsyncPgConnection,
+    announcements: &[Announcement],
+) -> Result<(), DbError> {
+    if announcements.is_empty() {
+        return Ok(());
+    }
+    let payloads = announcements
+        .iter()
+        .map(Announcement::encode)
+        .collect::<Result<Vec<_>, _>>()?;
+    // `unnest … WITH ORDINALITY` keeps the order, so one change's events arrive in order.
+    diesel::sql_query(
+        "SELECT pg_notify($1, p.payload) FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) \
+         ORDER BY p.ord",
+    )
+    .bind::<Text, _>(CHANNEL)
+    .bind::<Array<Text>, _>(payloads)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The listener could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ListenerError {
+    /// The first connection or its `LISTEN` failed.
+    #[error("cannot listen for events on the database")]
+    Connect(#[source] BoxError),
+}
+
+/// Turns announcements into domain events by loading what they name, once per event.
+struct Loader {
+    timers: PgTimerRepository,
+    notifications: PgNotificationRepository,
+}
+
+impl Loader {
+    /// The event `payload` announces, or `None` when it is malformed or its object is gone (a
+    /// later event — e.g. the deletion — covers that).
+    async fn load(&self, payload: &str) -> Option<DomainEvent> {
+        let announcement: Announcement = match serde_json::from_str(payload) {
+            Ok(announcement) => announcement,
+            Err(error) => {
+                tracing::warn!(%error, payload, "ignoring a malformed event payload");
+                return None;
+            }
+        };
+        match announcement {
+            Announcement::Timer {
+                action,
+                timer_id,
+                version,
+                ..
+            } => {
+                let action = parse_action(&action)?;
+                match self.timers.find(TimerId::new(timer_id)).await {
+                    // The timer moved on since: every version bump is announced, in commit
+                    // order, so the newer state arrives with its own action right after. Skipping
+                    // keeps each message's action true to the state it carries.
+                    Ok(Some(timer)) if timer.version() > version => None,
+                    Ok(Some(timer)) => Some(DomainEvent::TimerChanged {
+                        actor: timer.owner_id(),
+                        action,
+                        timer,
+                    }),
+                    Ok(None) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, "timer unavailable for fan-out");
+                        None
+                    }
+                }
+            }
+            Announcement::TimerDeleted { timer_id, owner } => Some(DomainEvent::TimerDeleted {
+                owner: UserId::new(owner),
+                timer_id: TimerId::new(timer_id),
+            }),
+            Announcement::Notification { id, receiver } => {
+                // The receiver's first notification from `id` on is this one, unless it was
+                // deleted already (then there is nothing to push).
+                let after = NotificationId::new(id.saturating_sub(1));
+                match self
+                    .notifications
+                    .list_after(UserId::new(receiver), after, 1)
+                    .await
+                {
+                    Ok(found) => found
+                        .into_iter()
+                        .find(|n| n.id().get() == id)
+                        .map(|notification| DomainEvent::NotificationCreated { notification }),
+                    Err(error) => {
+                        tracing::warn!(%error, "notification unavailable for fan-out");
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// This instance's listener: one dedicated connection, reconnected with backoff.
+pub struct PgEventListener {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PgEventListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgEventListener").finish_non_exhaustive()
+    }
+}
+
+/// `database_url` with `application_name` set, so the listening connection can be told apart.
+fn listener_url(database_url: &str) -> String {
+    let separator = if database_url.contains('?') { '&' } else { '?' };
+    format!("{database_url}{separator}application_name={LISTENER_APPLICATION_NAME}")
+}
+
+/// Opens the dedicated connection and subscribes to [`CHANNEL`].
+async fn connect(url: &str) -> Result<AsyncPgConnection, BoxError> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query(format!("LISTEN {CHANNEL}"))
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+impl PgEventListener {
+    /// Connects and `LISTEN`s before returning (so no event committed after start-up is missed),
+    /// then routes every event to `local` until [`PgEventListener::stop`]. Loads go through
+    /// `pool`.
+    ///
+    /// # Errors
+    /// [`ListenerError::Connect`] when the first connection or `LISTEN` fails.
+    pub async fn start(
+        database_url: &str,
+        pool: PgPool,
+        local: Arc<dyn LocalDelivery>,
+    ) -> Result<Self, ListenerError> {
+        let url = listener_url(database_url);
+        let conn = connect(&url).await.map_err(ListenerError::Connect)?;
+        let (stop, stopped) = watch::channel(false);
+        let loader = Loader {
+            timers: PgTimerRepository::new(pool.clone()),
+            notifications: PgNotificationRepository::new(pool),
+        };
+        let task = tokio::spawn(run(url, conn, loader, local, stopped));
+        Ok(Self { stop, task })
+    }
+
+    /// Stops listening and waits for the task to end.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "the event listener task failed");
+        }
+    }
+}
+
+/// Why [`listen`] returned.
+enum Ended {
+    /// Asked to stop.
+    Stopped,
+    /// The connection failed; reconnect.
+    Lost,
+}
+
+/// Listens, and after every loss reconnects with backoff and resynchronises the local clients.
+async fn run(
+    url: String,
+    mut conn: AsyncPgConnection,
+    loader: Loader,
+    local: Arc<dyn LocalDelivery>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        if let Ended::Stopped = listen(&mut conn, &loader, local.as_ref(), &mut stopped).await {
+            return;
+        }
+        tracing::warn!("event listener connection lost; reconnecting");
+        let mut backoff = MIN_BACKOFF;
+        conn = loop {
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            match connect(&url).await {
+                Ok(conn) => break conn,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(),
+                        "event listener cannot reconnect");
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        };
+        tracing::info!("event listener reconnected; resynchronising local clients");
+        // Anything committed while nobody listened is only in the database now.
+        local.resync_local().await;
+    }
+}
+
+/// Routes notifications until the connection fails or the listener is stopped.
+async fn listen(
+    conn: &mut AsyncPgConnection,
+    loader: &Loader,
+    local: &dyn LocalDelivery,
+    stopped: &mut watch::Receiver<bool>,
+) -> Ended {
+    let mut probe = tokio::time::interval(PROBE_INTERVAL);
+    probe.reset();
+    loop {
+        // The stream borrows the connection, so it is rebuilt for each step (cheap: it only
+        // wraps the receiver) and the probe can use the connection between steps.
+        let next = {
+            let notifications = conn.notifications_stream();
+            let mut notifications = std::pin::pin!(notifications);
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => return Ended::Stopped,
+                _ = probe.tick() => None,
+                item = notifications.next() => Some(item),
+            }
+        };
+        match next {
+            None => {
+                let answered = tokio::time::timeout(
+                    PROBE_TIMEOUT,
+                    diesel::sql_query("SELECT 1").execute(conn),
+                )
+                .await;
+                if !matches!(answered, Ok(Ok(_))) {
+                    return Ended::Lost;
+                }
+            }
+            Some(Some(Ok(notification))) => {
+                if let Some(event) = loader.load(&notification.payload).await {
+                    local.deliver_local(event).await;
+                }
+            }
+            Some(Some(Err(error))) => {
+                tracing::warn!(%error, "event listener connection failed");
+                return Ended::Lost;
+            }
+            Some(None) => return Ended::Lost,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_are_small_tagged_json() -> Result<(), DbError> {
+        let announcement = Announcement::TimerDeleted {
+            timer_id: uuid::Uuid::nil(),
+            owner: 7,
+        };
+        let encoded = announcement.encode()?;
+        assert_eq!(
+            encoded,
+            r#"{"k":"timer_deleted","timer_id":"00000000-0000-0000-0000-000000000000","owner":7}"#
+        );
+        assert!(encoded.len() < 200);
+        let decoded: Result<Announcement, _> = serde_json::from_str(&encoded);
+        assert_eq!(decoded.ok(), Some(announcement));
+        Ok(())
+    }
+
+    #[test]
+    fn every_action_round_trips() {
+        for action in [
+            TimerAction::Start,
+            TimerAction::Pause,
+            TimerAction::Resume,
+            TimerAction::Stop,
+            TimerAction::Cancel,
+            TimerAction::Update,
+        ] {
+            assert_eq!(parse_action(action.as_str()), Some(action));
+        }
+        assert_eq!(parse_action("explode"), None);
+    }
+
+    /// The helper itself, on the admin database (NOTIFY needs no table): a notification sent
+    /// inside a transaction is invisible until the commit, and gone with a rollback.
+    #[tokio::test]
+    async fn notify_is_delivered_with_the_commit_and_never_after_a_rollback() -> Result<(), BoxError>
+    {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            return Err("TEST_DATABASE_URL is not set".into());
+        };
+        let mut listening = connect(&url).await?;
+        let mut writer = AsyncPgConnection::establish(&url).await?;
+        // A fresh id per run tells this test's notifications from anyone else's.
+        let marker = uuid::Uuid::now_v7();
+        let announcement = Announcement::TimerDeleted {
+            timer_id: marker,
+            owner: 1,
+        };
+        let ours = |payload: &str| payload.contains(&marker.to_string());
+
+        let rolled_back = writer
+            .transaction(async |conn| {
+                notify(conn, std::slice::from_ref(&announcement)).await?;
+                Err::<(), _>(DbError::Corrupt("refused after notifying".to_owned()))
+            })
+            .await;
+        assert!(rolled_back.is_err());
+
+        let (opened, committed) = tokio::sync::oneshot::channel::<()>();
+        let writing = async {
+            writer
+                .transaction(async |conn| {
+                    notify(conn, std::slice::from_ref(&announcement)).await?;
+                    // Hold the transaction open: nothing may arrive before the commit.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let _listener_gone = opened.send(());
+                    Ok::<_, DbError>(())
+                })
+                .await
+        };
+        let reading = async {
+            let mut seen = Vec::new();
+            let mut commit = Some(committed);
+            let notifications = listening.notifications_stream();
+            let mut notifications = std::pin::pin!(notifications);
+            while let Ok(Some(next)) =
+                tokio::time::timeout(Duration::from_secs(2), notifications.next()).await
+            {
+                let payload = next?.payload;
+                if ours(&payload) {
+                    // The transaction signals just before committing: by then it had slept
+                    // with its notification queued, and nothing had arrived.
+                    let committed_already = commit.take().map(|mut c| c.try_recv().is_ok());
+                    seen.push((payload, committed_already));
+                }
+            }
+            Ok::<_, BoxError>(seen)
+        };
+        let (written, seen) = tokio::join!(writing, reading);
+        written?;
+        let seen = seen?;
+        assert_eq!(seen.len(), 1, "exactly the committed one: {seen:?}");
+        assert_eq!(<[_]>::first(&seen).and_then(|(_, c)| *c), Some(true));
+        Ok(())
+    }
+
+    #[test]
+    fn the_listener_names_itself() {
+        assert_eq!(
+            listener_url("postgres://u@h/db"),
+            "postgres://u@h/db?application_name=hourglass-listener"
+        );
+        assert_eq!(
+            listener_url("postgres://u@h/db?sslmode=disable"),
+            "postgres://u@h/db?sslmode=disable&application_name=hourglass-listener"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The repositories announce their changes with `pg_notify` inside their transactions: a
+//! committed change emits exactly its notifications, a refused or rolled-back one emits nothing.
+//! Each test listens on its own connection, as a server instance's listener does.
+
+use std::time::Duration;
+
+use anyhow::bail;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
+use futures_util::StreamExt as _;
+use hourglass_adapters_postgres::event_bus::CHANNEL;
+use hourglass_adapters_postgres::repository::{
+    PgNotificationRepository, PgTagRepository, PgTimerRepository,
+};
+use hourglass_domain::notification::NotificationDraft;
+use hourglass_domain::timer::TimerCommand;
+use hourglass_ports::notification::NotificationRepository;
+use hourglass_ports::planning::TagRepository;
+use hourglass_ports::timer::{InsertTimerError, TimerCommandError, TimerRepository};
+use hourglass_test_support::TestDatabase;
+use serde_json::{Value, json};
+
+use crate::support::{TimerSpec, at, database, tag, timer, timer_with, user};
+
+/// How long "nothing (more) arrives" is watched for.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// A connection that `LISTEN`s on the events channel of `db`.
+async fn listener(db: &TestDatabase) -> anyhow::Result<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(db.url()).await?;
+    diesel::sql_query(format!("LISTEN {CHANNEL}"))
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+/// The payloads received within `within`, until it stays quiet for [`QUIET`].
+async fn received(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Value>> {
+    let mut payloads = Vec::new();
+    let notifications = conn.notifications_stream();
+    let mut notifications = std::pin::pin!(notifications);
+    while let Ok(next) = tokio::time::timeout(QUIET, notifications.next()).await {
+        let Some(notification) = next else {
+            bail!("the listening connection ended");
+        };
+        let notification = notification?;
+        assert_eq!(notification.channel, CHANNEL);
+        assert!(notification.payload.len() < 8000);
+        payloads.push(serde_json::from_str(&notification.payload)?);
+    }
+    Ok(payloads)
+}
+
+#[tokio::test]
+async fn a_committed_command_emits_exactly_one_notification_with_ids_and_facts()
+-> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let stored = timer(alice, at(0));
+    let id = stored.id();
+    let mut listening = listener(&db).await?;
+
+    timers.insert(&stored).await?;
+    timers
+        .apply_command(alice, id, TimerCommand::Pause, at(60))
+        .await?;
+    assert_eq!(
+        received(&mut listening).await?,
+        vec![
+            json!({"k": "timer", "action": "start", "timer_id": id.get(), "owner": alice.get(),
+                   "version": 1}),
+            json!({"k": "timer", "action": "pause", "timer_id": id.get(), "owner": alice.get(),
+                   "version": 2}),
+        ]
+    );
+
+    timers.delete(alice, id).await?;
+    assert_eq!(
+        received(&mut listening).await?,
+        vec![json!({"k": "timer_deleted", "timer_id": id.get(), "owner": alice.get()})]
+    );
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refused_or_rolled_back_change_emits_nothing() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let bob = user(&db, "bob").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let running = timer(alice, at(0));
+    timers.insert(&running).await?;
+    let bobs_tag = tag(bob, "bob's");
+    PgTagRepository::new(db.pool()).insert(&bobs_tag).await?;
+    let mut listening = listener(&db).await?;
+
+    // Refused by the state machine inside the transaction.
+    let refused = timers
+        .apply_command(alice, running.id(), TimerCommand::Resume, at(10))
+        .await;
+    assert!(matches!(refused, Err(TimerCommandError::Rejected(_))));
+    // The timer row is written, then its foreign tag link fails: the whole transaction, and
+    // anything it would have announced, rolls back.
+    let foreign = timer_with(
+        alice,
+        at(0),
+        TimerSpec {
+            tag_ids: vec![bobs_tag.id],
+            ..TimerSpec::default()
+        },
+    );
+    assert!(matches!(
+        timers.insert(&foreign).await,
+        Err(InsertTimerError::UnknownLink(_))
+    ));
+    // Someone else's timer is not deleted, and nothing is said about it.
+    assert!(timers.delete(bob, running.id()).await.is_err());
+    assert_eq!(received(&mut listening).await?, Vec::<Value>::new());
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn deletes_that_bump_timers_and_stored_notifications_are_announced() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let tags = PgTagRepository::new(db.pool());
+    let label = tag(alice, "deep");
+    tags.insert(&label).await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let tagged = timer_with(
+        alice,
+        at(0),
+        TimerSpec {
+            tag_ids: vec![label.id],
+            ..TimerSpec::default()
+        },
+    );
+    timers.insert(&tagged).await?;
+    let mut listening = listener(&db).await?;
+
+    tags.delete(alice, label.id, at(5)).await?;
+    assert_eq!(
+        received(&mut listening).await?,
+        vec![
+            json!({"k": "timer", "action": "update", "timer_id": tagged.id().get(),
+                   "owner": alice.get(), "version": 2})
+        ]
+    );
+
+    let stored = PgNotificationRepository::new(db.pool())
+        .insert(NotificationDraft::test(alice), at(6))
+        .await?;
+    assert_eq!(
+        received(&mut listening).await?,
+        vec![json!({"k": "notification", "id": stored.id().get(), "receiver": alice.get()})]
+    );
+    db.cleanup().await?;
+    Ok(())
+}

@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# The standard benchmark set of Hourglass (issue 9), end to end, on this machine.
+#
+# Usage: scripts/bench.sh [--quick] [--out FILE]
+#
+#   --quick    a smoke run (short phases, few connections, under a minute once built); its report
+#              goes to target/bench/benchmarks.md unless --out says otherwise.
+#   --out F    where the report section goes (default docs/benchmarks.md for a full run).
+#
+# What it does: builds the server and loadgen in release; starts a *separate* durable PostgreSQL
+# cluster (fsync on; port BENCH_PG_PORT, default 55433, folder target/pg-bench, so the fast test
+# cluster on 55432 that other work uses is left alone); creates a fresh bench database; measures
+# the database ceiling with pgbench (scripts/bench/command.sql: lock, update, notify, commit);
+# measures start-up to ready on an up-to-date schema; runs loadgen's scenarios against
+# `hourglass serve` (rate limits off, RUST_LOG=warn so per-request log lines do not dominate);
+# and writes the results between the markers of the report, leaving the hand-written analysis
+# around them untouched.
+#
+# Phase lengths and sizes are environment variables (BENCH_CYCLES_S, BENCH_IDLE_CONNECTIONS, …;
+# see the defaults below). Benchmarks are not tests: nothing here runs in `just test`.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+quick=0
+out=""
+while (($#)); do
+    case $1 in
+        --quick) quick=1 ;;
+        --out) out=${2:?--out needs a file}; shift ;;
+        -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if ((quick)); then
+    : "${BENCH_PGBENCH_S:=5}" "${BENCH_CYCLES_USERS:=32}" "${BENCH_CYCLES_S:=5}"
+    : "${BENCH_IDLE_CONNECTIONS:=1000}" "${BENCH_IDLE_S:=3}" "${BENCH_IDLE_WORKERS:=2}"
+    : "${BENCH_SSE_STREAMS:=500}" "${BENCH_SSE_S:=3}" "${BENCH_SSE_WORKERS:=1}"
+    : "${BENCH_FRIENDS:=50}" "${BENCH_FRIEND_ITERATIONS:=20}"
+    out=${out:-target/bench/benchmarks.md}
+else
+    : "${BENCH_PGBENCH_S:=20}" "${BENCH_CYCLES_USERS:=64}" "${BENCH_CYCLES_S:=30}"
+    : "${BENCH_IDLE_CONNECTIONS:=15000}" "${BENCH_IDLE_S:=30}" "${BENCH_IDLE_WORKERS:=3}"
+    : "${BENCH_SSE_STREAMS:=10000}" "${BENCH_SSE_S:=20}" "${BENCH_SSE_WORKERS:=2}"
+    : "${BENCH_FRIENDS:=1000}" "${BENCH_FRIEND_ITERATIONS:=100}"
+    out=${out:-docs/benchmarks.md}
+fi
+: "${BENCH_PGBENCH_CLIENTS:=16}"     # = DATABASE_POOL_SIZE: the server never has more in flight
+: "${BENCH_POOL_SIZE:=16}"
+: "${BENCH_HTTP_PORT:=18080}"
+: "${BENCH_DEVICES_PER_USER:=5}"     # idle/sse connections per user (SSE allows 10)
+
+export HOURGLASS_PG_PORT="${BENCH_PG_PORT:-55433}"
+export HOURGLASS_PG_DIR="${BENCH_PG_DIR:-$REPO_ROOT/target/pg-bench}"
+
+work=target/bench
+mkdir -p "$work"
+log() { printf 'bench.sh: %s\n' "$*" >&2; }
+die() { printf 'bench.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+# Machine state first: a busy machine disturbs every figure, so the report says so.
+# ---------------------------------------------------------------------------------------------
+machine_cpu="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
+machine_mem="$(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
+machine="$(nproc) cores, ${machine_mem}, ${machine_cpu:-unknown CPU}, Linux $(uname -r)"
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+# `ps` shows lifetime averages, so a busy machine is judged by the 1-minute load instead.
+busy_before="$(awk '$1 >= 0.5 {printf "1-minute load %s; ", $1}' /proc/loadavg)"
+log "machine: $machine; load $load_before; busy: ${busy_before:-nothing}"
+
+# ---------------------------------------------------------------------------------------------
+# Build, database, server
+# ---------------------------------------------------------------------------------------------
+log "building hourglass and loadgen (release)"
+cargo build --release -q -p hourglass-server -p hourglass-loadgen
+bin="${CARGO_TARGET_DIR:-target}/release/hourglass"
+loadgen="${CARGO_TARGET_DIR:-target}/release/loadgen"
+
+base_url="$(scripts/pg.sh start --durable)"
+bench_url="${base_url%/*}/hourglass_bench"
+psql -X -q -v ON_ERROR_STOP=1 "$base_url" \
+    -c 'DROP DATABASE IF EXISTS hourglass_bench WITH (FORCE)' \
+    -c 'CREATE DATABASE hourglass_bench'
+[[ $(psql -X -At "$bench_url" -c 'SHOW fsync') == on ]] || die "the bench cluster does not run with fsync on"
+
+secret="$(head -c 32 /dev/urandom | base64)"
+export JWT_SECRET="$secret" DATABASE_URL="$bench_url" BIND_ADDR="127.0.0.1:$BENCH_HTTP_PORT"
+export RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE="$BENCH_POOL_SIZE" RUST_LOG="${BENCH_RUST_LOG:-warn}"
+export LOG_FORMAT=json
+server_log="$work/server.log"
+: >"$server_log"
+
+"$bin" migrate >&2
+
+server_pid=""
+startups=()
+# Starts `hourglass serve` and records the time from spawn to /readyz answering 200.
+start_server() {
+    local t0 t1 deadline=$((SECONDS + 30))
+    t0=$(date +%s%N)
+    "$bin" serve >>"$server_log" 2>&1 &
+    server_pid=$!
+    until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://$BIND_ADDR/readyz" 2>/dev/null) == 200 ]]; do
+        kill -0 "$server_pid" 2>/dev/null || { tail -n 20 "$server_log" >&2; die "the server exited during start-up"; }
+        ((SECONDS < deadline)) || die "the server was not ready within 30 s"
+        sleep 0.005
+    done
+    t1=$(date +%s%N)
+    startups+=("$(((t1 - t0) / 1000000))")
+    log "server pid $server_pid ready in ${startups[-1]} ms"
+}
+stop_server() {
+    if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid"
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    server_pid=""
+}
+cleanup() {
+    stop_server
+    scripts/pg.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------
+# The database ceiling: pgbench doing one command's work, with no server running.
+# ---------------------------------------------------------------------------------------------
+log "seeding 1000 owners with one timer each for pgbench"
+psql -X -q -v ON_ERROR_STOP=1 "$bench_url" <<'SQL'
+INSERT INTO users (subject, nickname, created_at, updated_at)
+SELECT 'pgbench-' || g, 'pgbench' || g, now(), now() FROM generate_series(1, 1000) AS g;
+INSERT INTO timers (id, owner_id, allocated_duration, status, started_at, pause_history,
+                    created_at, updated_at)
+SELECT gen_random_uuid(), id, 1500, 'RUNNING', now(),
+       '[{"action":"start","at":"2026-01-01T00:00:00Z"}]'::jsonb, now(), now()
+  FROM users WHERE subject LIKE 'pgbench-%';
+VACUUM ANALYZE users, timers;
+SQL
+read -r minid maxid < <(psql -X -At -F' ' "$bench_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
+pgbench_cmd="pgbench -n -c $BENCH_PGBENCH_CLIENTS -j 2 -T $BENCH_PGBENCH_S -f scripts/bench/command.sql -D minid=$minid -D maxid=$maxid"
+log "pgbench ceiling: $pgbench_cmd"
+$pgbench_cmd "$bench_url" >"$work/pgbench.txt" 2>&1 || { cat "$work/pgbench.txt" >&2; die "pgbench failed"; }
+ceiling="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$work/pgbench.txt")"
+pgbench_lat="$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$work/pgbench.txt")"
+[[ -n $ceiling ]] || { cat "$work/pgbench.txt" >&2; die "no tps in pgbench's output"; }
+half_rate="$(awk -v c="$ceiling" 'BEGIN {printf "%d", c / 2}')"
+log "ceiling $ceiling tps; half rate $half_rate commands/s"
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios. Each runs against a freshly started server so memory figures start from idle.
+# ---------------------------------------------------------------------------------------------
+run_id="b$(date +%s)"
+# Runs loadgen; keeps its human summary on stderr and its JSON line in $work/<name>.json.
+loadgen_run() {
+    local name=$1
+    shift
+    log "loadgen $name: $*"
+    "$loadgen" "$@" --target "http://$BIND_ADDR" --server-pid "$server_pid" \
+        --run-id "$run_id-$name" >"$work/$name.txt"
+    tail -n 1 "$work/$name.txt" >"$work/$name.json"
+    sed '$d' "$work/$name.txt" >&2
+}
+
+start_server   # the first start on the migrated schema is a start-up sample too
+cycles_args=(cycles --users "$BENCH_CYCLES_USERS" --devices 2 --duration "$BENCH_CYCLES_S")
+loadgen_run cycles-max "${cycles_args[@]}"
+loadgen_run cycles-half "${cycles_args[@]}" --rate "$half_rate"
+stop_server
+
+start_server
+idle_users=$((BENCH_IDLE_CONNECTIONS / BENCH_DEVICES_PER_USER))
+loadgen_run idle idle --users "$idle_users" --devices "$BENCH_DEVICES_PER_USER" \
+    --duration "$BENCH_IDLE_S" --workers "$BENCH_IDLE_WORKERS" --timeout 30
+stop_server
+
+start_server
+sse_status="$(curl -s -o /dev/null -w '%{http_code}' "http://$BIND_ADDR/api/v1/notifications/subscribe")"
+if [[ $sse_status == 404 ]]; then
+    log "the SSE endpoint is not served (404): skipping the sse scenario"
+    echo '{"skipped":"GET /api/v1/notifications/subscribe answered 404"}' >"$work/sse.json"
+else
+    sse_users=$((BENCH_SSE_STREAMS / BENCH_DEVICES_PER_USER))
+    loadgen_run sse sse --users "$sse_users" --devices "$BENCH_DEVICES_PER_USER" \
+        --duration "$BENCH_SSE_S" --workers "$BENCH_SSE_WORKERS" --rate 50 --timeout 30
+fi
+stop_server
+
+start_server
+loadgen_run friends friends --friends "$BENCH_FRIENDS" --iterations "$BENCH_FRIEND_ITERATIONS" \
+    --duration 120 --database-url "$bench_url"
+stop_server
+
+load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------
+j() { jq -r "$2 // \"–\"" "$work/$1.json"; }
+fmt() { awk -v v="$1" 'BEGIN { if (v == "–" || v == "") print "–"; else printf "%.1f", v }'; }
+met() { awk -v v="$1" -v lim="$2" -v dir="$3" 'BEGIN {
+    if (v == "–" || v == "") { print "not measured"; exit }
+    ok = (dir == "le") ? (v + 0 <= lim + 0) : (v + 0 >= lim + 0); print ok ? "**met**" : "**missed**" }'; }
+
+max_tp="$(j cycles-max .throughput_per_s)"
+ratio="$(awk -v t="$max_tp" -v c="$ceiling" 'BEGIN {printf "%.1f", 100 * t / c}')"
+half_rtt="$(j cycles-half .latency.round_trip.p99_ms)"
+half_fan="$(j cycles-half .latency.fanout.p99_ms)"
+idle_ok="$(j idle .counters.connections_held)"
+idle_err="$(j idle .error_total)"
+idle_per="$(j idle .server.rss_growth_per_connection_kib)"
+sse_ok="$(j sse .counters.connections_held)"
+sse_peak_mib="$(jq -r 'if .server then (.server.rss_kib_peak_sampled / 1024) else "–" end' "$work/sse.json")"
+friend_p99="$(j friends '.latency.friend_activity.p99_ms')"
+startup_max="$(printf '%s\n' "${startups[@]}" | sort -n | tail -n1)"
+startup_list="$(IFS=', '; echo "${startups[*]}")"
+
+section="$work/section.md"
+{
+    echo "<!-- bench:begin (written by scripts/bench.sh; edit outside the markers) -->"
+    echo "## Latest run ($(date -u +%Y-%m-%dT%H:%MZ)$( ((quick)) && echo ', --quick smoke run'))"
+    echo
+    echo "- Machine: $machine."
+    echo "- Load average before / after: $load_before / $load_after.$([[ -n $busy_before ]] && echo " **Busy before the run:** ${busy_before%; } — figures are disturbed.")"
+    echo "- PostgreSQL: separate durable cluster (fsync, synchronous_commit, full_page_writes on),"
+    echo "  shared_buffers 256MB; server pool $BENCH_POOL_SIZE; \`RATE_LIMIT_ENABLED=false\`, \`RUST_LOG=${RUST_LOG}\`."
+    echo "- Server, PostgreSQL and loadgen share the machine."
+    echo
+    echo "| figure | command | value | target | |"
+    echo "|---|---|---|---|---|"
+    echo "| DB ceiling (pgbench, $BENCH_PGBENCH_CLIENTS clients) | \`$pgbench_cmd\` | $(fmt "$ceiling") tps (avg latency ${pgbench_lat:-–} ms) | — | |"
+    echo "| command throughput (max) | \`loadgen ${cycles_args[*]}\` | $(fmt "$max_tp")/s = ${ratio} % of ceiling; p99 round trip $(fmt "$(j cycles-max .latency.round_trip.p99_ms)") ms; errors $(j cycles-max .error_total) | ≥ 70 % | $(met "$ratio" 70 ge) |"
+    echo "| round trip p99 at half rate ($half_rate/s) | \`… --rate $half_rate\` | $(fmt "$half_rtt") ms (p50 $(fmt "$(j cycles-half .latency.round_trip.p50_ms)"), achieved $(fmt "$(j cycles-half .throughput_per_s)")/s) | ≤ 25 ms | $(met "$half_rtt" 25 le) |"
+    echo "| fan-out p99 at half rate | same run | $(fmt "$half_fan") ms (p50 $(fmt "$(j cycles-half .latency.fanout.p50_ms)")) | ≤ 30 ms | $(met "$half_fan" 30 le) |"
+    echo "| idle WebSockets held | \`loadgen idle --users $idle_users --devices $BENCH_DEVICES_PER_USER --workers $BENCH_IDLE_WORKERS --duration $BENCH_IDLE_S\` | $idle_ok of $BENCH_IDLE_CONNECTIONS, $idle_err errors | $BENCH_IDLE_CONNECTIONS, 0 errors | $(met "$idle_ok" "$BENCH_IDLE_CONNECTIONS" ge) |"
+    echo "| server RSS per idle connection | same run | $(fmt "$idle_per") KiB (peak $(j idle .server.rss_kib_peak_sampled) KiB) | ≤ 15 KiB | $(met "$idle_per" 15 le) |"
+    if jq -e .skipped "$work/sse.json" >/dev/null; then
+        echo "| SSE streams | — | not run: $(jq -r .skipped "$work/sse.json") | 10,000 ≤ 200 MiB | not measured |"
+    else
+        echo "| SSE streams held | \`loadgen sse --users $sse_users --devices $BENCH_DEVICES_PER_USER --workers $BENCH_SSE_WORKERS --rate 50\` | $sse_ok of $BENCH_SSE_STREAMS, errors $(j sse .error_total); notify p99 $(fmt "$(j sse .latency.notify.p99_ms)") ms | $BENCH_SSE_STREAMS | $(met "$sse_ok" "$BENCH_SSE_STREAMS" ge) |"
+        echo "| server RSS with the streams | same run | $(fmt "$sse_peak_mib") MiB | ≤ 200 MiB | $(met "$sse_peak_mib" 200 le) |"
+    fi
+    echo "| friend fan-out p99 ($BENCH_FRIENDS online friends) | \`loadgen friends --friends $BENCH_FRIENDS --iterations $BENCH_FRIEND_ITERATIONS\` | $(fmt "$friend_p99") ms (last friend p99 $(fmt "$(j friends '.latency.friend_all.p99_ms')") ms); errors $(j friends .error_total) | ≤ 100 ms | $(met "$friend_p99" 100 le) |"
+    echo "| start-up to ready | \`hourglass serve\` on a migrated schema, ${#startups[@]} starts | max $startup_max ms ($startup_list ms) | ≤ 1000 ms | $(met "$startup_max" 1000 le) |"
+    echo
+    echo "Friendships: $(jq -r '.notes | join("; ")' "$work/friends.json"). Server CPU seconds per phase:"
+    for name in cycles-max cycles-half idle sse friends; do
+        [[ -f $work/$name.json ]] || continue
+        jq -r --arg n "$name" 'if .server then "\($n) \(.server.cpu_s | . * 10 | round / 10) s" else empty end' "$work/$name.json"
+    done | paste -sd ';' | sed 's/;/; /g; s/$/./'
+    echo
+    echo "Raw loadgen output: \`target/bench/*.txt\` and \`*.json\` (one JSON summary per scenario)."
+    echo "<!-- bench:end -->"
+} >"$section"
+
+mkdir -p "$(dirname "$out")"
+if [[ -f $out ]] && grep -q '<!-- bench:begin' "$out"; then
+    # Replace the old section, keep everything else.
+    awk -v section="$section" '
+        /<!-- bench:begin/ { while ((getline line < section) > 0) print line; skip = 1; next }
+        /<!-- bench:end -->/ { skip = 0; next }
+        !skip { print }' "$out" >"$out.tmp"
+    mv "$out.tmp" "$out"
+else
+    { echo "# Benchmarks"; echo; cat "$section"; } >"$out"
+fi
+log "report written to $out"
+cat "$section" >&2

@@ -1,0 +1,311 @@
+//! Command line of `loadgen`.
+//!
+//! The tool only ever talks to a loopback address: it is a benchmark instrument, not something to
+//! point at a shared server, so [`Cli::validate`] refuses any other host.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, ValueEnum};
+use reqwest::Url;
+
+/// Hard limits that keep one invocation bounded whatever the flags say.
+pub const MAX_CONNECTIONS: u64 = 100_000;
+/// Longest scenario, seconds.
+pub const MAX_DURATION_S: u64 = 3_600;
+/// Most worker processes.
+pub const MAX_WORKERS: u32 = 32;
+
+/// Drives Hourglass through its public protocol (WebSocket, REST, SSE) and reports throughput,
+/// latency percentiles and errors; the last stdout line is a one-line JSON summary.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "loadgen", version)]
+pub struct Cli {
+    /// What to run.
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+
+    /// Base URL of the server (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:8000")]
+    pub target: String,
+
+    /// HS256 secret the server verifies tokens with; loadgen mints one token per user.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub secret: String,
+
+    /// Users (cycles, idle, sse). For `friends`, see `--friends`.
+    #[arg(long, default_value_t = 10)]
+    pub users: u64,
+
+    /// Connections per user: devices of `cycles` (device 0 sends, device 1 measures fan-out),
+    /// WebSockets of `idle`, streams of `sse` (the server allows 10 per user).
+    #[arg(long, default_value_t = 2)]
+    pub devices: u64,
+
+    /// Seconds of the measured phase (commands of `cycles`/`friends`, hold of `idle`/`sse`).
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+
+    /// Open-loop target rate over all users: commands/s for `cycles`, notifications/s for the
+    /// `sse` publisher. 0 = as fast as replies come back (closed loop, one command in flight per
+    /// user). With a rate, latency is measured from each command's scheduled send time, so a
+    /// server that falls behind shows it (no coordinated omission).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+
+    /// Online friends of the actor (`friends`).
+    #[arg(long, default_value_t = 100)]
+    pub friends: u64,
+
+    /// Commands the `friends` actor sends (each waits for every friend's activity message).
+    #[arg(long, default_value_t = 100)]
+    pub iterations: u64,
+
+    /// Worker processes to spread the connections over (each has its own 20,000 open-file
+    /// limit). Users are sharded by index; results are merged from the workers' stdout JSON.
+    #[arg(long, default_value_t = 1)]
+    pub workers: u32,
+
+    /// Pid of the server: reports its CPU seconds and RSS (current, sampled peak, VmHWM).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+
+    /// PostgreSQL URL used by `friends` to create the friendships in SQL (through `psql`) when
+    /// the follow endpoints are not served.
+    #[arg(long, env = "LOADGEN_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Prefix of the users' `sub` claims; a fresh one per run keeps runs apart.
+    #[arg(long, default_value = "lg")]
+    pub run_id: String,
+
+    /// Handshakes in flight at once, per process.
+    #[arg(long, default_value_t = 64)]
+    pub connect_concurrency: usize,
+
+    /// `timezone` of the WebSocket connections (each datetime is rendered in it).
+    #[arg(long, default_value = "Asia/Seoul")]
+    pub timezone: String,
+
+    /// Seconds to wait for any single reply, handshake or message before counting a timeout.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+
+    /// Internal: this process is worker `INDEX` of `--worker-count`.
+    #[arg(long, hide = true, requires = "worker_count")]
+    pub worker_index: Option<u32>,
+
+    /// Internal: how many workers share the users.
+    #[arg(long, hide = true)]
+    pub worker_count: Option<u32>,
+}
+
+/// The scenarios.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// Users run create→pause→resume→stop; command round trip and fan-out to a second device.
+    Cycles,
+    /// Authenticated WebSocket connections held open and idle.
+    Idle,
+    /// Notification streams, with a publisher calling `GET /api/v1/notifications/test`.
+    Sse,
+    /// One actor whose timer activity reaches every online friend.
+    Friends,
+}
+
+impl Scenario {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cycles => "cycles",
+            Self::Idle => "idle",
+            Self::Sse => "sse",
+            Self::Friends => "friends",
+        }
+    }
+}
+
+impl Cli {
+    /// Checks the flags together and returns the parsed target URL.
+    ///
+    /// # Errors
+    /// A non-loopback or malformed target, out-of-range counts, a `friends` run over workers.
+    pub fn validate(&self) -> anyhow::Result<Url> {
+        let url = Url::parse(&self.target).with_context(|| format!("--target {}", self.target))?;
+        if url.scheme() != "http" {
+            bail!("--target must be http:// (loopback benchmarks need no TLS)");
+        }
+        let loopback = match url.host_str() {
+            Some("localhost") => true,
+            Some(host) => host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()),
+            None => false,
+        };
+        if !loopback {
+            bail!("--target must be a loopback address (127.0.0.0/8, ::1 or localhost)");
+        }
+        if self.secret.is_empty() {
+            bail!("--secret (JWT_SECRET) must not be empty");
+        }
+        let connections = self.users.saturating_mul(self.devices.max(1));
+        if self.users == 0 || self.devices == 0 || connections > MAX_CONNECTIONS {
+            bail!("--users x --devices must be between 1 and {MAX_CONNECTIONS}");
+        }
+        if self.friends > MAX_CONNECTIONS || self.iterations > 1_000_000 {
+            bail!("--friends at most {MAX_CONNECTIONS}, --iterations at most 1000000");
+        }
+        if self.duration == 0 || self.duration > MAX_DURATION_S {
+            bail!("--duration must be between 1 and {MAX_DURATION_S} seconds");
+        }
+        if !self.rate.is_finite() || self.rate < 0.0 {
+            bail!("--rate must be a non-negative number");
+        }
+        if self.workers == 0 || self.workers > MAX_WORKERS {
+            bail!("--workers must be between 1 and {MAX_WORKERS}");
+        }
+        if self.scenario == Scenario::Friends && self.workers > 1 {
+            bail!(
+                "`friends` runs in one process (it matches every friend's message to the actor's send)"
+            );
+        }
+        if self.connect_concurrency == 0 || self.timeout == 0 {
+            bail!("--connect-concurrency and --timeout must be at least 1");
+        }
+        if let (Some(index), Some(count)) = (self.worker_index, self.worker_count)
+            && index >= count
+        {
+            bail!("--worker-index must be below --worker-count");
+        }
+        Ok(url)
+    }
+
+    /// The measured phase.
+    pub fn duration(&self) -> Duration {
+        Duration::from_secs(self.duration)
+    }
+
+    /// The per-message timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+
+    /// `(index, count)` of this process's shard; `(0, 1)` when it is not a worker.
+    pub fn shard(&self) -> (u32, u32) {
+        match (self.worker_index, self.worker_count) {
+            (Some(index), Some(count)) => (index, count),
+            _ => (0, 1),
+        }
+    }
+
+    /// Whether this process is a worker spawned by `--workers`.
+    pub fn is_worker(&self) -> bool {
+        self.worker_index.is_some()
+    }
+
+    /// The users of this shard (user indexes `u` with `u % count == index`).
+    pub fn my_users(&self) -> impl Iterator<Item = u64> + use<> {
+        let (index, count) = self.shard();
+        (0..self.users).filter(move |u| u % u64::from(count) == u64::from(index))
+    }
+
+    /// This shard's part of `--rate`.
+    pub fn my_rate(&self) -> f64 {
+        self.rate / f64::from(self.shard().1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(
+            ["loadgen"]
+                .into_iter()
+                .chain(args.iter().copied())
+                .chain(["--secret", "s3cret"]),
+        )
+    }
+
+    #[test]
+    fn defaults_and_flags_parse() -> anyhow::Result<()> {
+        let cli = parse(&[
+            "cycles",
+            "--users",
+            "40",
+            "--devices",
+            "3",
+            "--rate",
+            "850.5",
+            "--workers",
+            "2",
+        ])?;
+        assert_eq!(cli.scenario, Scenario::Cycles);
+        assert_eq!((cli.users, cli.devices, cli.workers), (40, 3, 2));
+        assert!((cli.rate - 850.5).abs() < f64::EPSILON);
+        let url = cli.validate()?;
+        assert_eq!(url.as_str(), "http://127.0.0.1:8000/");
+        assert!(!cli.is_worker());
+        assert_eq!(cli.shard(), (0, 1));
+        Ok(())
+    }
+
+    #[test]
+    fn a_worker_gets_its_shard_of_users_and_rate() -> anyhow::Result<()> {
+        let cli = parse(&[
+            "idle",
+            "--users",
+            "10",
+            "--rate",
+            "90",
+            "--worker-index",
+            "1",
+            "--worker-count",
+            "3",
+        ])?;
+        cli.validate()?;
+        assert!(cli.is_worker());
+        assert_eq!(cli.my_users().collect::<Vec<_>>(), vec![1, 4, 7]);
+        assert!((cli.my_rate() - 30.0).abs() < 1e-9);
+        Ok(())
+    }
+
+    #[test]
+    fn only_loopback_targets_are_accepted() -> anyhow::Result<()> {
+        for ok in [
+            "http://127.0.0.1:8000",
+            "http://localhost:9",
+            "http://[::1]:8000",
+        ] {
+            parse(&["idle", "--target", ok])?.validate()?;
+        }
+        for bad in [
+            "http://10.0.0.1:8000",
+            "http://example.com",
+            "https://127.0.0.1",
+        ] {
+            assert!(
+                parse(&["idle", "--target", bad])?.validate().is_err(),
+                "{bad}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn nonsense_is_refused() -> anyhow::Result<()> {
+        assert!(parse(&["nosuch"]).is_err());
+        assert!(parse(&["idle", "--users", "-1"]).is_err());
+        assert!(parse(&["idle", "--duration", "0"])?.validate().is_err());
+        assert!(parse(&["idle", "--workers", "0"])?.validate().is_err());
+        assert!(parse(&["idle", "--rate=-5"])?.validate().is_err());
+        assert!(parse(&["friends", "--workers", "2"])?.validate().is_err());
+        // A worker index without its count is a usage error.
+        assert!(parse(&["idle", "--worker-index", "0"]).is_err());
+        Ok(())
+    }
+}
