@@ -69,6 +69,12 @@ pub(crate) fn run_for(mut command: Command, limit: Duration) -> anyhow::Result<O
 
 /// Installs Debian's `chromium` if it is missing.
 pub(crate) fn ensure_chromium() -> anyhow::Result<()> {
+    // Both browser tests run in this process, in parallel: two apt-get runs would fight over
+    // dpkg's lock, so installs take turns (a poisoned lock only means the other install failed).
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if Path::new(CHROMIUM).exists() {
         return Ok(());
     }
