@@ -36,7 +36,7 @@ use hourglass_ports::event::{DomainEvent, LocalDelivery, TimerAction};
 use hourglass_ports::notification::NotificationRepository;
 use hourglass_ports::timer::TimerRepository;
 use serde::{Deserialize, Serialize};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::DbError;
@@ -60,6 +60,13 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 const PROBE_INTERVAL: Duration = Duration::from_secs(10);
 /// How long the probe may take before the connection counts as dead.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many events are loaded and delivered at once. Loading costs a pool round trip or more per
+/// event, so one event at a time cannot keep up with a busy primary; each user's events still go
+/// through one lane, so a user's devices and streams see them in commit order.
+const LANES: usize = 8;
+/// Announcements one lane may hold before the listener waits for it (back-pressure, not growth).
+const LANE_CAPACITY: usize = 1024;
 
 /// What one notification says: ids and facts, never rendered data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +100,15 @@ pub enum Announcement {
 }
 
 impl Announcement {
+    /// The user whose events must stay in order: the timer's owner, or the notification's
+    /// receiver.
+    fn user(&self) -> i64 {
+        match self {
+            Self::Timer { owner, .. } | Self::TimerDeleted { owner, .. } => *owner,
+            Self::Notification { receiver, .. } => *receiver,
+        }
+    }
+
     /// `timer` changed by `action`.
     pub fn timer(action: TimerAction, timer: &Timer) -> Self {
         Self::Timer {
@@ -179,16 +195,9 @@ struct Loader {
 }
 
 impl Loader {
-    /// The event `payload` announces, or `None` when it is malformed or its object is gone (a
-    /// later event — e.g. the deletion — covers that).
-    async fn load(&self, payload: &str) -> Option<DomainEvent> {
-        let announcement: Announcement = match serde_json::from_str(payload) {
-            Ok(announcement) => announcement,
-            Err(error) => {
-                tracing::warn!(%error, payload, "ignoring a malformed event payload");
-                return None;
-            }
-        };
+    /// The event `announcement` names, or `None` when its object is gone (a later event — e.g.
+    /// the deletion — covers that).
+    async fn event_for(&self, announcement: Announcement) -> Option<DomainEvent> {
         match announcement {
             Announcement::Timer {
                 action,
@@ -241,6 +250,43 @@ impl Loader {
     }
 }
 
+/// The workers that load and deliver events, [`LANES`] of them, each user's events in one.
+struct Lanes {
+    senders: Vec<mpsc::Sender<Announcement>>,
+}
+
+impl Lanes {
+    /// Starts the workers; they end once the `Lanes` is dropped and their queues are drained.
+    fn start(loader: Arc<Loader>, local: Arc<dyn LocalDelivery>) -> Self {
+        let senders = (0..LANES)
+            .map(|_| {
+                let (sender, mut receiver) = mpsc::channel::<Announcement>(LANE_CAPACITY);
+                let loader = Arc::clone(&loader);
+                let local = Arc::clone(&local);
+                tokio::spawn(async move {
+                    while let Some(announcement) = receiver.recv().await {
+                        if let Some(event) = loader.event_for(announcement).await {
+                            local.deliver_local(event).await;
+                        }
+                    }
+                });
+                sender
+            })
+            .collect();
+        Self { senders }
+    }
+
+    /// Queues `announcement` on its user's lane, waiting while that lane is full.
+    async fn dispatch(&self, announcement: Announcement) {
+        let lane = usize::try_from(announcement.user().rem_euclid(LANES as i64)).unwrap_or(0);
+        if let Some(sender) = self.senders.get(lane)
+            && sender.send(announcement).await.is_err()
+        {
+            tracing::warn!("an event lane stopped; event dropped");
+        }
+    }
+}
+
 /// This instance's listener: one dedicated connection, reconnected with backoff.
 pub struct PgEventListener {
     stop: watch::Sender<bool>,
@@ -283,10 +329,10 @@ impl PgEventListener {
         let url = listener_url(database_url);
         let conn = connect(&url).await.map_err(ListenerError::Connect)?;
         let (stop, stopped) = watch::channel(false);
-        let loader = Loader {
+        let loader = Arc::new(Loader {
             timers: PgTimerRepository::new(pool.clone()),
             notifications: PgNotificationRepository::new(pool),
-        };
+        });
         let task = tokio::spawn(run(url, conn, loader, local, stopped));
         Ok(Self { stop, task })
     }
@@ -312,12 +358,13 @@ enum Ended {
 async fn run(
     url: String,
     mut conn: AsyncPgConnection,
-    loader: Loader,
+    loader: Arc<Loader>,
     local: Arc<dyn LocalDelivery>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    let lanes = Lanes::start(loader, Arc::clone(&local));
     loop {
-        if let Ended::Stopped = listen(&mut conn, &loader, local.as_ref(), &mut stopped).await {
+        if let Ended::Stopped = listen(&mut conn, &lanes, &mut stopped).await {
             return;
         }
         tracing::warn!("event listener connection lost; reconnecting");
@@ -345,8 +392,7 @@ async fn run(
 /// Routes notifications until the connection fails or the listener is stopped.
 async fn listen(
     conn: &mut AsyncPgConnection,
-    loader: &Loader,
-    local: &dyn LocalDelivery,
+    lanes: &Lanes,
     stopped: &mut watch::Receiver<bool>,
 ) -> Ended {
     let mut probe = tokio::time::interval(PROBE_INTERVAL);
@@ -375,8 +421,10 @@ async fn listen(
                 }
             }
             Some(Some(Ok(notification))) => {
-                if let Some(event) = loader.load(&notification.payload).await {
-                    local.deliver_local(event).await;
+                match serde_json::from_str::<Announcement>(&notification.payload) {
+                    Ok(announcement) => lanes.dispatch(announcement).await,
+                    Err(error) => tracing::warn!(%error, payload = %notification.payload,
+                        "ignoring a malformed event payload"),
                 }
             }
             Some(Some(Err(error))) => {
