@@ -1,6 +1,6 @@
 //! Every token variant against `GET /api/v1/users/me` (REST), for each static key source:
 //! `JWT_SECRET` (HS256), `JWT_PUBLIC_KEY_FILE` (RS256 and ES256) and both at once.
-//! (The WebSocket variants live with the WebSocket tests; SSE arrives with its own issue.)
+//! (The same variants on the WebSocket and the SSE stream are in `auth_transports`.)
 
 use jsonwebtoken::Algorithm;
 use serde_json::json;

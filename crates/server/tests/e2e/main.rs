@@ -30,6 +30,7 @@ mod auth_logs;
 mod auth_oidc;
 mod auth_support;
 mod auth_tokens;
+mod auth_transports;
 mod browser;
 mod cli;
 mod health;
