@@ -169,9 +169,12 @@ pub(crate) async fn notify(
         .map(Announcement::encode)
         .collect::<Result<Vec<_>, _>>()?;
     // `unnest … WITH ORDINALITY` keeps the order, so one change's events arrive in order.
+    // `src` is the sending connection's `application_name`: the server names its pool after its
+    // instance, so its own listener can skip the timer events it already delivered in-process.
     diesel::sql_query(
-        "SELECT pg_notify($1, p.payload) FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) \
-         ORDER BY p.ord",
+        "SELECT pg_notify($1, jsonb_set(p.payload::jsonb, '{src}', \
+         to_jsonb(current_setting('application_name')))::text) \
+         FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) ORDER BY p.ord",
     )
     .bind::<Text, _>(CHANNEL)
     .bind::<Array<Text>, _>(payloads)
@@ -250,6 +253,21 @@ impl Loader {
     }
 }
 
+/// Whether this instance already delivered `announcement` itself: a timer event sent by its own
+/// pool (see [`PgEventListener::start`]).
+fn delivered_in_process(announcement: &Announcement, payload: &str, own: Option<&str>) -> bool {
+    let Some(own) = own else {
+        return false;
+    };
+    let is_timer_event = matches!(
+        announcement,
+        Announcement::Timer { .. } | Announcement::TimerDeleted { .. }
+    );
+    is_timer_event
+        && serde_json::from_str::<Origin>(payload)
+            .is_ok_and(|origin| origin.src.as_deref() == Some(own))
+}
+
 /// The workers that load and deliver events, [`LANES`] of them, each user's events in one.
 struct Lanes {
     senders: Vec<mpsc::Sender<Announcement>>,
@@ -299,10 +317,18 @@ impl std::fmt::Debug for PgEventListener {
     }
 }
 
-/// `database_url` with `application_name` set, so the listening connection can be told apart.
-fn listener_url(database_url: &str) -> String {
+/// `database_url` with `application_name` set to `name` (letters, digits, `-` and `_` only), so
+/// connections can be told apart in `pg_stat_activity` and in event payloads.
+pub fn with_application_name(database_url: &str, name: &str) -> String {
     let separator = if database_url.contains('?') { '&' } else { '?' };
-    format!("{database_url}{separator}application_name={LISTENER_APPLICATION_NAME}")
+    format!("{database_url}{separator}application_name={name}")
+}
+
+/// Where an announcement was sent from: the `application_name` of the sending connection.
+#[derive(Deserialize)]
+struct Origin {
+    #[serde(default)]
+    src: Option<String>,
 }
 
 /// Opens the dedicated connection and subscribes to [`CHANNEL`].
@@ -319,21 +345,27 @@ impl PgEventListener {
     /// then routes every event to `local` until [`PgEventListener::stop`]. Loads go through
     /// `pool`.
     ///
+    /// Timer events sent by connections whose `application_name` is `own_origin` (this
+    /// instance's pool) are skipped: the instance delivered them in-process right after commit.
+    /// Notifications are always routed from here, so each receiver's stream sees them in commit
+    /// order.
+    ///
     /// # Errors
     /// [`ListenerError::Connect`] when the first connection or `LISTEN` fails.
     pub async fn start(
         database_url: &str,
         pool: PgPool,
         local: Arc<dyn LocalDelivery>,
+        own_origin: Option<String>,
     ) -> Result<Self, ListenerError> {
-        let url = listener_url(database_url);
+        let url = with_application_name(database_url, LISTENER_APPLICATION_NAME);
         let conn = connect(&url).await.map_err(ListenerError::Connect)?;
         let (stop, stopped) = watch::channel(false);
         let loader = Arc::new(Loader {
             timers: PgTimerRepository::new(pool.clone()),
             notifications: PgNotificationRepository::new(pool),
         });
-        let task = tokio::spawn(run(url, conn, loader, local, stopped));
+        let task = tokio::spawn(run(url, conn, loader, local, own_origin, stopped));
         Ok(Self { stop, task })
     }
 
@@ -360,11 +392,13 @@ async fn run(
     mut conn: AsyncPgConnection,
     loader: Arc<Loader>,
     local: Arc<dyn LocalDelivery>,
+    own_origin: Option<String>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let lanes = Lanes::start(loader, Arc::clone(&local));
     loop {
-        if let Ended::Stopped = listen(&mut conn, &lanes, &mut stopped).await {
+        if let Ended::Stopped = listen(&mut conn, &lanes, own_origin.as_deref(), &mut stopped).await
+        {
             return;
         }
         tracing::warn!("event listener connection lost; reconnecting");
@@ -393,6 +427,7 @@ async fn run(
 async fn listen(
     conn: &mut AsyncPgConnection,
     lanes: &Lanes,
+    own_origin: Option<&str>,
     stopped: &mut watch::Receiver<bool>,
 ) -> Ended {
     let mut probe = tokio::time::interval(PROBE_INTERVAL);
@@ -422,7 +457,11 @@ async fn listen(
             }
             Some(Some(Ok(notification))) => {
                 match serde_json::from_str::<Announcement>(&notification.payload) {
-                    Ok(announcement) => lanes.dispatch(announcement).await,
+                    Ok(announcement) => {
+                        if !delivered_in_process(&announcement, &notification.payload, own_origin) {
+                            lanes.dispatch(announcement).await;
+                        }
+                    }
                     Err(error) => tracing::warn!(%error, payload = %notification.payload,
                         "ignoring a malformed event payload"),
                 }
@@ -439,6 +478,42 @@ async fn listen(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_timer_events_are_skipped_and_everything_else_is_routed() {
+        let timer = Announcement::Timer {
+            action: "pause".to_owned(),
+            timer_id: uuid::Uuid::nil(),
+            owner: 7,
+            version: 2,
+        };
+        let deleted = Announcement::TimerDeleted {
+            timer_id: uuid::Uuid::nil(),
+            owner: 7,
+        };
+        let notification = Announcement::Notification { id: 1, receiver: 7 };
+        let from = |src: &str| format!(r#"{{"k":"timer","src":"{src}"}}"#);
+        let me = Some("hourglass-a");
+
+        assert!(delivered_in_process(&timer, &from("hourglass-a"), me));
+        assert!(delivered_in_process(&deleted, &from("hourglass-a"), me));
+        assert!(
+            !delivered_in_process(&timer, &from("hourglass-b"), me),
+            "another instance"
+        );
+        assert!(
+            !delivered_in_process(&timer, r#"{"k":"timer"}"#, me),
+            "no origin"
+        );
+        assert!(
+            !delivered_in_process(&timer, &from("hourglass-a"), None),
+            "no own origin"
+        );
+        assert!(
+            !delivered_in_process(&notification, &from("hourglass-a"), me),
+            "notifications always come through the listener"
+        );
+    }
 
     #[test]
     fn payloads_are_small_tagged_json() -> Result<(), DbError> {
@@ -539,11 +614,14 @@ mod tests {
     #[test]
     fn the_listener_names_itself() {
         assert_eq!(
-            listener_url("postgres://u@h/db"),
+            with_application_name("postgres://u@h/db", LISTENER_APPLICATION_NAME),
             "postgres://u@h/db?application_name=hourglass-listener"
         );
         assert_eq!(
-            listener_url("postgres://u@h/db?sslmode=disable"),
+            with_application_name(
+                "postgres://u@h/db?sslmode=disable",
+                LISTENER_APPLICATION_NAME
+            ),
             "postgres://u@h/db?sslmode=disable&application_name=hourglass-listener"
         );
     }

@@ -1,18 +1,18 @@
 //! What is announced after a change commits, and the ports that announce and deliver it.
 //!
-//! An event never describes a change that did not happen. Two ways of announcing keep that
-//! promise, and a deployment uses exactly one of them:
+//! An event never describes a change that did not happen. Two mechanisms keep that promise:
 //!
-//! - **The store announces** (production): the repository methods that change something a
-//!   connected device shows (timer insert, command, details, delete; schedule, todo and tag
-//!   deletes that bump timers; every notification insert, including those of follows and
-//!   meetups) emit their own events *inside their transaction* — the PostgreSQL adapter with
+//! - **The store announces** (for the other server instances): the repository methods that
+//!   change something a connected device shows (timer insert, command, details, delete; schedule,
+//!   todo and tag deletes that bump timers; every notification insert, including those of follows
+//!   and meetups) emit their own events *inside their transaction* — the PostgreSQL adapter with
 //!   `pg_notify`, so the database releases an event exactly when, and only if, its change commits.
-//!   Every server instance receives them and hands them to its [`LocalDelivery`]. The services
-//!   are then wired with [`AnnouncedByStore`], so nothing is announced twice.
-//! - **The services announce** (unit tests, a single in-process instance): services call
+//!   Every server instance receives them and hands them to its [`LocalDelivery`].
+//! - **The services announce** (for this instance, and in unit tests): services call
 //!   [`EventPublisher::publish`] only after the repository call that made the change returned
-//!   successfully, i.e. after commit. The in-process publisher is the web adapter's hub.
+//!   successfully, i.e. after commit. The server's publisher hands timer events straight to its
+//!   own connections (its listener then skips those, by their origin) and leaves notifications to
+//!   the listener, which keeps each receiver's stream in commit order.
 //!
 //! Either way, the events and their routing are the same ([`DomainEvent`]); the repository docs
 //! name the event each announcing method emits.
@@ -118,20 +118,6 @@ pub trait EventPublisher: Send + Sync {
     /// # Errors
     /// [`PublishError::Unavailable`] when the fan-out cannot be reached.
     async fn publish(&self, event: DomainEvent) -> Result<(), PublishError>;
-}
-
-/// The publisher for services whose repositories announce their own changes inside their
-/// transactions (see the module docs): publishing is a no-op, because the event already left
-/// with the commit. Wiring the services with it keeps them unchanged while avoiding a second,
-/// post-commit copy of every event.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AnnouncedByStore;
-
-#[async_trait]
-impl EventPublisher for AnnouncedByStore {
-    async fn publish(&self, _event: DomainEvent) -> Result<(), PublishError> {
-        Ok(())
-    }
 }
 
 /// This instance's own connections (WebSocket and SSE): where a fan-out adapter that received an

@@ -23,7 +23,7 @@ use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use hourglass_adapters_actix::middleware as edge;
 use hourglass_adapters_postgres::event_bus::PgEventListener;
-use hourglass_adapters_postgres::{migrations, pool};
+use hourglass_adapters_postgres::{event_bus, migrations, pool};
 use hourglass_ports::event::LocalDelivery;
 
 pub mod cli;
@@ -62,7 +62,11 @@ pub async fn run(
 
     // Connections open lazily; the ping makes a wrong pool setup fail at startup, not on the
     // first request.
-    let pool = pool::build_pool(database.database_url.expose(), database.database_pool_size)
+    // The pool's connections carry this instance's name, which `pg_notify` puts in every event,
+    // so this instance's listener can skip the timer events it already delivered in-process.
+    let origin = format!("hourglass-{}", uuid::Uuid::now_v7().simple());
+    let pool_url = event_bus::with_application_name(database.database_url.expose(), &origin);
+    let pool = pool::build_pool(&pool_url, database.database_pool_size)
         .context("cannot build the database pool (DATABASE_POOL_SIZE)")?;
     pool::ping(&pool)
         .await
@@ -71,10 +75,14 @@ pub async fn run(
     let state = actix_web::web::Data::new(wiring::app_state(&config, &pool)?);
     // Listening before serving: every change committed once a client can connect reaches it.
     let listener_local: Arc<dyn LocalDelivery> = Arc::new(state.hub.clone());
-    let events =
-        PgEventListener::start(database.database_url.expose(), pool.clone(), listener_local)
-            .await
-            .context("cannot listen for events on the database")?;
+    let events = PgEventListener::start(
+        database.database_url.expose(),
+        pool.clone(),
+        listener_local,
+        Some(origin),
+    )
+    .await
+    .context("cannot listen for events on the database")?;
     // WebSockets close with 1001 as soon as shutdown starts (each once its in-flight command is
     // done); actix then waits for those connections like for any other request.
     let hub = state.hub.clone();

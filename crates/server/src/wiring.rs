@@ -11,7 +11,7 @@ use hourglass_adapters_actix::auth::{Authenticator, TokenVerifier};
 use hourglass_adapters_actix::middleware::rate_limit::RestRateLimiter;
 use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
-use hourglass_adapters_actix::ws::hub::Hub;
+use hourglass_adapters_actix::ws::hub::{Hub, InProcessTimerEvents};
 use hourglass_adapters_postgres::pool::PgPool;
 use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{
@@ -22,7 +22,7 @@ use hourglass_adapters_postgres::repository::{
     PgProcessedCommandRepository, PgScheduleRepository, PgTagRepository, PgTodoRepository,
 };
 use hourglass_ports::clock::{Clock, SystemClock};
-use hourglass_ports::event::{AnnouncedByStore, EventPublisher};
+use hourglass_ports::event::EventPublisher;
 use hourglass_ports::id::UuidV7Generator;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
@@ -98,8 +98,10 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
     }
 }
 
-/// Every service, over PostgreSQL, sharing one clock and one fan-out hub. Events reach the hub
-/// only through the PostgreSQL listener that [`crate::run`] starts, on one instance as on many.
+/// Every service, over PostgreSQL, sharing one clock and one fan-out hub. Timer events reach this
+/// instance's hub straight from the services after commit, and other instances through the
+/// PostgreSQL listener that [`crate::run`] starts; notifications reach every instance, this one
+/// included, through that listener.
 ///
 /// # Errors
 /// When the token verifier cannot be built.
@@ -111,9 +113,10 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
         Arc::new(PgUserRepository::new(pool.clone())),
         Arc::new(PgTagRepository::new(pool.clone())),
     );
-    // The repositories announce every change with `pg_notify` inside its transaction, and this
-    // instance's listener hands it to the hub (see `run`); the services must not announce again.
-    let publisher: Arc<dyn EventPublisher> = Arc::new(AnnouncedByStore);
+    // The repositories announce every change with `pg_notify` inside its transaction for the
+    // other instances; this instance's own timer events are delivered in-process (its listener
+    // skips them by their origin, see `run`).
+    let publisher: Arc<dyn EventPublisher> = Arc::new(InProcessTimerEvents(hub.clone()));
     let users = UserService::new(Arc::new(PgUserRepository::new(pool.clone())), clock.clone());
     let verifier = token_verifier(&config.auth).context("cannot set up token verification")?;
     let settings = edge_settings(config);

@@ -401,6 +401,23 @@ impl EventPublisher for Hub {
     }
 }
 
+/// The server's publisher: timer events go straight to this instance's connections once
+/// committed, with no database round trip to reload them; the PostgreSQL listener skips them here
+/// (they carry this instance's origin) and carries them to the other instances. Notifications are
+/// left to the listener, which keeps each receiver's stream in commit order.
+#[derive(Clone)]
+pub struct InProcessTimerEvents(pub Hub);
+
+#[async_trait]
+impl EventPublisher for InProcessTimerEvents {
+    async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
+        if !matches!(event, DomainEvent::NotificationCreated { .. }) {
+            self.0.deliver_local(event).await;
+        }
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl LocalDelivery for Hub {
     async fn deliver_local(&self, event: DomainEvent) {

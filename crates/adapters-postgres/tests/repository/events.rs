@@ -45,7 +45,13 @@ async fn received(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Value>> {
         let notification = notification?;
         assert_eq!(notification.channel, CHANNEL);
         assert!(notification.payload.len() < 8000);
-        payloads.push(serde_json::from_str(&notification.payload)?);
+        let mut payload: Value = serde_json::from_str(&notification.payload)?;
+        // `src` names the sending connection (its `application_name`); the facts are the rest.
+        let src = payload
+            .as_object_mut()
+            .and_then(|fields| fields.remove("src"));
+        assert!(matches!(src, Some(Value::String(_))), "{payload}");
+        payloads.push(payload);
     }
     Ok(payloads)
 }

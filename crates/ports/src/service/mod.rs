@@ -4,9 +4,8 @@
 //! lets the repository run the change in one transaction, and publishes events only after the
 //! repository call returned successfully (the change committed). A failed publication does not
 //! undo a committed change: it is logged, and devices catch up with `timer.sync` on reconnect.
-//! Where the store announces its own changes inside the transaction (the PostgreSQL adapter's
-//! `pg_notify`), the services are wired with [`crate::event::AnnouncedByStore`] and their
-//! publication is a no-op (see [`crate::event`]).
+//! The store also announces its changes inside the transaction, for the other server instances
+//! (see [`crate::event`]).
 //!
 //! - [`timer::TimerService`]: create, pause, resume, stop, cancel, sync, read, list, patch, delete.
 //! - [`planning::PlanningService`]: schedules, todos and tags (owner-scoped CRUD); deletes
