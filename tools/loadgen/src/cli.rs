@@ -30,6 +30,11 @@ pub struct Cli {
     #[arg(long, default_value = "http://127.0.0.1:8000")]
     pub target: String,
 
+    /// `cycles`: base URL of a second server instance on the same database for the devices
+    /// that only listen (device 1 and up), to measure fan-out across instances (loopback only).
+    #[arg(long)]
+    pub fanout_target: Option<String>,
+
     /// HS256 secret the server verifies tokens with; loadgen mints one token per user.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub secret: String,
@@ -132,22 +137,8 @@ impl Cli {
     /// # Errors
     /// A non-loopback or malformed target, out-of-range counts, a `friends` run over workers.
     pub fn validate(&self) -> anyhow::Result<Url> {
-        let url = Url::parse(&self.target).with_context(|| format!("--target {}", self.target))?;
-        if url.scheme() != "http" {
-            bail!("--target must be http:// (loopback benchmarks need no TLS)");
-        }
-        let loopback = match url.host_str() {
-            Some("localhost") => true,
-            Some(host) => host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback()),
-            None => false,
-        };
-        if !loopback {
-            bail!("--target must be a loopback address (127.0.0.0/8, ::1 or localhost)");
-        }
+        let url = loopback_url("--target", &self.target)?;
+        self.fanout_url()?;
         if self.secret.is_empty() {
             bail!("--secret (JWT_SECRET) must not be empty");
         }
@@ -201,6 +192,17 @@ impl Cli {
         }
     }
 
+    /// The parsed `--fanout-target`, if given.
+    ///
+    /// # Errors
+    /// A non-loopback or malformed URL.
+    pub fn fanout_url(&self) -> anyhow::Result<Option<Url>> {
+        self.fanout_target
+            .as_deref()
+            .map(|raw| loopback_url("--fanout-target", raw))
+            .transpose()
+    }
+
     /// Whether this process is a worker spawned by `--workers`.
     pub fn is_worker(&self) -> bool {
         self.worker_index.is_some()
@@ -216,6 +218,27 @@ impl Cli {
     pub fn my_rate(&self) -> f64 {
         self.rate / f64::from(self.shard().1)
     }
+}
+
+/// `raw` parsed as an `http://` URL on a loopback address.
+fn loopback_url(flag: &str, raw: &str) -> anyhow::Result<Url> {
+    let url = Url::parse(raw).with_context(|| format!("{flag} {raw}"))?;
+    if url.scheme() != "http" {
+        bail!("{flag} must be http:// (loopback benchmarks need no TLS)");
+    }
+    let loopback = match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    if !loopback {
+        bail!("{flag} must be a loopback address (127.0.0.0/8, ::1 or localhost)");
+    }
+    Ok(url)
 }
 
 #[cfg(test)]
@@ -271,6 +294,20 @@ mod tests {
         assert!(cli.is_worker());
         assert_eq!(cli.my_users().collect::<Vec<_>>(), vec![1, 4, 7]);
         assert!((cli.my_rate() - 30.0).abs() < 1e-9);
+        Ok(())
+    }
+
+    #[test]
+    fn the_fanout_target_is_loopback_only_too() -> anyhow::Result<()> {
+        let cli = parse(&["cycles", "--fanout-target", "http://127.0.0.1:8001"])?;
+        cli.validate()?;
+        let Some(url) = cli.fanout_url()? else {
+            panic!("--fanout-target was given")
+        };
+        assert_eq!(url.port(), Some(8001));
+        assert!(parse(&["cycles"])?.fanout_url()?.is_none());
+        let remote = parse(&["cycles", "--fanout-target", "http://10.0.0.1:8000"])?;
+        assert!(remote.validate().is_err());
         Ok(())
     }
 

@@ -40,6 +40,8 @@ pub struct Ctx {
     pub base: Url,
     /// The WebSocket URL, with `timezone`.
     pub ws_url: String,
+    /// Where the listening devices of `cycles` connect: `--fanout-target`, else [`Ctx::ws_url`].
+    pub fanout_ws_url: String,
     /// Token signer.
     pub minter: Minter,
     /// Bounds the handshakes in flight.
@@ -61,8 +63,13 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let base = cli.validate()?;
     let started = Instant::now();
+    let fanout_ws_url = match cli.fanout_url()? {
+        Some(second) => ws::ws_url(&second, &cli.timezone),
+        None => ws::ws_url(&base, &cli.timezone),
+    };
     let ctx = Arc::new(Ctx {
         ws_url: ws::ws_url(&base, &cli.timezone),
+        fanout_ws_url,
         minter: Minter::new(&cli.secret)?,
         connect_gate: Arc::new(Semaphore::new(cli.connect_concurrency)),
         base,

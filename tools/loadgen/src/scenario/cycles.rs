@@ -173,12 +173,18 @@ async fn connect_devices(ctx: &Ctx, user: u64, tally: &mut Tally) -> Option<Vec<
         }
     };
     let mut devices = Vec::new();
-    for _ in 0..ctx.cli.devices {
+    for device in 0..ctx.cli.devices {
         let Ok(_permit) = ctx.connect_gate.acquire().await else {
             return None;
         };
+        // Device 0 sends; the others only listen, possibly on another instance.
+        let url = if device == 0 {
+            &ctx.ws_url
+        } else {
+            &ctx.fanout_ws_url
+        };
         let t0 = Instant::now();
-        match ws::connect(&ctx.ws_url, &token, ctx.cli.timeout()).await {
+        match ws::connect(url, &token, ctx.cli.timeout()).await {
             Ok(device) => {
                 tally.count("connections_ok", 1);
                 let _ = tally.latency("connect", t0.elapsed());
