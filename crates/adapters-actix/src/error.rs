@@ -156,6 +156,17 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<crate::timezone::InvalidTimezone> for ApiError {
+    /// 400 `INVALID_TIMEZONE`, wherever a `timezone` parameter is read (REST, WebSocket, SSE).
+    fn from(error: crate::timezone::InvalidTimezone) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "INVALID_TIMEZONE",
+            error.to_string(),
+        )
+    }
+}
+
 /// Displays an error with its sources, `a: b: c`, for the one log line a 5xx gets.
 pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 

@@ -6,21 +6,21 @@
 //! Users are created by [`crate::auth::Authenticator`] on first sight of a token; claims never
 //! overwrite a profile changed here.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, web};
 use hourglass_domain::ids::UserId;
 use hourglass_domain::profile::{Nickname, ProfileImage};
 use hourglass_domain::timer::FieldUpdate;
 use hourglass_ports::service::user::UserServiceError;
 use hourglass_ports::user::{ProfileUpdate, User};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::middleware::body::JsonBody;
 use crate::openapi::ErrorBody;
+use crate::rest::body::tri;
 use crate::state::AppState;
-use crate::timezone::{InvalidTimezone, RenderZone};
+use crate::timezone::RenderZone;
 
 /// Registers the user routes (`/users/me` before `/users/{id}`, so `me` is never read as an id).
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -65,16 +65,8 @@ pub struct ZoneQuery {
 
 impl ZoneQuery {
     fn zone(&self) -> Result<RenderZone, ApiError> {
-        RenderZone::from_param(self.timezone.as_deref()).map_err(|error| invalid_timezone(&error))
+        Ok(RenderZone::from_param(self.timezone.as_deref())?)
     }
-}
-
-fn invalid_timezone(error: &InvalidTimezone) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "INVALID_TIMEZONE",
-        error.to_string(),
-    )
 }
 
 impl From<UserServiceError> for ApiError {
@@ -92,20 +84,11 @@ impl From<UserServiceError> for ApiError {
 #[serde(rename_all = "camelCase")]
 pub struct PatchMeBody {
     /// New nickname, 1–30 characters.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "tri")]
     pub nickname: Option<Option<String>>,
     /// New picture URL (http or https), or null to remove it.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "tri")]
     pub profile_image: Option<Option<String>>,
-}
-
-/// Tells an explicit `null` (`Some(None)`) from an absent field (`None`, via `default`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 impl PatchMeBody {

@@ -70,11 +70,7 @@ impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> Self {
         match error {
             QueryError::Invalid { message, .. } => ApiError::invalid_parameter(message),
-            QueryError::Timezone(invalid) => ApiError::new(
-                actix_web::http::StatusCode::BAD_REQUEST,
-                "INVALID_TIMEZONE",
-                invalid.to_string(),
-            ),
+            QueryError::Timezone(invalid) => ApiError::from(invalid),
         }
     }
 }

@@ -436,18 +436,8 @@ pub async fn list_schedule_timers(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = user.0.user_id;
-    let schedule = ScheduleId::new(parse_id(&id)?);
-    let params = QueryParams::parse(request.query_string());
-    let options = ViewOptions::from_query(&params)?;
-    let mut query = list_query(&params, &options, viewer, false)?;
-    state
-        .planning
-        .schedule(viewer, schedule)
-        .await
-        .map_err(|e| Resource::Schedule.error(e))?;
-    query.filter.schedule_id = Some(schedule);
-    respond_with_page(&state, viewer, &query, &options).await
+    let parent = Parent::Schedule(ScheduleId::new(parse_id(&id)?));
+    list_timers_of(&state, user.0.user_id, parent, &request).await
 }
 
 /// `GET /v1/schedules/{id}/timers/active`: the caller's newest active timer on that schedule.
@@ -477,19 +467,8 @@ pub async fn get_active_schedule_timer(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = user.0.user_id;
-    let schedule = ScheduleId::new(parse_id(&id)?);
-    let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
-    state
-        .planning
-        .schedule(viewer, schedule)
-        .await
-        .map_err(|e| Resource::Schedule.error(e))?;
-    let filter = TimerFilter {
-        schedule_id: Some(schedule),
-        ..TimerFilter::default()
-    };
-    newest_active_in(&state, viewer, filter, &options).await
+    let parent = Parent::Schedule(ScheduleId::new(parse_id(&id)?));
+    newest_active_of(&state, user.0.user_id, parent, &request).await
 }
 
 /// `GET /v1/todos/{id}/timers`: the caller's timers on their todo.
@@ -526,18 +505,8 @@ pub async fn list_todo_timers(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = user.0.user_id;
-    let todo = TodoId::new(parse_id(&id)?);
-    let params = QueryParams::parse(request.query_string());
-    let options = ViewOptions::from_query(&params)?;
-    let mut query = list_query(&params, &options, viewer, false)?;
-    state
-        .planning
-        .todo(viewer, todo)
-        .await
-        .map_err(|e| Resource::Todo.error(e))?;
-    query.filter.todo_id = Some(todo);
-    respond_with_page(&state, viewer, &query, &options).await
+    let parent = Parent::Todo(TodoId::new(parse_id(&id)?));
+    list_timers_of(&state, user.0.user_id, parent, &request).await
 }
 
 /// `GET /v1/todos/{id}/timers/active`: the caller's newest active timer on that todo.
@@ -567,19 +536,72 @@ pub async fn get_active_todo_timer(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = user.0.user_id;
-    let todo = TodoId::new(parse_id(&id)?);
+    let parent = Parent::Todo(TodoId::new(parse_id(&id)?));
+    newest_active_of(&state, user.0.user_id, parent, &request).await
+}
+
+/// The schedule or todo whose timers a nested route lists.
+#[derive(Debug, Clone, Copy)]
+enum Parent {
+    Schedule(ScheduleId),
+    Todo(TodoId),
+}
+
+impl Parent {
+    /// 404 `SCHEDULE_NOT_FOUND` / `TODO_NOT_FOUND` unless it is the viewer's own.
+    async fn ensure_owned(self, state: &AppState, viewer: UserId) -> Result<(), ApiError> {
+        match self {
+            Self::Schedule(id) => state
+                .planning
+                .schedule(viewer, id)
+                .await
+                .map(drop)
+                .map_err(|e| Resource::Schedule.error(e)),
+            Self::Todo(id) => state
+                .planning
+                .todo(viewer, id)
+                .await
+                .map(drop)
+                .map_err(|e| Resource::Todo.error(e)),
+        }
+    }
+
+    /// Narrows `filter` to this parent's timers.
+    fn narrow(self, filter: &mut TimerFilter) {
+        match self {
+            Self::Schedule(id) => filter.schedule_id = Some(id),
+            Self::Todo(id) => filter.todo_id = Some(id),
+        }
+    }
+}
+
+/// One page of the viewer's timers on `parent` (the nested list routes).
+async fn list_timers_of(
+    state: &AppState,
+    viewer: UserId,
+    parent: Parent,
+    request: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::parse(request.query_string());
+    let options = ViewOptions::from_query(&params)?;
+    let mut query = list_query(&params, &options, viewer, false)?;
+    parent.ensure_owned(state, viewer).await?;
+    parent.narrow(&mut query.filter);
+    respond_with_page(state, viewer, &query, &options).await
+}
+
+/// The viewer's newest active timer on `parent` (the nested `/active` routes).
+async fn newest_active_of(
+    state: &AppState,
+    viewer: UserId,
+    parent: Parent,
+    request: &HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
-    state
-        .planning
-        .todo(viewer, todo)
-        .await
-        .map_err(|e| Resource::Todo.error(e))?;
-    let filter = TimerFilter {
-        todo_id: Some(todo),
-        ..TimerFilter::default()
-    };
-    newest_active_in(&state, viewer, filter, &options).await
+    parent.ensure_owned(state, viewer).await?;
+    let mut filter = TimerFilter::default();
+    parent.narrow(&mut filter);
+    newest_active_in(state, viewer, filter, &options).await
 }
 
 #[cfg(test)]

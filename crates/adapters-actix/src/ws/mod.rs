@@ -18,7 +18,6 @@ mod connection;
 pub mod hub;
 pub mod protocol;
 
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -97,8 +96,7 @@ pub async fn timers_socket(
     OriginPolicy::new(&state.settings.allowed_origins).check(&request)?;
     let query = web::Query::<SocketQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::invalid_parameter(format!("invalid query string: {e}")))?;
-    let zone = RenderZone::from_param(query.timezone.as_deref())
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_TIMEZONE", e.to_string()))?;
+    let zone = RenderZone::from_param(query.timezone.as_deref()).map_err(ApiError::from)?;
     let offered = offered_protocols(&request);
     let auth = match offered.token {
         Some(token) => state.auth.authenticate(token).await,
