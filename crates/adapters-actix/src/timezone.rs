@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use chrono::{FixedOffset, Offset, TimeZone, Utc};
+use chrono::{Datelike, FixedOffset, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use hourglass_domain::time::Timestamp;
 
@@ -103,11 +103,53 @@ impl RenderZone {
     /// Writes `t` in this zone with second precision.
     pub fn render(&self, t: Timestamp) -> String {
         let utc = t.as_utc();
-        match self {
-            Self::NaiveUtc => utc.format(NAIVE_FORMAT).to_string(),
-            Self::Fixed(offset) => utc.with_timezone(offset).format(ZONED_FORMAT).to_string(),
-            Self::Named(tz) => utc.with_timezone(tz).format(ZONED_FORMAT).to_string(),
+        let offset_seconds = match self {
+            Self::NaiveUtc => None,
+            Self::Fixed(offset) => Some(offset.local_minus_utc()),
+            Self::Named(tz) => Some(
+                tz.offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc(),
+            ),
+        };
+        // Every timer message renders several datetimes per receiver, and chrono's `format`
+        // interprets its pattern on each call: writing the digits directly was the largest
+        // single saving on the command path (docs/benchmarks.md). Only the common case is
+        // hand-written; chrono keeps the rare ones (a year outside 0–9999, a historical offset
+        // with seconds), so both paths print the same text.
+        let local = utc
+            .naive_utc()
+            .checked_add_signed(chrono::TimeDelta::seconds(i64::from(
+                offset_seconds.unwrap_or(0),
+            )))
+            .filter(|local| (0..=9999).contains(&local.year()));
+        let Some(local) = local.filter(|_| offset_seconds.is_none_or(|s| s % 60 == 0)) else {
+            return match self {
+                Self::NaiveUtc => utc.format(NAIVE_FORMAT).to_string(),
+                Self::Fixed(offset) => utc.with_timezone(offset).format(ZONED_FORMAT).to_string(),
+                Self::Named(tz) => utc.with_timezone(tz).format(ZONED_FORMAT).to_string(),
+            };
+        };
+        let mut out = String::with_capacity(25);
+        push_digits(&mut out, local.year().unsigned_abs(), 4);
+        out.push('-');
+        push_digits(&mut out, local.month(), 2);
+        out.push('-');
+        push_digits(&mut out, local.day(), 2);
+        out.push('T');
+        push_digits(&mut out, local.hour(), 2);
+        out.push(':');
+        push_digits(&mut out, local.minute(), 2);
+        out.push(':');
+        push_digits(&mut out, local.second(), 2);
+        if let Some(seconds) = offset_seconds {
+            out.push(if seconds < 0 { '-' } else { '+' });
+            let minutes = seconds.unsigned_abs() / 60;
+            push_digits(&mut out, minutes / 60, 2);
+            out.push(':');
+            push_digits(&mut out, minutes % 60, 2);
         }
+        out
     }
 
     /// [`RenderZone::render`] for an optional instant (`None` stays `None`, i.e. JSON `null`).
@@ -132,11 +174,23 @@ impl RenderZone {
 
 /// An envelope `timestamp`: always UTC with `Z`, whatever the connection's `timezone`.
 pub fn render_envelope_timestamp(t: Timestamp) -> String {
-    t.as_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let mut rendered = RenderZone::NaiveUtc.render(t);
+    rendered.push('Z');
+    rendered
 }
 
 fn utc_offset() -> FixedOffset {
     Utc.fix()
+}
+
+/// Appends `value` in decimal, zero-padded to `width` digits (`value` has at most `width`).
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    let mut divisor = 10_u32.pow(width.saturating_sub(1));
+    while divisor > 0 {
+        let digit = (value / divisor) % 10;
+        out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+        divisor /= 10;
+    }
 }
 
 /// `±H`, `±HH`, `±HH:MM`, `±HHMM` within ±14:00; a leading space stands for `+`.
@@ -186,6 +240,54 @@ mod tests {
             panic!("valid date")
         };
         Timestamp::from_utc(naive.and_utc())
+    }
+
+    /// The hand-written rendering must print exactly what chrono's patterns print.
+    fn chrono_render(zone: &RenderZone, t: Timestamp) -> String {
+        let utc = t.as_utc();
+        match zone {
+            RenderZone::NaiveUtc => utc.format(NAIVE_FORMAT).to_string(),
+            RenderZone::Fixed(offset) => utc.with_timezone(offset).format(ZONED_FORMAT).to_string(),
+            RenderZone::Named(tz) => utc.with_timezone(tz).format(ZONED_FORMAT).to_string(),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rendering_matches_chronos_patterns(
+            seconds in -70_000_000_000_i64..260_000_000_000_i64,
+            zone in proptest::sample::select(vec![
+                "naive", "UTC", "+09:00", "-03:30", "+14:00", "-14", "Asia/Seoul",
+                "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "Europe/London",
+            ]),
+        ) {
+            let Some(utc) = chrono::DateTime::from_timestamp(seconds, 0) else {
+                return Ok(());
+            };
+            let t = Timestamp::from_utc(utc);
+            let zone = if zone == "naive" {
+                RenderZone::NaiveUtc
+            } else {
+                RenderZone::parse(zone).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?
+            };
+            proptest::prop_assert_eq!(zone.render(t), chrono_render(&zone, t));
+        }
+    }
+
+    #[test]
+    fn historical_offsets_with_seconds_and_far_years_render_like_chrono() {
+        let seoul = RenderZone::Named(chrono_tz::Asia::Seoul);
+        for t in [
+            ts(1900, 1, 1, 0, 0, 0),
+            ts(1, 1, 1, 0, 0, 0),
+            ts(9999, 12, 31, 23, 59, 59),
+        ] {
+            assert_eq!(seoul.render(t), chrono_render(&seoul, t));
+            assert_eq!(
+                RenderZone::NaiveUtc.render(t),
+                chrono_render(&RenderZone::NaiveUtc, t)
+            );
+        }
     }
 
     fn jan28() -> Timestamp {

@@ -42,6 +42,7 @@ use tokio::task::JoinHandle;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::repository::{PgNotificationRepository, PgTimerRepository};
+use crate::statement::CachedSql;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -171,7 +172,7 @@ pub(crate) async fn notify(
     // `unnest … WITH ORDINALITY` keeps the order, so one change's events arrive in order.
     // `src` is the sending connection's `application_name`: the server names its pool after its
     // instance, so its own listener can skip the timer events it already delivered in-process.
-    diesel::sql_query(
+    CachedSql::new(
         "SELECT pg_notify($1, jsonb_set(p.payload::jsonb, '{src}', \
          to_jsonb(current_setting('application_name')))::text) \
          FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) ORDER BY p.ord",

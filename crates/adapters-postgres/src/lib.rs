@@ -16,6 +16,8 @@
 //!   transactions, and the one `LISTEN` connection per instance that routes events to it.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
+//! - `statement` (private): fixed SQL that every connection prepares once (diesel's
+//!   `sql_query` is never cached).
 //! - `error` (private): constraint violations and connection failures mapped to port errors.
 
 mod error;
@@ -26,3 +28,4 @@ pub mod readiness;
 pub mod repository;
 mod rows;
 pub mod schema;
+mod statement;

@@ -195,7 +195,7 @@ struct Connection {
 
 impl Connection {
     async fn serve(&mut self, mut stream: MessageStream, expiry: TokioInstant) -> Stop {
-        if let Err(stop) = self.greet().await {
+        if let Err(stop) = Box::pin(self.greet()).await {
             return stop;
         }
         let settings = self.state.settings.clone();
@@ -218,9 +218,14 @@ impl Connection {
                     CloseCode::Policy,
                     "access token expired; refresh it and reconnect".to_owned(),
                 )),
-                _ = ping.tick() => self.ping().await,
-                Some(message) = self.registration.messages.recv() => self.forward(message).await,
-                frame = stream.recv() => self.on_frame(frame).await,
+                // The handlers are boxed: the task of an idle connection then keeps only this
+                // loop's state, not room for the deepest command path (database futures
+                // included), which took about 7 KiB per connection.
+                _ = ping.tick() => Box::pin(self.ping()).await,
+                Some(message) = self.registration.messages.recv() => {
+                    Box::pin(self.forward(message)).await
+                }
+                frame = stream.recv() => Box::pin(self.on_frame(frame)).await,
             };
             if let Err(stop) = step {
                 return stop;
@@ -684,8 +689,8 @@ impl Connection {
 
     /// Renders one fan-out message for this connection, unless it is not newer than what this
     /// connection already sent about the timer.
-    async fn forward(&mut self, message: HubMessage) -> Result<(), Stop> {
-        let text = match message {
+    async fn forward(&mut self, message: Arc<HubMessage>) -> Result<(), Stop> {
+        let text = match &*message {
             HubMessage::TimerChanged {
                 action,
                 timer,
@@ -695,19 +700,19 @@ impl Connection {
                 if timer.version() <= seen {
                     return Ok(());
                 }
-                self.note_version(&timer);
-                let kind = if action == TimerAction::Start {
+                self.note_version(timer);
+                let kind = if *action == TimerAction::Start {
                     kind::CREATED
                 } else {
                     kind::UPDATED
                 };
-                self.render_timer_message(kind, action.as_str(), &timer, &tags, None)
+                self.render_timer_message(kind, action.as_str(), timer, tags, None)
             }
             // Whatever changed while fan-out was interrupted is in a fresh list.
             HubMessage::Resync => return self.sync_list(SyncScope::Active, None).await,
             HubMessage::TimerDeleted { timer_id } => {
                 // Whatever is still queued about a deleted timer is stale.
-                self.seen.insert(timer_id, i64::MAX);
+                self.seen.insert(*timer_id, i64::MAX);
                 protocol::encode(
                     kind::DELETED,
                     DeletedPayload {
@@ -728,12 +733,12 @@ impl Connection {
                 kind::FRIEND_ACTIVITY,
                 FriendActivityPayload {
                     friend_id: friend.to_string(),
-                    display_name: &display_name,
+                    display_name,
                     action: action.as_str(),
                     timer_id: timer_id.get(),
                     timer_title: timer_title.as_deref(),
                 },
-                Some(friend),
+                Some(*friend),
                 self.state.clock.now(),
                 None,
             ),

@@ -82,8 +82,9 @@ pub type ConnectionId = u64;
 pub struct Registration {
     /// This connection's id (for [`Hub::unregister`]).
     pub id: ConnectionId,
-    /// Fan-out messages for this connection.
-    pub messages: mpsc::Receiver<HubMessage>,
+    /// Fan-out messages for this connection. Shared, so a fan-out to many connections clones
+    /// a pointer, and a queue's slots stay 8 bytes (tokio allocates 32 of them per connection).
+    pub messages: mpsc::Receiver<Arc<HubMessage>>,
     /// Woken when the hub dropped the connection because its queue filled.
     pub too_slow: Arc<Notify>,
     /// Turns `true` when the server shuts down.
@@ -94,7 +95,7 @@ pub struct Registration {
 #[derive(Debug)]
 struct Handle {
     id: ConnectionId,
-    queue: mpsc::Sender<HubMessage>,
+    queue: mpsc::Sender<Arc<HubMessage>>,
     too_slow: Arc<Notify>,
 }
 
@@ -267,7 +268,7 @@ impl Hub {
 
     /// Queues `message` on every connection of `user`; a full queue gets its connection
     /// dropped as too slow, a closed one (its task ended) is forgotten.
-    fn deliver(&self, user: UserId, message: &HubMessage) {
+    fn deliver(&self, user: UserId, message: &Arc<HubMessage>) {
         let mut dropped = Vec::new();
         {
             let connections = self.read();
@@ -308,11 +309,11 @@ impl Hub {
             };
             self.deliver(
                 owner,
-                &HubMessage::TimerChanged {
+                &Arc::new(HubMessage::TimerChanged {
                     action,
                     timer: timer.clone(),
                     tags: tags.into(),
-                },
+                }),
             );
         }
         if action.is_friend_activity() && timer.visibility().visible_to_friends() {
@@ -349,13 +350,13 @@ impl Hub {
                 return;
             }
         };
-        let message = HubMessage::FriendActivity {
+        let message = Arc::new(HubMessage::FriendActivity {
             friend: actor,
             display_name,
             action,
             timer_id: timer.id(),
             timer_title: timer.title().map(|t| Arc::from(t.as_str())),
-        };
+        });
         for friend in targets {
             self.deliver(friend, &message);
         }
@@ -373,7 +374,7 @@ impl Hub {
                 timer,
             } => self.publish_change(actor, action, timer).await,
             DomainEvent::TimerDeleted { owner, timer_id } => {
-                self.deliver(owner, &HubMessage::TimerDeleted { timer_id });
+                self.deliver(owner, &Arc::new(HubMessage::TimerDeleted { timer_id }));
             }
             // Notifications travel over SSE, which has its own streams.
             DomainEvent::NotificationCreated { notification } => {
@@ -387,8 +388,9 @@ impl Hub {
     /// whose queue is full is dropped as too slow, like for any other message.
     pub fn resync_all(&self) {
         let users: Vec<UserId> = self.read().keys().copied().collect();
+        let resync = Arc::new(HubMessage::Resync);
         for user in users {
-            self.deliver(user, &HubMessage::Resync);
+            self.deliver(user, &resync);
         }
     }
 }
@@ -471,9 +473,9 @@ mod tests {
         let hub = hub();
         let alice = UserId::new(1);
         let registration = hub.register(alice);
-        let deleted = HubMessage::TimerDeleted {
+        let deleted = Arc::new(HubMessage::TimerDeleted {
             timer_id: TimerId::new(uuid::Uuid::nil()),
-        };
+        });
         for _ in 0..OUTBOUND_CAPACITY {
             hub.deliver(alice, &deleted);
         }

@@ -26,6 +26,7 @@ use crate::error::{DbError, TxError, corrupt};
 use crate::pool::PgPool;
 use crate::rows::{FollowedUserRow, instant, ts};
 use crate::schema::{follow_notifications, follows};
+use crate::statement::CachedSql;
 
 /// The follower's nickname (for the message), with the follower's row locked. The pair's last
 /// notification is read by the next statement, not joined here: after waiting for the lock,
@@ -103,7 +104,7 @@ impl PgFollowRepository {
     ) -> Result<Page<User, UserId>, StorageError> {
         let size = page_size(page.limit, MAX_PAGE);
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<FollowedUserRow> = diesel::sql_query(sql)
+        let rows: Vec<FollowedUserRow> = CachedSql::new(sql)
             .bind::<BigInt, _>(user.get())
             .bind::<Nullable<Timestamptz>, _>(page.after.map(|c| ts(c.created_at)))
             .bind::<Nullable<BigInt>, _>(page.after.map(|c| c.id.get()))
@@ -136,7 +137,7 @@ impl FollowRepository for PgFollowRepository {
         let followee = follow.followee().get();
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
-            let lock: FollowerLock = diesel::sql_query(LOCK_FOLLOWER)
+            let lock: FollowerLock = CachedSql::new(LOCK_FOLLOWER)
                 .bind::<BigInt, _>(follower)
                 .get_result(conn)
                 .await?;
@@ -226,7 +227,7 @@ impl FollowRepository for PgFollowRepository {
 
     async fn friend_ids(&self, user: UserId) -> Result<Vec<UserId>, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<IdRow> = diesel::sql_query(FRIEND_IDS)
+        let rows: Vec<IdRow> = CachedSql::new(FRIEND_IDS)
             .bind::<BigInt, _>(user.get())
             .load(&mut conn)
             .await

@@ -27,6 +27,7 @@ use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{MeetupRow, NewMeetupRecord, NotificationRow, ts};
 use crate::schema::{meetup_participants, meetups, users};
+use crate::statement::CachedSql;
 
 macro_rules! meetup_select {
     () => {
@@ -143,7 +144,7 @@ impl MeetupRepository for PgMeetupRepository {
             // domain (message and routing fields stay the domain's) and fan it out in SQL.
             let template =
                 NotificationDraft::meetup_created(new.host_id, new.host_id, &nickname, meetup_id);
-            let rows: Vec<NotificationRow> = diesel::sql_query(FAN_OUT_CREATE)
+            let rows: Vec<NotificationRow> = CachedSql::new(FAN_OUT_CREATE)
                 .bind::<BigInt, _>(new.host_id.get())
                 .bind::<Text, _>(template.kind().as_str())
                 .bind::<Text, _>(template.message())
@@ -183,7 +184,7 @@ impl MeetupRepository for PgMeetupRepository {
     ) -> Result<MeetupOutcome, MeetupActionError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
-            let row: Option<MeetupRow> = diesel::sql_query(LOCK_MEETUP)
+            let row: Option<MeetupRow> = CachedSql::new(LOCK_MEETUP)
                 .bind::<BigInt, _>(id.get())
                 .get_result(conn)
                 .await
@@ -253,7 +254,7 @@ impl MeetupRepository for PgMeetupRepository {
 
     async fn find(&self, id: MeetupId) -> Result<Option<Meetup>, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let row: Option<MeetupRow> = diesel::sql_query(FIND_MEETUP)
+        let row: Option<MeetupRow> = CachedSql::new(FIND_MEETUP)
             .bind::<BigInt, _>(id.get())
             .get_result(&mut conn)
             .await
@@ -268,7 +269,7 @@ impl MeetupRepository for PgMeetupRepository {
     ) -> Result<Page<Meetup, MeetupId>, StorageError> {
         let size = page_size(page.limit, MAX_PAGE);
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<MeetupRow> = diesel::sql_query(LIST_OPEN)
+        let rows: Vec<MeetupRow> = CachedSql::new(LIST_OPEN)
             .bind::<Nullable<Timestamptz>, _>(page.after.map(|c| ts(c.created_at)))
             .bind::<Nullable<BigInt>, _>(page.after.map(|c| c.id.get()))
             .bind::<BigInt, _>(size + 1)

@@ -29,6 +29,7 @@ use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{NotificationRow, ts};
 use crate::schema::notifications;
+use crate::statement::CachedSql;
 
 /// Inserts many drafts in one statement: lock every distinct receiver in ascending order (the
 /// aggregate over the sorted receivers completes before the first row reaches the INSERT, so
@@ -78,7 +79,7 @@ pub(crate) async fn insert_drafts(
         related_types.push(draft.related_type().as_str());
         urls.push(draft.redirect_url());
     }
-    let rows: Vec<NotificationRow> = diesel::sql_query(INSERT_DRAFTS)
+    let rows: Vec<NotificationRow> = CachedSql::new(INSERT_DRAFTS)
         .bind::<Array<BigInt>, _>(receivers)
         .bind::<Array<Nullable<BigInt>>, _>(actors)
         .bind::<Array<Text>, _>(kinds)

@@ -29,6 +29,7 @@ use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{ScheduleRecord, ScheduleRow, TagRow, TimerRow, TodoRecord, TodoRow, ts};
 use crate::schema::{schedule_tags, schedules, tags, todo_tags, todos};
+use crate::statement::CachedSql;
 
 type SqlUuid = diesel::sql_types::Uuid;
 
@@ -127,7 +128,7 @@ async fn link_tags(
     if ids.is_empty() {
         return Ok(());
     }
-    diesel::sql_query(sql)
+    CachedSql::new(sql)
         .bind::<SqlUuid, _>(object)
         .bind::<BigInt, _>(owner.get())
         .bind::<Array<SqlUuid>, _>(ids)
@@ -263,7 +264,7 @@ impl ScheduleRepository for PgScheduleRepository {
             if locked.is_none() {
                 return Err(TxError::Refused(PlanningError::NotFound));
             }
-            let rows: Vec<TimerRow> = diesel::sql_query(UNLINK_SCHEDULE)
+            let rows: Vec<TimerRow> = CachedSql::new(UNLINK_SCHEDULE)
                 .bind::<BigInt, _>(owner.get())
                 .bind::<SqlUuid, _>(id.get())
                 .bind::<Timestamptz, _>(ts(now))
@@ -294,7 +295,7 @@ impl ScheduleRepository for PgScheduleRepository {
         }
         let raw: Vec<Uuid> = ids.iter().map(|id| id.get()).collect();
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<ScheduleRow> = diesel::sql_query(FIND_SCHEDULES)
+        let rows: Vec<ScheduleRow> = CachedSql::new(FIND_SCHEDULES)
             .bind::<BigInt, _>(owner.get())
             .bind::<Array<SqlUuid>, _>(raw)
             .load(&mut conn)
@@ -314,7 +315,7 @@ impl ScheduleRepository for PgScheduleRepository {
     ) -> Result<Page<Schedule, ScheduleId>, StorageError> {
         let size = page_size(page.limit, MAX_PAGE);
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<ScheduleRow> = diesel::sql_query(LIST_SCHEDULES)
+        let rows: Vec<ScheduleRow> = CachedSql::new(LIST_SCHEDULES)
             .bind::<BigInt, _>(owner.get())
             .bind::<Nullable<Timestamptz>, _>(filter.start_from.map(ts))
             .bind::<Nullable<Timestamptz>, _>(filter.start_to.map(ts))
@@ -413,7 +414,7 @@ impl TodoRepository for PgTodoRepository {
             if locked.is_none() {
                 return Err(TxError::Refused(PlanningError::NotFound));
             }
-            let rows: Vec<TimerRow> = diesel::sql_query(UNLINK_TODO)
+            let rows: Vec<TimerRow> = CachedSql::new(UNLINK_TODO)
                 .bind::<BigInt, _>(owner.get())
                 .bind::<SqlUuid, _>(id.get())
                 .bind::<Timestamptz, _>(ts(now))
@@ -440,7 +441,7 @@ impl TodoRepository for PgTodoRepository {
         }
         let raw: Vec<Uuid> = ids.iter().map(|id| id.get()).collect();
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<TodoRow> = diesel::sql_query(FIND_TODOS)
+        let rows: Vec<TodoRow> = CachedSql::new(FIND_TODOS)
             .bind::<BigInt, _>(owner.get())
             .bind::<Array<SqlUuid>, _>(raw)
             .load(&mut conn)
@@ -459,7 +460,7 @@ impl TodoRepository for PgTodoRepository {
     ) -> Result<Page<Todo, TodoId>, StorageError> {
         let size = page_size(page.limit, MAX_PAGE);
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<TodoRow> = diesel::sql_query(LIST_TODOS)
+        let rows: Vec<TodoRow> = CachedSql::new(LIST_TODOS)
             .bind::<BigInt, _>(owner.get())
             .bind::<Nullable<Timestamptz>, _>(page.after.map(|c| ts(c.created_at)))
             .bind::<Nullable<SqlUuid>, _>(page.after.map(|c| c.id.get()))
@@ -537,7 +538,7 @@ impl TagRepository for PgTagRepository {
             let rows: Vec<TimerRow> = if unlinked.is_empty() {
                 Vec::new()
             } else {
-                diesel::sql_query(BUMP_TIMERS)
+                CachedSql::new(BUMP_TIMERS)
                     .bind::<BigInt, _>(owner.get())
                     .bind::<Array<SqlUuid>, _>(unlinked)
                     .bind::<Timestamptz, _>(ts(now))

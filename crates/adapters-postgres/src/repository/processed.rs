@@ -22,6 +22,7 @@ use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::rows::{ProcessedCommandRow, instant, ts};
 use crate::schema::processed_commands;
+use crate::statement::CachedSql;
 
 /// The `reply` of a row that is reserved but not completed.
 const RESERVED: &str = "";
@@ -80,7 +81,7 @@ impl ProcessedCommandRepository for PgProcessedCommandRepository {
         now: Timestamp,
     ) -> Result<Reservation, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let taken = diesel::sql_query(RESERVE)
+        let taken = CachedSql::new(RESERVE)
             .bind::<BigInt, _>(user.get())
             .bind::<Text, _>(request_id)
             .bind::<Text, _>(command_type)

@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 use diesel::OptionalExtension;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::time::Timestamp;
@@ -31,6 +31,7 @@ use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{TimerRecord, TimerRow, ts};
 use crate::schema::{timer_tags, timers};
+use crate::statement::CachedSql;
 
 type SqlUuid = diesel::sql_types::Uuid;
 
@@ -39,6 +40,12 @@ const LOCK_OWN_TIMER: &str = concat!(
     timer_select!(),
     "WHERE t.id = $1 AND t.owner_id = $2 FOR UPDATE OF t"
 );
+
+/// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order.
+const STORE_TIMER: &str = "UPDATE timers SET schedule_id = $2, todo_id = $3, title = $4, \
+     description = $5, allocated_duration = $6, status = $7, started_at = $8, paused_at = $9, \
+     ended_at = $10, pause_history = $11, visibility = $12, version = $13, updated_at = $14 \
+     WHERE id = $1";
 
 const FIND_TIMER: &str = concat!(timer_select!(), "WHERE t.id = $1");
 
@@ -119,7 +126,7 @@ async fn lock_own_timer(
     owner: UserId,
     id: TimerId,
 ) -> Result<Option<Timer>, DbError> {
-    let row: Option<TimerRow> = diesel::sql_query(LOCK_OWN_TIMER)
+    let row: Option<TimerRow> = CachedSql::new(LOCK_OWN_TIMER)
         .bind::<SqlUuid, _>(id.get())
         .bind::<BigInt, _>(owner.get())
         .get_result(conn)
@@ -128,11 +135,26 @@ async fn lock_own_timer(
     row.map(Timer::try_from).transpose()
 }
 
-/// Writes the timer's columns (not its tags) over the stored row.
+/// Writes the timer's columns (not its tags) over the stored row. Hand-written rather than
+/// `diesel::update(…).set(…)` because diesel never caches an `UPDATE`'s prepared statement, and
+/// this one runs for every command. The owner and `created_at` never change.
 async fn store(conn: &mut AsyncPgConnection, timer: &Timer) -> Result<(), DbError> {
     let record = TimerRecord::from_timer(timer)?;
-    diesel::update(timers::table.find(record.id))
-        .set(&record)
+    CachedSql::new(STORE_TIMER)
+        .bind::<SqlUuid, _>(record.id)
+        .bind::<Nullable<SqlUuid>, _>(record.schedule_id)
+        .bind::<Nullable<SqlUuid>, _>(record.todo_id)
+        .bind::<Nullable<Text>, _>(record.title)
+        .bind::<Nullable<Text>, _>(record.description)
+        .bind::<Integer, _>(record.allocated_duration)
+        .bind::<Text, _>(record.status)
+        .bind::<Timestamptz, _>(record.started_at)
+        .bind::<Nullable<Timestamptz>, _>(record.paused_at)
+        .bind::<Nullable<Timestamptz>, _>(record.ended_at)
+        .bind::<Jsonb, _>(record.pause_history)
+        .bind::<Text, _>(record.visibility)
+        .bind::<BigInt, _>(record.version)
+        .bind::<Timestamptz, _>(record.updated_at)
         .execute(conn)
         .await?;
     Ok(())
@@ -148,7 +170,7 @@ async fn insert_tags(
         return Ok(());
     }
     let ids: Vec<uuid::Uuid> = tags.iter().map(|t| t.get()).collect();
-    diesel::sql_query(INSERT_TIMER_TAGS)
+    CachedSql::new(INSERT_TIMER_TAGS)
         .bind::<SqlUuid, _>(timer.id().get())
         .bind::<BigInt, _>(timer.owner_id().get())
         .bind::<Array<SqlUuid>, _>(ids)
@@ -250,7 +272,7 @@ impl TimerRepository for PgTimerRepository {
 
     async fn find(&self, id: TimerId) -> Result<Option<Timer>, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let row: Option<TimerRow> = diesel::sql_query(FIND_TIMER)
+        let row: Option<TimerRow> = CachedSql::new(FIND_TIMER)
             .bind::<SqlUuid, _>(id.get())
             .get_result(&mut conn)
             .await
@@ -261,7 +283,7 @@ impl TimerRepository for PgTimerRepository {
 
     async fn are_friends(&self, a: UserId, b: UserId) -> Result<bool, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let row: BoolRow = diesel::sql_query(ARE_FRIENDS)
+        let row: BoolRow = CachedSql::new(ARE_FRIENDS)
             .bind::<BigInt, _>(a.get())
             .bind::<BigInt, _>(b.get())
             .get_result(&mut conn)
@@ -289,7 +311,7 @@ impl TimerRepository for PgTimerRepository {
         });
         let size = page_size(query.page.limit, MAX_TIMER_PAGE);
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<TimerRow> = diesel::sql_query(LIST_TIMERS)
+        let rows: Vec<TimerRow> = CachedSql::new(LIST_TIMERS)
             .bind::<BigInt, _>(query.viewer.get())
             .bind::<Bool, _>(mine)
             .bind::<Bool, _>(shared)
@@ -314,7 +336,7 @@ impl TimerRepository for PgTimerRepository {
 
     async fn list_active(&self, owner: UserId) -> Result<Vec<Timer>, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let rows: Vec<TimerRow> = diesel::sql_query(LIST_ACTIVE)
+        let rows: Vec<TimerRow> = CachedSql::new(LIST_ACTIVE)
             .bind::<BigInt, _>(owner.get())
             .load(&mut conn)
             .await
