@@ -98,15 +98,23 @@ pub enum Announcement {
         /// Its receiver.
         receiver: i64,
     },
+    /// A follow was made or removed (`FollowChanged`).
+    Follow {
+        /// Who follows (or stopped following).
+        follower: i64,
+        /// Whom.
+        followee: i64,
+    },
 }
 
 impl Announcement {
-    /// The user whose events must stay in order: the timer's owner, or the notification's
-    /// receiver.
+    /// The user whose events must stay in order: the timer's owner, the notification's
+    /// receiver, the follower.
     fn user(&self) -> i64 {
         match self {
             Self::Timer { owner, .. } | Self::TimerDeleted { owner, .. } => *owner,
             Self::Notification { receiver, .. } => *receiver,
+            Self::Follow { follower, .. } => *follower,
         }
     }
 
@@ -133,6 +141,14 @@ impl Announcement {
         Self::Notification {
             id: notification.id().get(),
             receiver: notification.receiver().get(),
+        }
+    }
+
+    /// `follower` started or stopped following `followee`.
+    pub fn follow(follower: UserId, followee: UserId) -> Self {
+        Self::Follow {
+            follower: follower.get(),
+            followee: followee.get(),
         }
     }
 
@@ -230,6 +246,10 @@ impl Loader {
             Announcement::TimerDeleted { timer_id, owner } => Some(DomainEvent::TimerDeleted {
                 owner: UserId::new(owner),
                 timer_id: TimerId::new(timer_id),
+            }),
+            Announcement::Follow { follower, followee } => Some(DomainEvent::FollowChanged {
+                follower: UserId::new(follower),
+                followee: UserId::new(followee),
             }),
             Announcement::Notification { id, receiver } => {
                 // The receiver's first notification from `id` on is this one, unless it was

@@ -5,7 +5,7 @@
 //! - **The store announces** (for the other server instances): the repository methods that
 //!   change something a connected device shows (timer insert, command, details, delete; schedule,
 //!   todo and tag deletes that bump timers; every notification insert, including those of follows
-//!   and meetups) emit their own events *inside their transaction* — the PostgreSQL adapter with
+//!   and meetups; every follow made or removed) emit their own events *inside their transaction* — the PostgreSQL adapter with
 //!   `pg_notify`, so the database releases an event exactly when, and only if, its change commits.
 //!   Every server instance receives them and hands them to its [`LocalDelivery`].
 //! - **The services announce** (for this instance, and in unit tests): services call
@@ -97,6 +97,14 @@ pub enum DomainEvent {
     NotificationCreated {
         /// The stored notification.
         notification: Notification,
+    },
+    /// A follow was made or removed, so who counts as a friend of either user may have changed:
+    /// every instance forgets the friend lists it remembers for them.
+    FollowChanged {
+        /// Who follows (or stopped following).
+        follower: UserId,
+        /// Whom.
+        followee: UserId,
     },
 }
 

@@ -25,12 +25,14 @@ pub struct FollowOutcome {
 pub trait FollowRepository: Send + Sync {
     /// Stores the follow if absent and, in the same transaction, the FOLLOW notification for
     /// the followee when [`hourglass_domain::follow::should_notify_follow`] allows it at `now`
-    /// (the last FOLLOW notification time per pair survives unfollow).
+    /// (the last FOLLOW notification time per pair survives unfollow). A new follow announces
+    /// [`crate::event::DomainEvent::FollowChanged`], the notification `NotificationCreated`.
     ///
     /// # Errors
     /// [`StorageError`]; the followee must exist (callers check).
     async fn follow(&self, follow: Follow, now: Timestamp) -> Result<FollowOutcome, StorageError>;
-    /// Removes the follow; returns whether it existed.
+    /// Removes the follow; returns whether it existed. A removal announces
+    /// [`crate::event::DomainEvent::FollowChanged`].
     ///
     /// # Errors
     /// [`StorageError`].

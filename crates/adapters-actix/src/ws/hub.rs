@@ -10,12 +10,13 @@
 //!
 //! Concurrency: the registry sits behind a `std` lock that is only ever held for map operations,
 //! never across an `.await`; storage look-ups (tags, friends, nickname) happen before it is
-//! taken. Each connection owns a bounded queue ([`OUTBOUND_CAPACITY`]); the hub only
+//! taken; friend lists are remembered until a follow of that user changes (`friends`). Each
+//! connection owns a bounded queue ([`OUTBOUND_CAPACITY`]); the hub only
 //! `try_send`s, so one client that stops reading can never stall the publisher or the other
 //! connections: when its queue is full the hub unregisters it and wakes its task, which closes
 //! with 1013 "too slow".
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Instant;
@@ -33,6 +34,7 @@ use hourglass_ports::planning::TagRepository;
 use hourglass_ports::user::UserRepository;
 use tokio::sync::{Notify, mpsc, watch};
 
+use super::friends::FriendCache;
 use crate::settings::RateLimit;
 use crate::sse::SseRegistry;
 
@@ -112,6 +114,8 @@ struct Inner {
     connect_log: Mutex<HashMap<UserId, VecDeque<Instant>>>,
     shutdown: watch::Sender<bool>,
     follows: Arc<dyn FollowRepository>,
+    /// Friend lists of recent actors, so a command does not look them up again.
+    friends: FriendCache,
     users: Arc<dyn UserRepository>,
     tags: Arc<dyn TagRepository>,
     /// The SSE notification streams, which `NotificationCreated` events go to.
@@ -140,6 +144,7 @@ impl Hub {
                 connect_log: Mutex::new(HashMap::new()),
                 shutdown,
                 follows,
+                friends: FriendCache::default(),
                 users,
                 tags,
                 sse,
@@ -321,24 +326,42 @@ impl Hub {
         }
     }
 
+    /// `user`'s friends: remembered, or looked up and remembered (see [`FriendCache`]).
+    async fn friends_of(&self, user: UserId) -> Result<Arc<[UserId]>, StorageError> {
+        if let Some(known) = self.inner.friends.get(user) {
+            return Ok(known);
+        }
+        let fetched_at = self.inner.friends.generation();
+        let friends: Arc<[UserId]> = self.inner.follows.friend_ids(user).await?.into();
+        self.inner
+            .friends
+            .remember(user, Arc::clone(&friends), fetched_at);
+        Ok(friends)
+    }
+
     async fn publish_friend_activity(&self, actor: UserId, action: TimerAction, timer: &Timer) {
-        let online: HashSet<UserId> = self
-            .read()
-            .keys()
-            .copied()
-            .filter(|u| *u != actor)
-            .collect();
-        if online.is_empty() {
+        let anyone_else_online = {
+            let connections = self.read();
+            connections.len() > usize::from(connections.contains_key(&actor))
+        };
+        if !anyone_else_online {
             return;
         }
-        let friends = match self.inner.follows.friend_ids(actor).await {
+        let friends = match self.friends_of(actor).await {
             Ok(friends) => friends,
             Err(error) => {
                 tracing::warn!(%error, "friend list unavailable; friend activity not sent");
                 return;
             }
         };
-        let targets: Vec<UserId> = friends.into_iter().filter(|f| online.contains(f)).collect();
+        let targets: Vec<UserId> = {
+            let connections = self.read();
+            friends
+                .iter()
+                .copied()
+                .filter(|friend| *friend != actor && connections.contains_key(friend))
+                .collect()
+        };
         if targets.is_empty() {
             return;
         }
@@ -379,6 +402,9 @@ impl Hub {
             // Notifications travel over SSE, which has its own streams.
             DomainEvent::NotificationCreated { notification } => {
                 self.inner.sse.deliver(&notification).await;
+            }
+            DomainEvent::FollowChanged { follower, followee } => {
+                self.inner.friends.forget(follower, followee);
             }
         }
     }
@@ -427,6 +453,8 @@ impl LocalDelivery for Hub {
     }
 
     async fn resync_local(&self) {
+        // Follow changes may have been missed too.
+        self.inner.friends.forget_all();
         self.resync_all();
         // SSE streams replay from storage what is newer than their last delivered id.
         self.inner.sse.resync_all();
@@ -486,6 +514,133 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), registration.too_slow.notified())
             .await
             .map_or_else(|_| panic!("the connection was not told"), |()| ());
+    }
+
+    fn friends_timer(owner: UserId) -> Timer {
+        use hourglass_domain::timer::NewTimer;
+        use hourglass_domain::validation::{AllocatedDuration, Visibility};
+        let Ok(allocated_duration) = AllocatedDuration::new(600) else {
+            panic!("valid duration")
+        };
+        let new = NewTimer {
+            owner_id: owner,
+            allocated_duration,
+            title: None,
+            description: None,
+            schedule_id: None,
+            todo_id: None,
+            tag_ids: Vec::new(),
+            visibility: Visibility::Friends,
+        };
+        Timer::start(
+            TimerId::new(uuid::Uuid::nil()),
+            new,
+            hourglass_domain::time::Timestamp::EPOCH,
+        )
+    }
+
+    fn changed(actor: UserId) -> DomainEvent {
+        DomainEvent::TimerChanged {
+            actor,
+            action: TimerAction::Start,
+            timer: friends_timer(actor),
+        }
+    }
+
+    /// The user repository answering every nickname look-up with `alice`.
+    fn users_named_alice() -> MockUserRepository {
+        let mut users = MockUserRepository::new();
+        users.expect_find().returning(|id| {
+            let Ok(nickname) = hourglass_domain::profile::Nickname::parse("alice") else {
+                panic!("valid nickname")
+            };
+            Ok(Some(hourglass_ports::user::User {
+                id,
+                subject: "alice".to_owned(),
+                nickname,
+                profile_image: None,
+                created_at: hourglass_domain::time::Timestamp::EPOCH,
+                updated_at: hourglass_domain::time::Timestamp::EPOCH,
+            }))
+        });
+        users
+    }
+
+    #[tokio::test]
+    async fn friends_are_looked_up_once_until_a_follow_of_the_actor_changes() {
+        let alice = UserId::new(1);
+        let bob = UserId::new(2);
+        let mut follows = MockFollowRepository::new();
+        // Two look-ups in all: the first event, then the one after Bob unfollowed.
+        let lookups = AtomicU64::new(0);
+        follows.expect_friend_ids().times(2).returning(move |_| {
+            let first = lookups.fetch_add(1, Ordering::Relaxed) == 0;
+            Ok(if first { vec![bob] } else { Vec::new() })
+        });
+        let hub = Hub::new(
+            Arc::new(follows),
+            Arc::new(users_named_alice()),
+            Arc::new(MockTagRepository::new()),
+        );
+        let mut bobs_phone = hub.register(bob);
+
+        hub.deliver_local(changed(alice)).await;
+        hub.deliver_local(changed(alice)).await;
+        for _ in 0..2 {
+            let message = bobs_phone.messages.try_recv();
+            assert!(
+                matches!(message.as_deref(), Ok(HubMessage::FriendActivity { friend, .. }) if *friend == alice),
+                "{message:?}"
+            );
+        }
+        // Bob unfollows Alice (announced by whichever instance did it): no more activity.
+        hub.deliver_local(DomainEvent::FollowChanged {
+            follower: bob,
+            followee: alice,
+        })
+        .await;
+        hub.deliver_local(changed(alice)).await;
+        assert!(bobs_phone.messages.try_recv().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_resync_forgets_every_friend_list() {
+        let alice = UserId::new(1);
+        let bob = UserId::new(2);
+        let mut follows = MockFollowRepository::new();
+        follows
+            .expect_friend_ids()
+            .times(2)
+            .returning(move |_| Ok(vec![bob]));
+        let hub = Hub::new(
+            Arc::new(follows),
+            Arc::new(users_named_alice()),
+            Arc::new(MockTagRepository::new()),
+        );
+        let _bobs_phone = hub.register(bob);
+        hub.deliver_local(changed(alice)).await;
+        // The listener reconnected: follow changes may have been missed meanwhile.
+        LocalDelivery::resync_local(&hub).await;
+        hub.deliver_local(changed(alice)).await;
+    }
+
+    #[tokio::test]
+    async fn nobody_else_online_means_no_look_up_at_all() {
+        let alice = UserId::new(1);
+        let mut follows = MockFollowRepository::new();
+        follows.expect_friend_ids().never();
+        let hub = Hub::new(
+            Arc::new(follows),
+            Arc::new(MockUserRepository::new()),
+            Arc::new(MockTagRepository::new()),
+        );
+        let mut alices_phone = hub.register(alice);
+        hub.deliver_local(changed(alice)).await;
+        let own = alices_phone.messages.try_recv();
+        assert!(
+            matches!(own.as_deref(), Ok(HubMessage::TimerChanged { .. })),
+            "{own:?}"
+        );
     }
 
     #[test]

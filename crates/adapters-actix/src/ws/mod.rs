@@ -13,8 +13,10 @@
 //! - [`protocol`]: message parsing, server envelopes, error codes, stored replies.
 //! - [`hub`]: the connection registry and the [`hourglass_ports::event::EventPublisher`].
 //! - `connection`: the task that serves one connection.
+//! - `friends`: the friend lists the hub remembers for `timer.friend_activity`.
 
 mod connection;
+mod friends;
 pub mod hub;
 pub mod protocol;
 

@@ -23,6 +23,7 @@ use hourglass_ports::user::User;
 use super::notification::insert_drafts;
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
+use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{FollowedUserRow, instant, ts};
 use crate::schema::{follow_notifications, follows};
@@ -156,6 +157,13 @@ impl FollowRepository for PgFollowRepository {
                 .on_conflict_do_nothing()
                 .execute(conn)
                 .await?;
+            if inserted == 1 {
+                notify(
+                    conn,
+                    &[Announcement::follow(follow.follower(), follow.followee())],
+                )
+                .await?;
+            }
             let notification = if should_notify_follow(last_notified.map(instant), now) {
                 diesel::insert_into(follow_notifications::table)
                     .values((
@@ -190,15 +198,21 @@ impl FollowRepository for PgFollowRepository {
 
     async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let deleted = diesel::delete(
-            follows::table
-                .filter(follows::follower_id.eq(follower.get()))
-                .filter(follows::followee_id.eq(followee.get())),
-        )
-        .execute(&mut conn)
+        conn.transaction(async move |conn| {
+            let deleted = diesel::delete(
+                follows::table
+                    .filter(follows::follower_id.eq(follower.get()))
+                    .filter(follows::followee_id.eq(followee.get())),
+            )
+            .execute(conn)
+            .await?;
+            if deleted > 0 {
+                notify(conn, &[Announcement::follow(follower, followee)]).await?;
+            }
+            Ok::<_, TxError<StorageError>>(deleted > 0)
+        })
         .await
-        .map_err(DbError::from)?;
-        Ok(deleted > 0)
+        .map_err(TxError::into_port)
     }
 
     async fn followers(

@@ -78,6 +78,10 @@ impl FollowService {
         let follow = Follow::new(follower, followee)?;
         self.ensure_exists(followee).await?;
         let outcome = self.follows.follow(follow, self.clock.now()).await?;
+        if outcome.created {
+            let event = DomainEvent::FollowChanged { follower, followee };
+            super::announce(&self.publisher, event).await;
+        }
         if let Some(notification) = &outcome.notification {
             let event = DomainEvent::NotificationCreated {
                 notification: notification.clone(),
@@ -103,7 +107,12 @@ impl FollowService {
         followee: UserId,
     ) -> Result<bool, FollowServiceError> {
         self.ensure_exists(followee).await?;
-        Ok(self.follows.unfollow(follower, followee).await?)
+        let removed = self.follows.unfollow(follower, followee).await?;
+        if removed {
+            let event = DomainEvent::FollowChanged { follower, followee };
+            super::announce(&self.publisher, event).await;
+        }
+        Ok(removed)
     }
 
     /// Who follows `user`, newest follow first (`GET /api/v1/users/{id}/followers`).

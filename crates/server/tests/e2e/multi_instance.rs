@@ -156,6 +156,40 @@ async fn friend_activity_crosses_instances() -> anyhow::Result<()> {
 }
 
 #[tokio::test]
+async fn an_unfollow_on_one_instance_stops_friend_activity_on_the_other() -> anyhow::Result<()> {
+    let first = TestApp::spawn().await?;
+    let second = TestApp::spawn_beside(&first, &[]).await?;
+    let mut alice = Client::connect(&first, "alice", "").await?;
+    let mut bob = Client::connect(&second, "bob", "").await?;
+    befriend(&first, alice.user()?, bob.user()?).await?;
+    let id = timer_id(&alice.request(&create(600, json!({}))).await?)?;
+    // The second instance delivers this, and remembers Alice's friends while doing so.
+    assert_eq!(bob.recv().await?["type"], "timer.friend_activity");
+
+    // Bob unfollows Alice through the first instance's REST API.
+    let unfollowed = reqwest::Client::new()
+        .delete(first.url(&format!("/api/v1/users/{}/follow", alice.user_id)))
+        .bearer_auth(crate::ws_client::token("bob")?)
+        .send()
+        .await?;
+    assert_eq!(unfollowed.status(), StatusCode::NO_CONTENT);
+    // The unfollow's announcement travels through the database like any event; give it the
+    // same time a fan-out copy gets before Alice acts again.
+    tokio::time::sleep(QUIET).await;
+    alice.request(&control("pause", &id)).await?;
+    bob.expect_silence(QUIET).await?;
+
+    // Friends again: the second instance looks the list up afresh.
+    befriend(&first, alice.user()?, bob.user()?).await?;
+    tokio::time::sleep(QUIET).await;
+    alice.request(&control("resume", &id)).await?;
+    let activity = bob.recv().await?;
+    assert_eq!(activity["payload"]["action"], "resume", "{activity}");
+    second.stop().await?;
+    first.stop().await
+}
+
+#[tokio::test]
 async fn a_change_made_while_the_listen_connection_is_down_reaches_devices_after_it_returns()
 -> anyhow::Result<()> {
     let first = TestApp::spawn().await?;

@@ -76,6 +76,29 @@ fn users() -> MockUserRepository {
     users
 }
 
+/// What a new or removed follow of Alice → Bob announces, so instances forget cached friends.
+fn alice_bob_changed() -> DomainEvent {
+    DomainEvent::FollowChanged {
+        follower: ALICE,
+        followee: BOB,
+    }
+}
+
+/// A publisher expecting exactly `events`, in order.
+fn publisher_of(events: Vec<DomainEvent>) -> MockEventPublisher {
+    let mut seq = Sequence::new();
+    let mut publisher = MockEventPublisher::new();
+    for event in events {
+        publisher
+            .expect_publish()
+            .with(eq(event))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+    }
+    publisher
+}
+
 fn silent_publisher() -> MockEventPublisher {
     let mut publisher = MockEventPublisher::new();
     publisher.expect_publish().never();
@@ -127,6 +150,12 @@ async fn follow_checks_the_followee_stores_then_announces_the_notification()
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
+        .with(eq(alice_bob_changed()))
+        .times(1)
+        .in_sequence(&mut seq)
+        .returning(|_| Ok(()));
+    publisher
+        .expect_publish()
         .with(eq(DomainEvent::NotificationCreated {
             notification: follow_notification(),
         }))
@@ -146,7 +175,8 @@ async fn follow_checks_the_followee_stores_then_announces_the_notification()
 }
 
 #[tokio::test]
-async fn a_suppressed_or_repeated_follow_announces_nothing() -> Result<(), FollowServiceError> {
+async fn a_suppressed_notification_announces_only_the_follow_and_a_repeat_announces_nothing()
+-> Result<(), FollowServiceError> {
     for created in [true, false] {
         let mut follows = MockFollowRepository::new();
         follows.expect_follow().times(1).returning(move |_, _| {
@@ -155,7 +185,12 @@ async fn a_suppressed_or_repeated_follow_announces_nothing() -> Result<(), Follo
                 notification: None,
             })
         });
-        let outcome = service(users(), follows, silent_publisher())
+        let expected = if created {
+            vec![alice_bob_changed()]
+        } else {
+            Vec::new()
+        };
+        let outcome = service(users(), follows, publisher_of(expected))
             .follow(ALICE, BOB)
             .await?;
         assert_eq!(outcome.created, created);
@@ -230,7 +265,7 @@ async fn a_failed_announcement_does_not_fail_a_committed_follow() {
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
-        .times(1)
+        .times(2)
         .returning(|_| Err(PublishError::Unavailable("listener down".into())));
     let result = service(users(), follows, publisher)
         .follow(ALICE, BOB)
@@ -239,7 +274,8 @@ async fn a_failed_announcement_does_not_fail_a_committed_follow() {
 }
 
 #[tokio::test]
-async fn unfollow_reports_whether_a_follow_existed() -> Result<(), FollowServiceError> {
+async fn unfollow_reports_whether_a_follow_existed_and_announces_only_a_removal()
+-> Result<(), FollowServiceError> {
     for existed in [true, false] {
         let mut follows = MockFollowRepository::new();
         follows
@@ -247,7 +283,12 @@ async fn unfollow_reports_whether_a_follow_existed() -> Result<(), FollowService
             .with(eq(ALICE), eq(BOB))
             .times(1)
             .returning(move |_, _| Ok(existed));
-        let result = service(users(), follows, silent_publisher())
+        let expected = if existed {
+            vec![alice_bob_changed()]
+        } else {
+            Vec::new()
+        };
+        let result = service(users(), follows, publisher_of(expected))
             .unfollow(ALICE, BOB)
             .await?;
         assert_eq!(result, existed);
