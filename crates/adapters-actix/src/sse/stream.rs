@@ -103,7 +103,10 @@ impl StreamTask {
     /// Serves the stream until it ends, then frees its registry slot.
     pub async fn run(mut self) {
         let _open = self.state.metrics.connection_opened(ConnectionKind::Sse);
-        tracing::info!(resume_after = ?self.last_sent.map(NotificationId::get), "sse stream opened");
+        tracing::info!(
+            resume_after = self.last_sent.map(NotificationId::get),
+            "sse stream opened"
+        );
         let end = self.pump().await;
         self.state
             .hub
