@@ -92,8 +92,8 @@ impl LoggedServer {
     }
 
     /// Stops the server with SIGTERM (so every line is flushed), drops its database and returns
-    /// every line it logged, as JSON.
-    pub async fn stop(self) -> anyhow::Result<Vec<Value>> {
+    /// every line it logged.
+    pub async fn stop(self) -> anyhow::Result<Vec<String>> {
         let Self {
             child,
             lines,
@@ -118,8 +118,16 @@ impl LoggedServer {
         let _joined = reader.join();
         let _status = child.0.wait()?;
         database.cleanup().await?;
-        log.iter()
-            .map(|line| serde_json::from_str(line).with_context(|| format!("not JSON: {line}")))
-            .collect()
+        Ok(log)
     }
+}
+
+/// Every line parsed as JSON.
+///
+/// # Errors
+/// When a line is not JSON.
+pub fn json_lines(log: &[String]) -> anyhow::Result<Vec<Value>> {
+    log.iter()
+        .map(|line| serde_json::from_str(line).with_context(|| format!("not JSON: {line}")))
+        .collect()
 }

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::logged_server::LoggedServer;
+use crate::logged_server::{LoggedServer, json_lines};
 use crate::sse_client::{self, SseStream, member, send_test};
 use crate::ws_client::{self, Client, control, create, expect_close, message, timer_id, ws_url};
 
@@ -258,7 +258,7 @@ async fn request_ids_are_echoed_and_every_log_line_carries_its_ids() -> anyhow::
     socket.close(None).await?;
     expect_close(&mut socket, SETTLE).await.ok();
 
-    let log = server.stop().await?;
+    let log = json_lines(&server.stop().await?)?;
     let request_line = log
         .iter()
         .find(|event| {
