@@ -81,7 +81,7 @@ openapi:
 bench *ARGS:
     scripts/bench.sh "$@"
 
-# Criterion micro-benchmarks (domain transitions, timer rendering); extra args go to cargo bench
+# Criterion micro-benchmarks (domain transitions, timer rendering, metrics recording); extra args go to cargo bench
 bench-micro *ARGS:
     cargo bench -p hourglass-domain -p hourglass-adapters-actix "$@"
 

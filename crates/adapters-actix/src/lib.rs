@@ -13,6 +13,7 @@
 //! - [`auth`]: token verification and the signed-in user.
 //! - [`state`]: [`state::AppState`], the services every handler reaches.
 //! - [`health`]: `GET /healthz` (liveness) and `GET /readyz` (the database answers).
+//! - [`telemetry`]: [`telemetry::Metrics`] and `GET /metrics`, the log spans of connections.
 //! - [`rest`]: the REST API of timers, schedules, todos and tags under `/v1` and `/api/v1`.
 //! - [`openapi`]: the OpenAPI document (`GET /openapi.json`) and the reference page (`GET /docs`).
 //! - [`timezone`]: the `timezone` parameter ([`timezone::RenderZone`]) and datetime rendering.
@@ -38,13 +39,16 @@ pub mod settings;
 pub mod social;
 pub mod sse;
 pub mod state;
+pub mod telemetry;
 pub mod timezone;
 pub mod users;
 pub mod ws;
 
 /// Registers every route of the service on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(telemetry::endpoint::metrics);
     rest::configure(cfg);
     openapi::configure(cfg);
     users::configure(cfg);

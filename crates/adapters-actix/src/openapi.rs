@@ -19,7 +19,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDocument, PathItem};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::{dto, health, rest, social, sse, users};
+use crate::{dto, health, rest, social, sse, telemetry, users};
 
 /// The error envelope every non-2xx REST answer carries.
 #[derive(Debug, Serialize, ToSchema)]
@@ -68,6 +68,7 @@ impl Modify for BearerAuth {
     paths(
         health::healthz,
         health::readyz,
+        telemetry::endpoint::metrics,
         rest::timers::list_timers,
         rest::timers::get_active_timer,
         rest::timers::get_timer,
@@ -147,7 +148,7 @@ impl Modify for BearerAuth {
         (name = "follows", description = "Following, followers and friends (`/api/v1`, camelCase)"),
         (name = "meetups", description = "Meetups (모임): create, join, leave, cancel (`/api/v1`, camelCase)"),
         (name = "notifications", description = "Stored notifications and the SSE stream (`/api/v1`, camelCase)"),
-        (name = "operations", description = "Liveness and readiness probes"),
+        (name = "operations", description = "Liveness and readiness probes, and the Prometheus metrics"),
     )
 )]
 struct ApiDoc;

@@ -30,6 +30,8 @@ pub struct EdgeSettings {
     pub sse_heartbeat: Duration,
     /// Open SSE streams per user before the oldest is closed.
     pub sse_max_streams_per_user: u32,
+    /// Whether `GET /metrics` answers (`false`: 404, as for an unknown route).
+    pub metrics_enabled: bool,
 }
 
 impl Default for EdgeSettings {
@@ -54,6 +56,7 @@ impl Default for EdgeSettings {
             ws_client_timeout: Duration::from_secs(90),
             sse_heartbeat: Duration::from_secs(25),
             sse_max_streams_per_user: 10,
+            metrics_enabled: true,
         }
     }
 }

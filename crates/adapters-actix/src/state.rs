@@ -1,4 +1,5 @@
-//! What every handler can reach: the use cases, the authenticator, the clock and the settings.
+//! What every handler can reach: the use cases, the authenticator, the clock, the settings and
+//! the metrics.
 //!
 //! The server builds one [`AppState`] at start-up and shares it as `web::Data<AppState>`.
 
@@ -17,6 +18,7 @@ use hourglass_ports::service::user::UserService;
 use crate::auth::Authenticator;
 use crate::middleware::rate_limit::RestRateLimiter;
 use crate::settings::EdgeSettings;
+use crate::telemetry::Metrics;
 use crate::ws::hub::Hub;
 
 /// Shared, cheap-to-clone state of the HTTP edge.
@@ -48,4 +50,6 @@ pub struct AppState {
     pub processed: Arc<dyn ProcessedCommandRepository>,
     /// Per-user REST request counts (`settings.rest_limit`), shared by every worker.
     pub rest_limiter: Arc<RestRateLimiter>,
+    /// Every metric (`GET /metrics`); the hub holds the same instance.
+    pub metrics: Arc<Metrics>,
 }

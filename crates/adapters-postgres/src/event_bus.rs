@@ -24,7 +24,7 @@
 //! committed during the gap reaches the clients through that resync instead of being lost.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::sql_types::{Array, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -291,7 +291,8 @@ fn delivered_in_process(announcement: &Announcement, payload: &str, own: Option<
 
 /// The workers that load and deliver events, [`LANES`] of them, each user's events in one.
 struct Lanes {
-    senders: Vec<mpsc::Sender<Announcement>>,
+    /// Each announcement with the instant the listener read it.
+    senders: Vec<mpsc::Sender<(Announcement, Instant)>>,
 }
 
 impl Lanes {
@@ -299,13 +300,14 @@ impl Lanes {
     fn start(loader: Arc<Loader>, local: Arc<dyn LocalDelivery>) -> Self {
         let senders = (0..LANES)
             .map(|_| {
-                let (sender, mut receiver) = mpsc::channel::<Announcement>(LANE_CAPACITY);
+                let (sender, mut receiver) =
+                    mpsc::channel::<(Announcement, Instant)>(LANE_CAPACITY);
                 let loader = Arc::clone(&loader);
                 let local = Arc::clone(&local);
                 tokio::spawn(async move {
-                    while let Some(announcement) = receiver.recv().await {
+                    while let Some((announcement, received)) = receiver.recv().await {
                         if let Some(event) = loader.event_for(announcement).await {
-                            local.deliver_local(event).await;
+                            local.deliver_local(event, received).await;
                         }
                     }
                 });
@@ -315,11 +317,12 @@ impl Lanes {
         Self { senders }
     }
 
-    /// Queues `announcement` on its user's lane, waiting while that lane is full.
-    async fn dispatch(&self, announcement: Announcement) {
+    /// Queues `announcement`, which arrived at `received`, on its user's lane, waiting while
+    /// that lane is full.
+    async fn dispatch(&self, announcement: Announcement, received: Instant) {
         let lane = usize::try_from(announcement.user().rem_euclid(LANES as i64)).unwrap_or(0);
         if let Some(sender) = self.senders.get(lane)
-            && sender.send(announcement).await.is_err()
+            && sender.send((announcement, received)).await.is_err()
         {
             tracing::warn!("an event lane stopped; event dropped");
         }
@@ -477,10 +480,11 @@ async fn listen(
                 }
             }
             Some(Some(Ok(notification))) => {
+                let received = Instant::now();
                 match serde_json::from_str::<Announcement>(&notification.payload) {
                     Ok(announcement) => {
                         if !delivered_in_process(&announcement, &notification.payload, own_origin) {
-                            lanes.dispatch(announcement).await;
+                            lanes.dispatch(announcement, received).await;
                         }
                     }
                     Err(error) => tracing::warn!(%error, payload = %notification.payload,

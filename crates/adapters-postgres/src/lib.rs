@@ -9,7 +9,8 @@
 //! # Layout
 //! - [`migrations`]: the SQL migrations under `migrations/` embedded into the binary, and the
 //!   functions that apply or revert them.
-//! - [`pool`]: the `deadpool` pool of `AsyncPgConnection`s and the readiness probe.
+//! - [`pool`]: the `deadpool` pool of `AsyncPgConnection`s, the ping and [`pool::PgPoolUsage`]
+//!   (its usage, for `/metrics`).
 //! - [`schema`]: the diesel table definitions, matching `migrations/` (written by hand).
 //! - [`readiness`]: the readiness probe port implemented by pinging the pool.
 //! - [`event_bus`]: the fan-out across instances: `pg_notify` inside the repositories'

@@ -5,6 +5,7 @@ use std::time::Duration;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::{self, Pool};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use hourglass_ports::health::{PoolUsage, PoolUsageProbe};
 
 /// A pool of PostgreSQL connections. Cheap to clone: clones share the same connections.
 pub type PgPool = Pool<AsyncPgConnection>;
@@ -74,6 +75,37 @@ pub async fn ping(pool: &PgPool) -> Result<(), PingError> {
         .map_err(|_elapsed| PingError::Timeout)?
 }
 
+/// The pool's usage for `/metrics`, read from deadpool's own counters (no connection is taken).
+#[derive(Clone)]
+pub struct PgPoolUsage {
+    pool: PgPool,
+}
+
+impl PgPoolUsage {
+    /// A probe of `pool`.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+impl std::fmt::Debug for PgPoolUsage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgPoolUsage").finish_non_exhaustive()
+    }
+}
+
+impl PoolUsageProbe for PgPoolUsage {
+    fn usage(&self) -> PoolUsage {
+        let status = self.pool.status();
+        PoolUsage {
+            max_size: status.max_size,
+            size: status.size,
+            idle: status.available,
+            waiting: status.waiting,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +122,31 @@ mod tests {
         let pool = build_pool("postgres://unused@127.0.0.1:1/unused", 1)?;
         let pinged = ping(&pool).await;
         assert!(matches!(pinged, Err(PingError::Checkout(_))), "{pinged:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn usage_counts_held_and_idle_connections() -> anyhow::Result<()> {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            anyhow::bail!("TEST_DATABASE_URL is not set");
+        };
+        let pool = build_pool(&url, 3)?;
+        let probe = PgPoolUsage::new(pool.clone());
+        assert_eq!(
+            probe.usage(),
+            PoolUsage {
+                max_size: 3,
+                size: 0,
+                idle: 0,
+                waiting: 0
+            }
+        );
+        let held = pool.get().await?;
+        let usage = probe.usage();
+        assert_eq!((usage.size, usage.in_use(), usage.idle), (1, 1, 0));
+        drop(held);
+        let usage = probe.usage();
+        assert_eq!((usage.size, usage.in_use(), usage.idle), (1, 0, 1));
         Ok(())
     }
 

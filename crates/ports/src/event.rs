@@ -17,6 +17,8 @@
 //! Either way, the events and their routing are the same ([`DomainEvent`]); the repository docs
 //! name the event each announcing method emits.
 
+use std::time::Instant;
+
 use async_trait::async_trait;
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::notification::Notification;
@@ -137,7 +139,9 @@ pub trait EventPublisher: Send + Sync {
 #[async_trait]
 pub trait LocalDelivery: Send + Sync {
     /// Routes `event` to this instance's connections; loads what it needs once per event.
-    async fn deliver_local(&self, event: DomainEvent);
+    /// `received` is when its announcement reached this instance, before anything was loaded
+    /// for it: where the fan-out latency of `/metrics` starts for events that came this way.
+    async fn deliver_local(&self, event: DomainEvent, received: Instant);
 
     /// Events may have been missed (the fan-out connection dropped and came back): every local
     /// client is brought up to date — WebSocket clients get a fresh `timer.sync_result`, SSE

@@ -3,6 +3,9 @@
 //! Liveness (`/healthz`) deliberately checks nothing; readiness (`/readyz`) asks this port, so an
 //! orchestrator stops routing traffic to an instance whose database is unreachable without
 //! restarting it.
+//!
+//! The same module holds [`PoolUsageProbe`]: how busy the database pool is, which `/metrics`
+//! samples on each scrape.
 
 use async_trait::async_trait;
 use thiserror::Error;
@@ -29,4 +32,33 @@ pub trait ReadinessProbe: Send + Sync {
     /// # Errors
     /// [`NotReady`] naming the first dependency that did not answer.
     async fn check(&self) -> Result<(), NotReady>;
+}
+
+/// How busy a connection pool is at one instant (for `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PoolUsage {
+    /// The most connections the pool will open.
+    pub max_size: usize,
+    /// Connections open now, idle or handed out.
+    pub size: usize,
+    /// Open connections nobody holds.
+    pub idle: usize,
+    /// Callers waiting for a connection: a pool that is too small, or connections held too long.
+    pub waiting: usize,
+}
+
+impl PoolUsage {
+    /// Open connections held by a caller right now.
+    #[must_use]
+    pub fn in_use(&self) -> usize {
+        self.size.saturating_sub(self.idle)
+    }
+}
+
+/// Reports a connection pool's usage. Cheap and synchronous: it is sampled on every scrape of
+/// `/metrics`, so the edge can show the pool without depending on the storage adapter.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait PoolUsageProbe: Send + Sync {
+    /// The usage now.
+    fn usage(&self) -> PoolUsage;
 }

@@ -11,7 +11,7 @@
 //! # Layout
 //! - [`clock`], [`id`]: where "now" and new UUIDs come from.
 //! - [`error`]: the catch-all storage failure shared by every repository error.
-//! - [`health`]: the readiness probe port behind `/readyz`.
+//! - [`health`]: the readiness probe port behind `/readyz` and the pool usage behind `/metrics`.
 //! - [`page`]: keyset pagination shared by every list.
 //! - [`event`]: what is announced after a change commits, the [`event::EventPublisher`] and
 //!   the [`event::LocalDelivery`] of this instance's connections.

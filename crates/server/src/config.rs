@@ -74,6 +74,9 @@ pub struct Config {
     /// Server-sent events.
     #[command(flatten)]
     pub sse: SseConfig,
+    /// The metrics endpoint.
+    #[command(flatten)]
+    pub metrics: MetricsConfig,
 }
 
 /// Where the database is, and how many connections to hold.
@@ -253,6 +256,21 @@ impl SseConfig {
     pub fn heartbeat(&self) -> Duration {
         Duration::from_secs(self.sse_heartbeat_seconds)
     }
+}
+
+/// The Prometheus endpoint `GET /metrics`.
+#[derive(Debug, Clone, Args)]
+pub struct MetricsConfig {
+    /// Serve `GET /metrics` (`true`) or answer it 404 (`false`). It needs no token: expose it
+    /// only to the internal network.
+    #[arg(
+        long,
+        env = "METRICS_ENABLED",
+        default_value_t = true,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub metrics_enabled: bool,
 }
 
 /// Arguments of `hourglass token`.
@@ -498,6 +516,7 @@ mod tests {
         assert_eq!(config.websocket.ws_client_timeout_seconds, 90);
         assert_eq!(config.sse.sse_heartbeat_seconds, 25);
         assert_eq!(config.sse.sse_max_streams_per_user, 10);
+        assert!(config.metrics.metrics_enabled);
         Ok(())
     }
 
@@ -590,6 +609,16 @@ mod tests {
                 interval: 5
             })
         );
+        Ok(())
+    }
+
+    #[test]
+    fn metrics_can_be_switched_off() -> Result<(), clap::Error> {
+        for value in ["false", "0", "no"] {
+            let config = parse(&["--metrics-enabled", value])?;
+            assert!(!config.metrics.metrics_enabled, "{value}");
+        }
+        assert!(parse(&["--metrics-enabled", "maybe"]).is_err());
         Ok(())
     }
 

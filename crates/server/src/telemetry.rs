@@ -1,7 +1,8 @@
 //! Logging: `tracing` events written to stderr, as human-readable lines or JSON.
 //!
 //! Logs go to stderr so that stdout carries only a command's result (the JWT of `token`, the
-//! count of `migrate`) and can be piped.
+//! count of `migrate`) and can be piped. Request and connection ids travel as span fields, set
+//! by the HTTP edge (`hourglass_adapters_actix::middleware::request_log`, `telemetry::span`).
 
 use std::io::IsTerminal;
 
@@ -29,6 +30,12 @@ pub fn init(format: LogFormat) {
         LogFormat::Pretty => builder
             .with_ansi(std::io::stderr().is_terminal())
             .try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        // Spans carry the request and connection ids (`docs/observability.md`): the innermost
+        // span's fields under `span`, every open span under `spans`.
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init(),
     };
 }

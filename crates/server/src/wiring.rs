@@ -11,8 +11,9 @@ use hourglass_adapters_actix::auth::{Authenticator, TokenVerifier};
 use hourglass_adapters_actix::middleware::rate_limit::RestRateLimiter;
 use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
+use hourglass_adapters_actix::telemetry::Metrics;
 use hourglass_adapters_actix::ws::hub::{Hub, InProcessTimerEvents};
-use hourglass_adapters_postgres::pool::PgPool;
+use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
 use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{
     PgFollowRepository, PgMeetupRepository, PgNotificationRepository, PgTimerRepository,
@@ -50,6 +51,7 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
         ws_client_timeout: config.websocket.client_timeout(),
         sse_heartbeat: config.sse.heartbeat(),
         sse_max_streams_per_user: config.sse.sse_max_streams_per_user,
+        metrics_enabled: config.metrics.metrics_enabled,
     }
 }
 
@@ -98,7 +100,8 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
     }
 }
 
-/// Every service, over PostgreSQL, sharing one clock and one fan-out hub. Timer events reach this
+/// Every service, over PostgreSQL, sharing one clock, one fan-out hub and one set of metrics
+/// (which samples `pool`'s usage on each scrape). Timer events reach this
 /// instance's hub straight from the services after commit, and other instances through the
 /// PostgreSQL listener that [`crate::run`] starts; notifications reach every instance, this one
 /// included, through that listener.
@@ -107,11 +110,13 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
 /// When the token verifier cannot be built.
 pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let metrics = Arc::new(Metrics::new(Some(Arc::new(PgPoolUsage::new(pool.clone())))));
     // The hub reads friends, nicknames and tags itself, to fan a committed change out.
     let hub = Hub::new(
         Arc::new(PgFollowRepository::new(pool.clone())),
         Arc::new(PgUserRepository::new(pool.clone())),
         Arc::new(PgTagRepository::new(pool.clone())),
+        metrics.clone(),
     );
     // The repositories announce every change with `pg_notify` inside its transaction for the
     // other instances; this instance's own timer events are delivered in-process (its listener
@@ -166,5 +171,6 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         hub,
         processed: Arc::new(PgProcessedCommandRepository::new(pool.clone())),
+        metrics,
     })
 }

@@ -1,10 +1,10 @@
 //! CORS for the REST API, from `CORS_ALLOWED_ORIGINS` ([`crate::settings::EdgeSettings`]).
 //!
 //! A request whose `Origin` is on the list gets `Access-Control-Allow-Origin` (that origin) and
-//! `Access-Control-Expose-Headers: X-Next-Cursor, Retry-After`; a preflight from such an origin
-//! is answered here (204) with the allowed methods (GET, POST, PATCH, DELETE, OPTIONS) and
-//! headers (Authorization, Content-Type, Last-Event-ID). A preflight from any other origin is
-//! refused with 403 `FORBIDDEN`.
+//! `Access-Control-Expose-Headers: X-Next-Cursor, Retry-After, X-Request-Id`; a preflight from
+//! such an origin is answered here (204) with the allowed methods (GET, POST, PATCH, DELETE,
+//! OPTIONS) and headers (Authorization, Content-Type, Last-Event-ID, X-Request-Id). A preflight
+//! from any other origin is refused with 403 `FORBIDDEN`.
 //!
 //! Other requests from unlisted origins pass through untouched, without CORS headers, so the
 //! browser withholds the answer from the page. They are not refused here: same-origin browser
@@ -26,10 +26,10 @@ use crate::state::AppState;
 pub const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
 
 /// Request headers a preflight may ask for.
-pub const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Last-Event-ID";
+pub const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Last-Event-ID, X-Request-Id";
 
 /// Response headers scripts may read.
-pub const EXPOSED_HEADERS: &str = "X-Next-Cursor, Retry-After";
+pub const EXPOSED_HEADERS: &str = "X-Next-Cursor, Retry-After, X-Request-Id";
 
 /// How long browsers may cache a preflight answer, in seconds.
 const MAX_AGE_SECONDS: &str = "3600";

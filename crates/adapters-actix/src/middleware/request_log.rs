@@ -1,6 +1,11 @@
 //! One log line per request: method, path, query (secrets redacted), status, latency and a
 //! request id (also sent back as `X-Request-Id` and attached, as a span, to whatever the handler
-//! logs).
+//! logs), and the request counted in `hourglass_http_requests_total`.
+//!
+//! The request id is the caller's own `X-Request-Id` when it is well-formed (1 to
+//! [`MAX_REQUEST_ID_CHARS`] ASCII letters, digits, `-`, `_`, `.` or `:`, so a proxy's or
+//! client's id can be followed through the logs), else a new UUIDv7; anything else the caller
+//! sent is ignored rather than logged, so it cannot forge log lines.
 //!
 //! Tokens must never reach a log line (`notifications-sse.md`, the stream's auth): the value of
 //! any query parameter whose name contains `token` (the SSE `accessToken`, `access_token`,
@@ -11,15 +16,21 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::web;
 use tracing::Instrument as _;
+
+use crate::state::AppState;
 
 /// What replaces a secret value.
 pub const REDACTED: &str = "[REDACTED]";
 
-/// The response header carrying the request id.
+/// The request and response header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Longest accepted incoming request id, in characters.
+pub const MAX_REQUEST_ID_CHARS: usize = 64;
 
 /// The logging middleware; wrap the app with `actix_web::middleware::from_fn(request_log)`
 /// (outermost, so that it also sees what CORS answers on its own).
@@ -31,32 +42,53 @@ pub async fn request_log<B: MessageBody + 'static>(
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::now_v7().simple().to_string();
-    let method = req.method().to_string();
+    let request_id = incoming_request_id(req.headers())
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned);
+    let method = req.method().clone();
     let path = req.path().to_owned();
     let query = redact_query(req.query_string());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     let outcome = next.call(req).instrument(span.clone()).await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let _entered = span.enter();
-    match outcome {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            tracing::info!(status, latency_ms, query = %query, "request");
-            if let Ok(value) = HeaderValue::from_str(&request_id) {
-                response
-                    .headers_mut()
-                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
-            }
-            Ok(response)
-        }
-        Err(error) => {
-            let status = error.as_response_error().status_code().as_u16();
-            tracing::info!(status, latency_ms, query = %query, "request");
-            Err(error)
-        }
+    // Asked after routing, so the pattern is the route that matched (before, it could only be
+    // guessed from the path, ignoring method guards). An error that escaped every handler has
+    // no route to name.
+    let (status, route) = match &outcome {
+        Ok(response) => (response.status(), response.request().match_pattern()),
+        Err(error) => (error.as_response_error().status_code(), None),
+    };
+    tracing::info!(status = status.as_u16(), latency_ms, query = %query, "request");
+    if let Some(metrics) = metrics {
+        metrics.http_request(&method, route, status);
     }
+    outcome.map(|mut response| {
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+        }
+        response
+    })
+}
+
+/// The caller's `X-Request-Id`, when there is exactly one and it is well-formed.
+fn incoming_request_id(headers: &HeaderMap) -> Option<&str> {
+    let mut values = headers.get_all(REQUEST_ID_HEADER);
+    let first = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let id = first.to_str().ok()?;
+    let well_formed = (1..=MAX_REQUEST_ID_CHARS).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    well_formed.then_some(id)
 }
 
 /// `query` with the value of every parameter whose (decoded) name contains `token` or is
@@ -127,6 +159,28 @@ mod tests {
             redact_query("access%54oken=s3cret"),
             "access%54oken=[REDACTED]"
         );
+    }
+
+    #[test]
+    fn a_well_formed_incoming_request_id_is_kept() {
+        let id_of = |values: &[&str]| {
+            let mut request = actix_web::test::TestRequest::default();
+            for value in values {
+                request = request.append_header((REQUEST_ID_HEADER, *value));
+            }
+            incoming_request_id(request.to_http_request().headers()).map(str::to_owned)
+        };
+        assert_eq!(
+            id_of(&["lb-1234:abc_9.z"]),
+            Some("lb-1234:abc_9.z".to_owned())
+        );
+        assert_eq!(id_of(&[&"a".repeat(64)]), Some("a".repeat(64)));
+        assert_eq!(id_of(&[&"a".repeat(65)]), None, "too long");
+        assert_eq!(id_of(&[""]), None);
+        assert_eq!(id_of(&["two words"]), None);
+        assert_eq!(id_of(&["x\"}, {\"forged\": 1"]), None);
+        assert_eq!(id_of(&["a", "b"]), None, "ambiguous");
+        assert_eq!(id_of(&[]), None);
     }
 
     #[test]

@@ -37,6 +37,7 @@ use actix_web::{HttpRequest, HttpResponse, get};
 use hourglass_domain::ids::NotificationId;
 use hourglass_ports::service::notification::REPLAY_LIMIT;
 use tokio::sync::mpsc;
+use tracing::Instrument as _;
 
 pub use self::registry::SseRegistry;
 use self::stream::{OUT_CAPACITY, StreamTask, connect_frame, notification_frame};
@@ -47,6 +48,8 @@ use crate::origin::OriginPolicy;
 use crate::rest::query::QueryParams;
 use crate::social::notifications::NotificationDto;
 use crate::state::AppState;
+use crate::telemetry::metrics::{ConnectionKind, Refusal, SseVia};
+use crate::telemetry::span::connection_span;
 
 /// The header a reconnecting `EventSource` sends with the last `id:` it saw.
 pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
@@ -79,6 +82,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 )]
 #[get("/api/v1/notifications/subscribe")]
 pub async fn subscribe(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let metrics = state.metrics.clone();
+    open_stream(state, request).await.inspect_err(|error| {
+        metrics.connection_refused(ConnectionKind::Sse, Refusal::from_status(error.status()));
+    })
+}
+
+/// The handshake, the opening chunk and the stream's task; any error is the refusal.
+async fn open_stream(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -117,6 +131,7 @@ pub async fn subscribe(
         u64::try_from(principal.expires_at.seconds_since(state.clock.now())).unwrap_or(0),
     );
     let shutdown = state.hub.shutdown_signal();
+    let span = connection_span(ConnectionKind::Sse, Some(user));
     actix_web::rt::spawn(
         StreamTask {
             state,
@@ -128,7 +143,8 @@ pub async fn subscribe(
             expires_in,
             shutdown,
         }
-        .run(),
+        .run()
+        .instrument(span),
     );
 
     let mut body = body;
@@ -169,7 +185,10 @@ async fn opening(
     let dtos = NotificationDto::render_all(state, &replay, zone).await?;
     for dto in &dtos {
         match notification_frame(dto) {
-            Ok(frame) => initial.push_str(&frame),
+            Ok(frame) => {
+                initial.push_str(&frame);
+                state.metrics.sse_notification_sent(SseVia::Replay);
+            }
             Err(error) => return Err(ApiError::internal(&error)),
         }
     }

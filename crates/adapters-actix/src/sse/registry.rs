@@ -22,6 +22,8 @@ use hourglass_domain::notification::Notification;
 use hourglass_ports::user::{User, UserRepository};
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::telemetry::metrics::Handoff;
+
 /// Live notifications a stream may have waiting before it counts as too slow.
 pub const STREAM_QUEUE_CAPACITY: usize = 256;
 
@@ -172,10 +174,10 @@ impl SseRegistry {
 
     /// Pushes a stored notification to every open stream of its receiver on this instance.
     /// The seam through which every notification reaches SSE, whichever way the event arrived.
-    pub async fn deliver(&self, notification: &Notification) {
+    pub async fn deliver(&self, notification: &Notification) -> Handoff {
         let receiver = notification.receiver();
         if self.stream_count(receiver) == 0 {
-            return;
+            return Handoff::default();
         }
         let actor = match notification.actor() {
             None => None,
@@ -195,23 +197,30 @@ impl SseRegistry {
                 notification: notification.clone(),
                 actor,
             }),
-        );
+        )
     }
 
     /// Queues `live` on every stream of `receiver`; a full queue ends its stream as too slow,
     /// a closed one (its task ended) is forgotten.
-    fn deliver_with(&self, receiver: UserId, live: Arc<LiveNotification>) {
+    fn deliver_with(&self, receiver: UserId, live: Arc<LiveNotification>) -> Handoff {
         let mut too_slow = Vec::new();
+        let mut handoff = Handoff::default();
         {
             let mut streams = self.lock();
             let Some(handles) = streams.get_mut(&receiver) else {
-                return;
+                return handoff;
             };
             let mut kept = Vec::with_capacity(handles.len());
             for handle in handles.drain(..) {
                 match handle.queue.try_send(live.clone()) {
-                    Ok(()) => kept.push(handle),
-                    Err(mpsc::error::TrySendError::Full(_)) => too_slow.push(handle),
+                    Ok(()) => {
+                        handoff.queued += 1;
+                        kept.push(handle);
+                    }
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        handoff.queue_full += 1;
+                        too_slow.push(handle);
+                    }
                     Err(mpsc::error::TrySendError::Closed(_)) => {}
                 }
             }
@@ -225,6 +234,7 @@ impl SseRegistry {
             tracing::warn!(user = %receiver, stream = handle.id, "sse client too slow: queue full");
             let _gone = handle.end.send(EndReason::TooSlow);
         }
+        handoff
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<UserId, Vec<Handle>>> {
@@ -276,7 +286,8 @@ mod tests {
         let mut a = registry.register(alice, 10);
         let mut b = registry.register(alice, 10);
         let mut bob = registry.register(UserId::new(2), 10);
-        registry.deliver(&test_notification(7, alice)).await;
+        let handoff = registry.deliver(&test_notification(7, alice)).await;
+        assert_eq!(handoff.queued, 2);
         for stream in [&mut a, &mut b] {
             let Ok(live) = stream.live.try_recv() else {
                 panic!("delivered")

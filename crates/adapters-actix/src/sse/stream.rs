@@ -26,6 +26,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::registry::{EndReason, LiveNotification, StreamRegistration};
 use crate::social::notifications::NotificationDto;
 use crate::state::AppState;
+use crate::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
 use crate::timezone::{RenderZone, render_envelope_timestamp};
 
 /// Frames a stream's body may have waiting before the client counts as too slow.
@@ -101,16 +102,31 @@ pub struct StreamTask {
 impl StreamTask {
     /// Serves the stream until it ends, then frees its registry slot.
     pub async fn run(mut self) {
+        let _open = self.state.metrics.connection_opened(ConnectionKind::Sse);
+        tracing::info!(
+            resume_after = self.last_sent.map(NotificationId::get),
+            "sse stream opened"
+        );
         let end = self.pump().await;
         self.state
             .hub
             .sse()
             .unregister(self.user, self.registration.id);
+        let dropped = match end {
+            End::TooSlow => Some(ServerDrop::TooSlow),
+            End::Evicted => Some(ServerDrop::Evicted),
+            _ => None,
+        };
+        if let Some(reason) = dropped {
+            self.state
+                .metrics
+                .connection_dropped(ConnectionKind::Sse, reason);
+        }
         if end == End::Evicted {
             // Best effort: if the queue is full the client is not reading anyway.
             let _full_or_gone = self.out.try_send(Bytes::from(evicted_frame()));
         }
-        tracing::debug!(user = %self.user, stream = self.registration.id, ?end, "sse stream ended");
+        tracing::info!(?end, "sse stream closed");
         // Dropping `out` here ends the response body.
     }
 
@@ -169,14 +185,20 @@ impl StreamTask {
             return Ok(());
         }
         let dto = NotificationDto::render(&live.notification, live.actor.as_ref(), &self.zone);
-        self.send_notification(&dto, id)
+        self.send_notification(&dto, id, SseVia::Live)
     }
 
-    fn send_notification(&mut self, dto: &NotificationDto, id: NotificationId) -> Result<(), End> {
+    fn send_notification(
+        &mut self,
+        dto: &NotificationDto,
+        id: NotificationId,
+        via: SseVia,
+    ) -> Result<(), End> {
         match notification_frame(dto) {
             Ok(frame) => {
                 self.emit(frame)?;
                 self.last_sent = Some(id);
+                self.state.metrics.sse_notification_sent(via);
             }
             Err(error) => tracing::error!(%error, "cannot serialize a notification"),
         }
@@ -206,7 +228,7 @@ impl StreamTask {
             return Err(End::Dropped);
         };
         for (notification, dto) in missed.iter().zip(&dtos) {
-            self.send_notification(dto, notification.id())?;
+            self.send_notification(dto, notification.id(), SseVia::Replay)?;
         }
         Ok(())
     }

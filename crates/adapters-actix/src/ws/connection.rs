@@ -31,6 +31,7 @@ use crate::auth::{AuthError, Principal};
 use crate::dto::{TimerDto, TimerEmbeds};
 use crate::settings::RateLimit;
 use crate::state::AppState;
+use crate::telemetry::metrics::{CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop};
 use crate::timezone::RenderZone;
 
 /// Largest accepted frame, and largest message after joining continuation frames: 64 KiB.
@@ -59,6 +60,7 @@ enum Stop {
 
 /// Runs one connection to its end. `auth` is the outcome of the token check made during the
 /// handshake: failures are reported now, after the upgrade, so browsers see the close code.
+/// Runs inside the connection's span (`connection_id`, `user_id`), so its lines carry them.
 pub(crate) async fn run(
     state: Arc<AppState>,
     auth: Result<Principal, AuthError>,
@@ -84,6 +86,15 @@ pub(crate) async fn run(
                 ),
                 other => (CloseCode::Policy, other.to_string()),
             };
+            let refusal = if code == CloseCode::Error {
+                Refusal::Unavailable
+            } else {
+                Refusal::Unauthenticated
+            };
+            state
+                .metrics
+                .connection_refused(ConnectionKind::WebSocket, refusal);
+            tracing::info!(code = u16::from(code), %reason, "websocket refused");
             close(session, code, reason).await;
             return;
         }
@@ -94,6 +105,14 @@ pub(crate) async fn run(
         .admit(user, state.settings.ws_connect_limit, Instant::now())
     {
         let reason = "too many connections; reconnect with backoff".to_owned();
+        state
+            .metrics
+            .connection_refused(ConnectionKind::WebSocket, Refusal::RateLimited);
+        tracing::info!(
+            code = CLOSE_TOO_MANY_CONNECTIONS,
+            %reason,
+            "websocket refused"
+        );
         close(
             session,
             CloseCode::Other(CLOSE_TOO_MANY_CONNECTIONS),
@@ -105,6 +124,8 @@ pub(crate) async fn run(
     // Registered before the initial sync is read: nothing committed after the read is missed.
     let registration = state.hub.register(user);
     let id = registration.id;
+    let _open = state.metrics.connection_opened(ConnectionKind::WebSocket);
+    tracing::info!(hub_id = id, "websocket opened");
     let mut connection = Connection {
         state: state.clone(),
         user,
@@ -115,13 +136,23 @@ pub(crate) async fn run(
         rate: MessageRate::new(state.settings.ws_message_limit),
         last_heard: Instant::now(),
         fragments: None,
+        outcome: CommandOutcome::Ok,
     };
     let expires_in = principal.expires_at.seconds_since(state.clock.now()).max(0);
     let expiry = TokioInstant::now() + Duration::from_secs(expires_in.unsigned_abs());
     let stop = connection.serve(stream, expiry).await;
     state.hub.unregister(user, id);
-    if let Stop::Close(code, reason) = stop {
-        close(session, code, reason).await;
+    match stop {
+        Stop::Gone => tracing::info!("websocket closed: the client is gone"),
+        Stop::Close(code, reason) => {
+            if code == CloseCode::Again {
+                state
+                    .metrics
+                    .connection_dropped(ConnectionKind::WebSocket, ServerDrop::TooSlow);
+            }
+            tracing::info!(code = u16::from(code), %reason, "websocket closed");
+            close(session, code, reason).await;
+        }
     }
 }
 
@@ -191,6 +222,8 @@ struct Connection {
     /// Last frame of any kind from the client (pongs included).
     last_heard: Instant,
     fragments: Option<Fragments>,
+    /// How the message being handled ended, for the metrics: set by whatever answers it.
+    outcome: CommandOutcome,
 }
 
 impl Connection {
@@ -281,7 +314,8 @@ impl Connection {
         self.write(session.text(text)).await
     }
 
-    async fn send_error(&self, error: &WsError, request_id: Option<&str>) -> Result<(), Stop> {
+    async fn send_error(&mut self, error: &WsError, request_id: Option<&str>) -> Result<(), Stop> {
+        self.outcome = error.code.into();
         let text = protocol::encode(
             kind::ERROR,
             ErrorPayload {
@@ -323,11 +357,17 @@ impl Connection {
     }
 
     async fn on_binary(&mut self) -> Result<(), Stop> {
-        if !self.rate.allow(Instant::now()) {
-            return self.send_error(&rate_limited(), None).await;
-        }
-        let error = WsError::invalid("binary frames are not accepted: send JSON text");
-        self.send_error(&error, None).await
+        let received = Instant::now();
+        let sent = if self.rate.allow(received) {
+            let error = WsError::invalid("binary frames are not accepted: send JSON text");
+            self.send_error(&error, None).await
+        } else {
+            self.send_error(&rate_limited(), None).await
+        };
+        self.state
+            .metrics
+            .command(CommandType::Unknown, self.outcome, received.elapsed());
+        sent
     }
 
     async fn on_fragment(&mut self, item: Item) -> Result<(), Stop> {
@@ -369,14 +409,31 @@ impl Connection {
         }
     }
 
+    /// Handles one client message and records its type, outcome and latency (from the message
+    /// in hand to the answer queued on the session).
     async fn on_message(&mut self, text: &str) -> Result<(), Stop> {
-        if !self.rate.allow(Instant::now()) {
+        let received = Instant::now();
+        self.outcome = CommandOutcome::Ok;
+        let (kind, sent) = if self.rate.allow(received) {
+            let inbound = protocol::parse_message(text);
+            (inbound.type_name, self.answer(inbound).await)
+        } else {
+            // Not parsed: a flood of refused messages must stay cheap.
             let request_id = protocol::peek_request_id(text);
-            return self
+            let sent = self
                 .send_error(&rate_limited(), request_id.as_deref())
                 .await;
-        }
-        let inbound = protocol::parse_message(text);
+            (None, sent)
+        };
+        self.state.metrics.command(
+            CommandType::from_type_name(kind),
+            self.outcome,
+            received.elapsed(),
+        );
+        sent
+    }
+
+    async fn answer(&mut self, inbound: protocol::Inbound) -> Result<(), Stop> {
         let request_id = inbound.request_id.as_deref();
         match inbound.command {
             Err(error) => self.send_error(&error, request_id).await,
@@ -480,7 +537,7 @@ impl Connection {
     }
 
     /// Sends a remembered reply again, in this connection's zone; no fan-out.
-    async fn replay(&self, stored: &str, request_id: &str) -> Result<(), Stop> {
+    async fn replay(&mut self, stored: &str, request_id: &str) -> Result<(), Stop> {
         let timer = serde_json::from_str::<StoredReply>(stored)
             .map_err(|e| WsError::internal(&e))
             .and_then(|reply| {
@@ -501,6 +558,7 @@ impl Connection {
                     self.state.clock.now(),
                     Some(request_id),
                 );
+                self.outcome = CommandOutcome::Replayed;
                 self.send(text).await
             }
             Err(error) => self.send_error(&error, Some(request_id)).await,

@@ -37,6 +37,8 @@ use tokio::sync::{Notify, mpsc, watch};
 use super::friends::FriendCache;
 use crate::settings::RateLimit;
 use crate::sse::SseRegistry;
+use crate::telemetry::Metrics;
+use crate::telemetry::metrics::{Arrival, ConnectionKind, Handoff};
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const OUTBOUND_CAPACITY: usize = 256;
@@ -120,6 +122,8 @@ struct Inner {
     tags: Arc<dyn TagRepository>,
     /// The SSE notification streams, which `NotificationCreated` events go to.
     sse: SseRegistry,
+    /// Fan-out latency and full queues.
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -129,11 +133,13 @@ impl std::fmt::Debug for Hub {
 }
 
 impl Hub {
-    /// A hub reading friends from `follows`, nicknames from `users` and tags from `tags`.
+    /// A hub reading friends from `follows`, nicknames from `users` and tags from `tags`, and
+    /// recording its fan-out in `metrics`.
     pub fn new(
         follows: Arc<dyn FollowRepository>,
         users: Arc<dyn UserRepository>,
         tags: Arc<dyn TagRepository>,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let (shutdown, _) = watch::channel(false);
         let sse = SseRegistry::new(users.clone());
@@ -148,6 +154,7 @@ impl Hub {
                 users,
                 tags,
                 sse,
+                metrics,
             }),
         }
     }
@@ -273,17 +280,19 @@ impl Hub {
 
     /// Queues `message` on every connection of `user`; a full queue gets its connection
     /// dropped as too slow, a closed one (its task ended) is forgotten.
-    fn deliver(&self, user: UserId, message: &Arc<HubMessage>) {
+    fn deliver(&self, user: UserId, message: &Arc<HubMessage>) -> Handoff {
         let mut dropped = Vec::new();
+        let mut handoff = Handoff::default();
         {
             let connections = self.read();
             let Some(handles) = connections.get(&user) else {
-                return;
+                return handoff;
             };
             for handle in handles {
                 match handle.queue.try_send(message.clone()) {
-                    Ok(()) => {}
+                    Ok(()) => handoff.queued += 1,
                     Err(mpsc::error::TrySendError::Full(_)) => {
+                        handoff.queue_full += 1;
                         tracing::warn!(user = %user, connection = handle.id,
                             "websocket client too slow: outbound queue full");
                         // `notify_one` keeps a permit when the task is not waiting right now.
@@ -297,9 +306,24 @@ impl Hub {
         for id in dropped {
             self.unregister(user, id);
         }
+        handoff
     }
 
-    async fn publish_change(&self, actor: UserId, action: TimerAction, timer: Timer) {
+    /// [`Hub::deliver`] of an event that arrived as `arrival`, with its fan-out recorded.
+    fn deliver_event(&self, user: UserId, message: &Arc<HubMessage>, arrival: Arrival) {
+        let handoff = self.deliver(user, message);
+        self.inner
+            .metrics
+            .fanout(arrival, ConnectionKind::WebSocket, handoff);
+    }
+
+    async fn publish_change(
+        &self,
+        actor: UserId,
+        action: TimerAction,
+        timer: Timer,
+        arrival: Arrival,
+    ) {
         let owner = timer.owner_id();
         let timer = Arc::new(timer);
         if self.is_online(owner) {
@@ -312,17 +336,19 @@ impl Hub {
                     Vec::new()
                 }
             };
-            self.deliver(
+            self.deliver_event(
                 owner,
                 &Arc::new(HubMessage::TimerChanged {
                     action,
                     timer: timer.clone(),
                     tags: tags.into(),
                 }),
+                arrival,
             );
         }
         if action.is_friend_activity() && timer.visibility().visible_to_friends() {
-            self.publish_friend_activity(actor, action, &timer).await;
+            self.publish_friend_activity(actor, action, &timer, arrival)
+                .await;
         }
     }
 
@@ -339,7 +365,13 @@ impl Hub {
         Ok(friends)
     }
 
-    async fn publish_friend_activity(&self, actor: UserId, action: TimerAction, timer: &Timer) {
+    async fn publish_friend_activity(
+        &self,
+        actor: UserId,
+        action: TimerAction,
+        timer: &Timer,
+        arrival: Arrival,
+    ) {
         let anyone_else_online = {
             let connections = self.read();
             connections.len() > usize::from(connections.contains_key(&actor))
@@ -381,27 +413,35 @@ impl Hub {
             timer_title: timer.title().map(|t| Arc::from(t.as_str())),
         });
         for friend in targets {
-            self.deliver(friend, &message);
+            self.deliver_event(friend, &message, arrival);
         }
     }
 }
 
 impl Hub {
     /// Routes a committed `event` to this instance's connections: the one local-delivery entry
-    /// point shared by the in-process publisher and the cross-instance listener.
-    pub async fn deliver_local(&self, event: DomainEvent) {
+    /// point shared by the in-process publisher and the cross-instance listener; `arrival` says
+    /// which, and where its fan-out latency starts.
+    pub async fn deliver_local(&self, event: DomainEvent, arrival: Arrival) {
         match event {
             DomainEvent::TimerChanged {
                 actor,
                 action,
                 timer,
-            } => self.publish_change(actor, action, timer).await,
+            } => self.publish_change(actor, action, timer, arrival).await,
             DomainEvent::TimerDeleted { owner, timer_id } => {
-                self.deliver(owner, &Arc::new(HubMessage::TimerDeleted { timer_id }));
+                self.deliver_event(
+                    owner,
+                    &Arc::new(HubMessage::TimerDeleted { timer_id }),
+                    arrival,
+                );
             }
             // Notifications travel over SSE, which has its own streams.
             DomainEvent::NotificationCreated { notification } => {
-                self.inner.sse.deliver(&notification).await;
+                let handoff = self.inner.sse.deliver(&notification).await;
+                self.inner
+                    .metrics
+                    .fanout(arrival, ConnectionKind::Sse, handoff);
             }
             DomainEvent::FollowChanged { follower, followee } => {
                 self.inner.friends.forget(follower, followee);
@@ -424,7 +464,7 @@ impl Hub {
 #[async_trait]
 impl EventPublisher for Hub {
     async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
-        self.deliver_local(event).await;
+        self.deliver_local(event, Arrival::in_process()).await;
         Ok(())
     }
 }
@@ -440,7 +480,7 @@ pub struct InProcessTimerEvents(pub Hub);
 impl EventPublisher for InProcessTimerEvents {
     async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
         if !matches!(event, DomainEvent::NotificationCreated { .. }) {
-            self.0.deliver_local(event).await;
+            self.0.deliver_local(event, Arrival::in_process()).await;
         }
         Ok(())
     }
@@ -448,8 +488,8 @@ impl EventPublisher for InProcessTimerEvents {
 
 #[async_trait]
 impl LocalDelivery for Hub {
-    async fn deliver_local(&self, event: DomainEvent) {
-        Hub::deliver_local(self, event).await;
+    async fn deliver_local(&self, event: DomainEvent, received: Instant) {
+        Hub::deliver_local(self, event, Arrival::from_listener(received)).await;
     }
 
     async fn resync_local(&self) {
@@ -476,6 +516,7 @@ mod tests {
             Arc::new(MockFollowRepository::new()),
             Arc::new(MockUserRepository::new()),
             Arc::new(MockTagRepository::new()),
+            Arc::new(Metrics::new(None)),
         )
     }
 
@@ -505,10 +546,16 @@ mod tests {
             timer_id: TimerId::new(uuid::Uuid::nil()),
         });
         for _ in 0..OUTBOUND_CAPACITY {
-            hub.deliver(alice, &deleted);
+            assert_eq!(hub.deliver(alice, &deleted).queued, 1);
         }
         assert_eq!(hub.connection_count(), 1);
-        hub.deliver(alice, &deleted);
+        assert_eq!(
+            hub.deliver(alice, &deleted),
+            Handoff {
+                queued: 0,
+                queue_full: 1
+            }
+        );
         assert_eq!(hub.connection_count(), 0);
         // The permit was stored: the task sees it even though it was not waiting.
         tokio::time::timeout(Duration::from_secs(1), registration.too_slow.notified())
@@ -581,11 +628,14 @@ mod tests {
             Arc::new(follows),
             Arc::new(users_named_alice()),
             Arc::new(MockTagRepository::new()),
+            Arc::new(Metrics::new(None)),
         );
         let mut bobs_phone = hub.register(bob);
 
-        hub.deliver_local(changed(alice)).await;
-        hub.deliver_local(changed(alice)).await;
+        hub.deliver_local(changed(alice), Arrival::in_process())
+            .await;
+        hub.deliver_local(changed(alice), Arrival::in_process())
+            .await;
         for _ in 0..2 {
             let message = bobs_phone.messages.try_recv();
             assert!(
@@ -594,12 +644,16 @@ mod tests {
             );
         }
         // Bob unfollows Alice (announced by whichever instance did it): no more activity.
-        hub.deliver_local(DomainEvent::FollowChanged {
-            follower: bob,
-            followee: alice,
-        })
+        hub.deliver_local(
+            DomainEvent::FollowChanged {
+                follower: bob,
+                followee: alice,
+            },
+            Arrival::in_process(),
+        )
         .await;
-        hub.deliver_local(changed(alice)).await;
+        hub.deliver_local(changed(alice), Arrival::in_process())
+            .await;
         assert!(bobs_phone.messages.try_recv().is_err());
     }
 
@@ -616,12 +670,15 @@ mod tests {
             Arc::new(follows),
             Arc::new(users_named_alice()),
             Arc::new(MockTagRepository::new()),
+            Arc::new(Metrics::new(None)),
         );
         let _bobs_phone = hub.register(bob);
-        hub.deliver_local(changed(alice)).await;
+        hub.deliver_local(changed(alice), Arrival::in_process())
+            .await;
         // The listener reconnected: follow changes may have been missed meanwhile.
         LocalDelivery::resync_local(&hub).await;
-        hub.deliver_local(changed(alice)).await;
+        hub.deliver_local(changed(alice), Arrival::in_process())
+            .await;
     }
 
     #[tokio::test]
@@ -633,9 +690,11 @@ mod tests {
             Arc::new(follows),
             Arc::new(MockUserRepository::new()),
             Arc::new(MockTagRepository::new()),
+            Arc::new(Metrics::new(None)),
         );
         let mut alices_phone = hub.register(alice);
-        hub.deliver_local(changed(alice)).await;
+        hub.deliver_local(changed(alice), Arrival::in_process())
+            .await;
         let own = alices_phone.messages.try_recv();
         assert!(
             matches!(own.as_deref(), Ok(HubMessage::TimerChanged { .. })),

@@ -23,11 +23,14 @@ pub mod protocol;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
+use tracing::Instrument as _;
 
 use crate::auth::AuthError;
 use crate::error::ApiError;
 use crate::origin::OriginPolicy;
 use crate::state::AppState;
+use crate::telemetry::metrics::{ConnectionKind, Refusal};
+use crate::telemetry::span::connection_span;
 use crate::timezone::RenderZone;
 
 pub use connection::{CLOSE_TIMEOUT, MAX_FRAME_BYTES};
@@ -95,6 +98,19 @@ pub async fn timers_socket(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let metrics = state.metrics.clone();
+    upgrade(request, body, state).await.inspect_err(|error| {
+        let status = error.as_response_error().status_code();
+        metrics.connection_refused(ConnectionKind::WebSocket, Refusal::from_status(status));
+    })
+}
+
+/// The handshake checks, the upgrade and the connection's task; an error is the refusal.
+async fn upgrade(
+    request: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
     OriginPolicy::new(&state.settings.allowed_origins).check(&request)?;
     let query = web::Query::<SocketQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::invalid_parameter(format!("invalid query string: {e}")))?;
@@ -113,13 +129,13 @@ pub async fn timers_socket(
             .insert(header::SEC_WEBSOCKET_PROTOCOL, value);
     }
     let stream = stream.max_frame_size(MAX_FRAME_BYTES);
-    actix_web::rt::spawn(connection::run(
-        state.into_inner(),
-        auth,
-        zone,
-        session,
-        stream,
-    ));
+    let span = connection_span(
+        ConnectionKind::WebSocket,
+        auth.as_ref().ok().map(|principal| principal.user_id),
+    );
+    actix_web::rt::spawn(
+        connection::run(state.into_inner(), auth, zone, session, stream).instrument(span),
+    );
     Ok(response)
 }
 

@@ -49,6 +49,16 @@ pub mod kind {
     pub const ERROR: &str = "error";
 }
 
+/// Every client message `type`.
+pub const CLIENT_TYPES: [&str; 6] = [
+    "timer.create",
+    "timer.pause",
+    "timer.resume",
+    "timer.stop",
+    "timer.cancel",
+    "timer.sync",
+];
+
 /// What a client asked for, validated as far as the wire format goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientCommand {
@@ -132,6 +142,9 @@ impl CreateTimer {
 /// A client message: its `request_id` (when valid, so errors can echo it) and what it asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inbound {
+    /// The `type` field when it names a client message type, even if the rest of the message
+    /// is refused (the metrics count messages by type).
+    pub type_name: Option<&'static str>,
     /// The valid `request_id`, if one was given.
     pub request_id: Option<String>,
     /// The command, or why the message was refused.
@@ -144,6 +157,7 @@ pub fn parse_message(text: &str) -> Inbound {
         Ok(value) => value,
         Err(error) => {
             return Inbound {
+                type_name: None,
                 request_id: None,
                 command: Err(WsError::invalid(format!(
                     "the message is not valid JSON: {error}"
@@ -153,14 +167,20 @@ pub fn parse_message(text: &str) -> Inbound {
     };
     let Value::Object(mut envelope) = value else {
         return Inbound {
+            type_name: None,
             request_id: None,
             command: Err(WsError::invalid("the message must be a JSON object")),
         };
     };
+    let type_name = envelope
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(|name| CLIENT_TYPES.into_iter().find(|known| *known == name));
     let request_id = match parse_request_id(envelope.remove("request_id")) {
         Ok(id) => id,
         Err(error) => {
             return Inbound {
+                type_name,
                 request_id: None,
                 command: Err(error),
             };
@@ -168,6 +188,7 @@ pub fn parse_message(text: &str) -> Inbound {
     };
     let command = parse_command(envelope);
     Inbound {
+        type_name,
         request_id,
         command,
     }
@@ -705,6 +726,19 @@ mod tests {
             .type_name()
                 == "timer.cancel"
         );
+    }
+
+    #[test]
+    fn the_type_is_known_even_when_the_message_is_refused() {
+        let ok = parse_message(r#"{"type": "timer.sync", "request_id": "abc"}"#);
+        assert_eq!(ok.type_name, Some("timer.sync"));
+        let refused = parse_message(r#"{"type": "timer.pause", "payload": {}}"#);
+        assert!(refused.command.is_err());
+        assert_eq!(refused.type_name, Some("timer.pause"));
+        let bad_id = parse_message(r#"{"type": "timer.stop", "request_id": 5}"#);
+        assert_eq!(bad_id.type_name, Some("timer.stop"));
+        assert_eq!(parse_message(r#"{"type": "timer.fly"}"#).type_name, None);
+        assert_eq!(parse_message("[1]").type_name, None);
     }
 
     #[test]

@@ -2,75 +2,16 @@
 //! serves requests carrying tokens in the `Authorization` header, in the query (`accessToken`,
 //! `token`) and in the WebSocket subprotocol, and its whole log output is searched for them.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use serde_json::Value;
-
 use crate::auth_support::{claims, hs256, hs256_with};
-use crate::helpers::{TEST_JWT_SECRET, TestDatabase};
-
-/// Kills the child if the test fails before it exits on its own.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if matches!(self.0.try_wait(), Ok(None)) {
-            let _already_gone = self.0.kill();
-            let _reaped = self.0.wait();
-        }
-    }
-}
+use crate::logged_server::LoggedServer;
 
 #[tokio::test]
 async fn tokens_never_appear_in_the_logs() -> anyhow::Result<()> {
-    let database = TestDatabase::create().await?;
-    let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_hourglass"))
-            .arg("serve")
-            .env_clear()
-            .envs([
-                ("DATABASE_URL", database.url()),
-                ("JWT_SECRET", TEST_JWT_SECRET),
-                ("BIND_ADDR", "127.0.0.1:0"),
-                ("LOG_FORMAT", "json"),
-                ("RUST_LOG", "debug"),
-                ("CORS_ALLOWED_ORIGINS", "http://app.example.test"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .context("cannot start hourglass serve")?,
-    );
-    let Some(stderr) = child.0.stderr.take() else {
-        bail!("stderr was not captured");
-    };
-    // Every line goes to the channel; the reader ends when the child closes stderr.
-    let (lines_tx, lines) = mpsc::channel::<String>();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut log = Vec::new();
-    let address = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(30))
-            .context("serve did not log `listening` in time")?;
-        let event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-        log.push(line);
-        if event["fields"]["message"] == "listening"
-            && let Some(address) = event["fields"]["address"].as_str()
-        {
-            break address.to_owned();
-        }
-    };
-    let base = format!("http://{address}");
+    let server =
+        LoggedServer::start(&[("CORS_ALLOWED_ORIGINS", "http://app.example.test")]).await?;
+    let base = server.base.clone();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
@@ -125,21 +66,8 @@ async fn tokens_never_appear_in_the_logs() -> anyhow::Result<()> {
         .send()
         .await?;
 
-    // Stop the server so every line is flushed, then read the rest.
-    let pid = child.0.id().to_string();
-    let killed = Command::new("kill").args(["-TERM", &pid]).status()?;
-    anyhow::ensure!(killed.success(), "kill -TERM {pid} failed");
-    let rest = tokio::task::spawn_blocking(move || {
-        let mut rest = Vec::new();
-        while let Ok(line) = lines.recv_timeout(Duration::from_secs(15)) {
-            rest.push(line);
-        }
-        rest
-    })
-    .await?;
-    log.extend(rest);
-    let _joined = reader.join();
-    let _status = child.0.wait()?;
+    // Stop the server so every line is flushed.
+    let log = server.stop().await?;
 
     let all = log.join("\n");
     for secret in secrets {
@@ -159,6 +87,5 @@ async fn tokens_never_appear_in_the_logs() -> anyhow::Result<()> {
             .any(|line| line.contains("/api/v1/users/me") && line.contains("\"status\":200")),
         "requests are logged with their status:\n{all}"
     );
-    database.cleanup().await?;
     Ok(())
 }

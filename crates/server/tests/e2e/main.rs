@@ -14,6 +14,8 @@
 //! - `auth_tokens`, `auth_oidc`: each token variant on REST, per key source.
 //! - `auth_edges`: CORS, the REST rate limit, body limits, JSON 404.
 //! - `auth_logs`: no token in the logs of the real binary.
+//! - `logged_server`: the real binary with JSON logs captured; `metrics`: `/metrics`, request ids
+//!   and connection ids in the logs.
 //! - `rest_support`, `rest_timers`, `rest_planning`: the REST API of timers, schedules, todos
 //!   and tags over HTTP.
 //! - `rest_openapi`: `/openapi.json` equals `docs/openapi.json`; `/docs`; `/readyz`.
@@ -35,6 +37,8 @@ mod browser;
 mod cli;
 mod health;
 mod helpers;
+mod logged_server;
+mod metrics;
 mod multi_instance;
 mod rest_openapi;
 mod rest_planning;

@@ -1,0 +1,35 @@
+//! `GET /metrics`: the Prometheus scrape endpoint.
+//!
+//! It needs no token, like `/healthz` and `/readyz`: a scraper has no user, and nothing in the
+//! exposition names a user, a timer or a secret (labels are fixed sets and route patterns). It
+//! is meant for the internal network: keep it off the public proxy, or switch it off with
+//! `METRICS_ENABLED=false` (then it answers 404 like an unknown route).
+
+use actix_web::{HttpResponse, get, web};
+
+use super::metrics::CONTENT_TYPE;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// `GET /metrics`: every metric in the OpenMetrics text format.
+///
+/// # Errors
+/// 404 `NOT_FOUND` when metrics are switched off.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "get_metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Every metric in the OpenMetrics text format (which Prometheus scrapes natively); see docs/observability.md", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        (status = 404, description = "`NOT_FOUND`: metrics are switched off (`METRICS_ENABLED=false`)", body = crate::openapi::ErrorBody),
+    )
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    if !state.settings.metrics_enabled {
+        return Err(ApiError::not_found("NOT_FOUND", "no such route"));
+    }
+    let text = state.metrics.encode().map_err(|e| ApiError::internal(&e))?;
+    Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(text))
+}

@@ -1,0 +1,902 @@
+//! [`Metrics`]: every metric of the service, registered once, and the cheap calls that move them.
+//!
+//! Every label set is known in advance (connection kinds, command types and outcomes, fan-out
+//! sources and targets), so each series is created at start-up and the recording calls only
+//! index an array and add to an atomic: no lock, no allocation, no hashing per message. The one
+//! exception is [`Metrics::http_request`], whose `route` label is the matched route pattern,
+//! looked up per request in a read-locked map (a REST request costs far more than that).
+//! Every series exists from start-up at 0, so `rate()` works from the first scrape.
+//!
+//! The database pool is sampled when the metrics are encoded (each scrape), through the
+//! [`PoolUsageProbe`] port the server wires in; this crate never sees the pool itself.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::http::{Method, StatusCode};
+use hourglass_ports::health::PoolUsageProbe;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::{Registry, Unit};
+
+use super::histogram::LatencyHistogram;
+use crate::ws::protocol::Code;
+
+/// The content type of the exposition.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The prefix of every metric name.
+const PREFIX: &str = "hourglass";
+
+/// A label set of fixed names and values.
+type Labels<const N: usize> = [(&'static str, &'static str); N];
+
+/// `method`, `route` (pattern, e.g. `/v1/timers/{id}`) and `status` (class, e.g. `2xx`).
+type HttpLabels = [(&'static str, Cow<'static, str>); 3];
+
+/// A long-lived connection's kind (label `kind`; also the fan-out `target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionKind {
+    /// The timer WebSocket `/v1/ws/timers`.
+    WebSocket = 0,
+    /// The notification stream `/api/v1/notifications/subscribe`.
+    Sse = 1,
+}
+
+impl ConnectionKind {
+    const ALL: [Self; 2] = [Self::WebSocket, Self::Sse];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WebSocket => "websocket",
+            Self::Sse => "sse",
+        }
+    }
+}
+
+/// Why a connection attempt was refused (label `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A browser `Origin` outside `CORS_ALLOWED_ORIGINS` (403).
+    Origin = 0,
+    /// A bad parameter (`timezone`, `lastEventId`) or not a WebSocket handshake (400).
+    InvalidRequest = 1,
+    /// No token, or a token that does not verify (401, close 1008).
+    Unauthenticated = 2,
+    /// Keys or storage unavailable (503, close 1011).
+    Unavailable = 3,
+    /// Too many WebSocket connections of this user in the window (close 4029).
+    RateLimited = 4,
+    /// Anything else (500).
+    Error = 5,
+}
+
+impl Refusal {
+    const ALL: [Self; 6] = [
+        Self::Origin,
+        Self::InvalidRequest,
+        Self::Unauthenticated,
+        Self::Unavailable,
+        Self::RateLimited,
+        Self::Error,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Origin => "origin",
+            Self::InvalidRequest => "invalid_request",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Unavailable => "unavailable",
+            Self::RateLimited => "rate_limited",
+            Self::Error => "error",
+        }
+    }
+
+    /// The refusal an HTTP answer to a handshake stands for.
+    pub fn from_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            400 => Self::InvalidRequest,
+            401 => Self::Unauthenticated,
+            403 => Self::Origin,
+            429 => Self::RateLimited,
+            503 => Self::Unavailable,
+            _ => Self::Error,
+        }
+    }
+}
+
+/// Why the server ended an open connection on its own (label `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerDrop {
+    /// The client stopped reading and its queue filled (WebSocket 1013, SSE stream ended).
+    TooSlow = 0,
+    /// The user opened more SSE streams than allowed; this was the oldest.
+    Evicted = 1,
+}
+
+impl ServerDrop {
+    const ALL: [Self; 2] = [Self::TooSlow, Self::Evicted];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::TooSlow => "too_slow",
+            Self::Evicted => "evicted",
+        }
+    }
+}
+
+/// A WebSocket client message type (label `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandType {
+    /// `timer.create`.
+    Create = 0,
+    /// `timer.pause`.
+    Pause = 1,
+    /// `timer.resume`.
+    Resume = 2,
+    /// `timer.stop`.
+    Stop = 3,
+    /// `timer.cancel`.
+    Cancel = 4,
+    /// `timer.sync`.
+    Sync = 5,
+    /// Anything else: not JSON, no or an unknown `type`, a binary frame.
+    Unknown = 6,
+}
+
+impl CommandType {
+    const ALL: [Self; 7] = [
+        Self::Create,
+        Self::Pause,
+        Self::Resume,
+        Self::Stop,
+        Self::Cancel,
+        Self::Sync,
+        Self::Unknown,
+    ];
+
+    /// The type of a message whose `type` field is `name` (if any).
+    pub fn from_type_name(name: Option<&str>) -> Self {
+        match name {
+            Some("timer.create") => Self::Create,
+            Some("timer.pause") => Self::Pause,
+            Some("timer.resume") => Self::Resume,
+            Some("timer.stop") => Self::Stop,
+            Some("timer.cancel") => Self::Cancel,
+            Some("timer.sync") => Self::Sync,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Create => "timer.create",
+            Self::Pause => "timer.pause",
+            Self::Resume => "timer.resume",
+            Self::Stop => "timer.stop",
+            Self::Cancel => "timer.cancel",
+            Self::Sync => "timer.sync",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+/// How a WebSocket command ended (label `outcome`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandOutcome {
+    /// Done; the reply went out.
+    Ok = 0,
+    /// A repeated `request_id`: the stored reply was sent again, nothing ran.
+    Replayed = 1,
+    /// A rule of the timer refused it (`*_FAILED`).
+    Rejected = 2,
+    /// Malformed or unknown (`INVALID_MESSAGE`, `UNKNOWN_TYPE`).
+    Invalid = 3,
+    /// `TIMER_NOT_FOUND`.
+    NotFound = 4,
+    /// `RATE_LIMIT_EXCEEDED`.
+    RateLimited = 5,
+    /// `SERVICE_UNAVAILABLE`: storage could not be reached.
+    Unavailable = 6,
+    /// `INTERNAL_ERROR`.
+    InternalError = 7,
+}
+
+impl CommandOutcome {
+    const ALL: [Self; 8] = [
+        Self::Ok,
+        Self::Replayed,
+        Self::Rejected,
+        Self::Invalid,
+        Self::NotFound,
+        Self::RateLimited,
+        Self::Unavailable,
+        Self::InternalError,
+    ];
+
+    /// The label value.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Replayed => "replayed",
+            Self::Rejected => "rejected",
+            Self::Invalid => "invalid",
+            Self::NotFound => "not_found",
+            Self::RateLimited => "rate_limited",
+            Self::Unavailable => "unavailable",
+            Self::InternalError => "internal_error",
+        }
+    }
+}
+
+impl From<Code> for CommandOutcome {
+    fn from(code: Code) -> Self {
+        match code {
+            Code::InvalidMessage | Code::UnknownType => Self::Invalid,
+            Code::TimerNotFound => Self::NotFound,
+            Code::CreateFailed
+            | Code::PauseFailed
+            | Code::ResumeFailed
+            | Code::StopFailed
+            | Code::CancelFailed
+            | Code::SyncFailed => Self::Rejected,
+            Code::RateLimitExceeded => Self::RateLimited,
+            Code::ServiceUnavailable => Self::Unavailable,
+            Code::InternalError => Self::InternalError,
+        }
+    }
+}
+
+/// How a committed event reached the hub (label `source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FanoutSource {
+    /// From this instance's services, right after the command's transaction committed.
+    InProcess = 0,
+    /// From the PostgreSQL listener: committed on another instance, or a notification.
+    Listener = 1,
+}
+
+impl FanoutSource {
+    const ALL: [Self; 2] = [Self::InProcess, Self::Listener];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::InProcess => "in_process",
+            Self::Listener => "listener",
+        }
+    }
+}
+
+/// Where the fan-out latency of one event starts.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival {
+    /// Which way the event came.
+    pub source: FanoutSource,
+    /// In-process: when the service published it (its transaction had committed). Listener:
+    /// when its announcement was read from the `LISTEN` connection, before it was loaded.
+    pub at: Instant,
+}
+
+impl Arrival {
+    /// An event published in-process, now.
+    pub fn in_process() -> Self {
+        Self {
+            source: FanoutSource::InProcess,
+            at: Instant::now(),
+        }
+    }
+
+    /// An event whose announcement the listener read at `received`.
+    pub fn from_listener(received: Instant) -> Self {
+        Self {
+            source: FanoutSource::Listener,
+            at: received,
+        }
+    }
+}
+
+/// What one hand-off of a message to a user's connections did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Handoff {
+    /// Copies queued on a connection.
+    pub queued: u64,
+    /// Copies refused because the connection's queue was full (it is then dropped as too slow).
+    pub queue_full: u64,
+}
+
+/// How an SSE notification frame reached the client (label `via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SseVia {
+    /// Pushed as it was committed.
+    Live = 0,
+    /// Read back from storage: `Last-Event-ID` on connect, or a resync after the listener
+    /// reconnected.
+    Replay = 1,
+}
+
+impl SseVia {
+    const ALL: [Self; 2] = [Self::Live, Self::Replay];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Replay => "replay",
+        }
+    }
+}
+
+/// The database pool's gauges, set from the probe on each scrape.
+struct PoolGauges {
+    probe: Arc<dyn PoolUsageProbe>,
+    max: Gauge,
+    idle: Gauge,
+    in_use: Gauge,
+    waiting: Gauge,
+}
+
+impl std::fmt::Debug for PoolGauges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PoolGauges").finish_non_exhaustive()
+    }
+}
+
+impl PoolGauges {
+    fn sample(&self) {
+        let usage = self.probe.usage();
+        let gauge = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.max.set(gauge(usage.max_size));
+        self.idle.set(gauge(usage.idle));
+        self.in_use.set(gauge(usage.in_use()));
+        self.waiting.set(gauge(usage.waiting));
+    }
+}
+
+/// Every metric of the service; share it as `Arc<Metrics>`.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// By [`ConnectionKind`].
+    connections_open: [Gauge; 2],
+    connections_opened: [Counter; 2],
+    connections_closed: [Counter; 2],
+    /// By [`ConnectionKind`], then [`Refusal`].
+    connections_refused: [[Counter; Refusal::ALL.len()]; 2],
+    /// By [`ConnectionKind`], then [`ServerDrop`].
+    connections_dropped: [[Counter; ServerDrop::ALL.len()]; 2],
+    /// By [`CommandType`], then [`CommandOutcome`].
+    commands: [[Counter; CommandOutcome::ALL.len()]; CommandType::ALL.len()],
+    command_duration: [LatencyHistogram; CommandType::ALL.len()],
+    /// By [`FanoutSource`], then target ([`ConnectionKind`]).
+    fanout_duration: [[LatencyHistogram; 2]; 2],
+    /// By target ([`ConnectionKind`]).
+    fanout_dropped: [Counter; 2],
+    sse_notifications: [Counter; SseVia::ALL.len()],
+    http_requests: Family<HttpLabels, Counter>,
+    pool: Option<PoolGauges>,
+}
+
+impl Metrics {
+    /// Registers every metric; the pool's only when a `pool` probe is given.
+    pub fn new(pool: Option<Arc<dyn PoolUsageProbe>>) -> Self {
+        let mut registry = Registry::with_prefix(PREFIX);
+
+        let open = Family::<Labels<1>, Gauge>::default();
+        let opened = Family::<Labels<1>, Counter>::default();
+        let closed = Family::<Labels<1>, Counter>::default();
+        let refused = Family::<Labels<2>, Counter>::default();
+        let dropped = Family::<Labels<2>, Counter>::default();
+        let by_kind = |kind: ConnectionKind| [("kind", kind.label())];
+        let connections_open = ConnectionKind::ALL.map(|k| open.get_or_create_owned(&by_kind(k)));
+        let connections_opened =
+            ConnectionKind::ALL.map(|k| opened.get_or_create_owned(&by_kind(k)));
+        let connections_closed =
+            ConnectionKind::ALL.map(|k| closed.get_or_create_owned(&by_kind(k)));
+        let connections_refused = ConnectionKind::ALL.map(|kind| {
+            Refusal::ALL.map(|reason| {
+                refused.get_or_create_owned(&[("kind", kind.label()), ("reason", reason.label())])
+            })
+        });
+        let connections_dropped = ConnectionKind::ALL.map(|kind| {
+            ServerDrop::ALL.map(|reason| {
+                dropped.get_or_create_owned(&[("kind", kind.label()), ("reason", reason.label())])
+            })
+        });
+        registry.register(
+            "connections_open",
+            "Open connections by kind: timer WebSockets and notification SSE streams",
+            open,
+        );
+        registry.register(
+            "connections_opened",
+            "Connections accepted (authenticated and admitted), by kind",
+            opened,
+        );
+        registry.register(
+            "connections_closed",
+            "Accepted connections that ended, for any reason, by kind",
+            closed,
+        );
+        registry.register(
+            "connections_refused",
+            "Connection attempts refused during or right after the handshake, by kind and reason",
+            refused,
+        );
+        registry.register(
+            "connections_dropped",
+            "Open connections the server ended itself (client too slow, oldest SSE stream \
+             evicted), by kind and reason; also counted in connections_closed",
+            dropped,
+        );
+
+        let commands_family = Family::<Labels<2>, Counter>::default();
+        let duration_family = Family::<Labels<1>, LatencyHistogram>::default();
+        let commands = CommandType::ALL.map(|kind| {
+            CommandOutcome::ALL.map(|outcome| {
+                commands_family
+                    .get_or_create_owned(&[("type", kind.label()), ("outcome", outcome.label())])
+            })
+        });
+        let command_duration = CommandType::ALL
+            .map(|kind| duration_family.get_or_create_owned(&[("type", kind.label())]));
+        registry.register(
+            "ws_commands",
+            "WebSocket client messages handled, by message type and outcome",
+            commands_family,
+        );
+        registry.register_with_unit(
+            "ws_command_duration",
+            "From a WebSocket message read off the socket to its reply (or error) queued on \
+             the connection, by message type",
+            Unit::Seconds,
+            duration_family,
+        );
+
+        let fanout_family = Family::<Labels<2>, LatencyHistogram>::default();
+        let fanout_duration = FanoutSource::ALL.map(|source| {
+            ConnectionKind::ALL.map(|target| {
+                fanout_family
+                    .get_or_create_owned(&[("source", source.label()), ("target", target.label())])
+            })
+        });
+        let dropped_family = Family::<Labels<1>, Counter>::default();
+        let fanout_dropped = ConnectionKind::ALL
+            .map(|target| dropped_family.get_or_create_owned(&[("target", target.label())]));
+        registry.register_with_unit(
+            "fanout_duration",
+            "From a committed event reaching this instance (in_process: published by the \
+             service after commit; listener: read from the LISTEN connection, before loading) \
+             to a copy queued on each receiving connection, one observation per copy",
+            Unit::Seconds,
+            fanout_family,
+        );
+        registry.register(
+            "fanout_dropped",
+            "Fan-out copies not queued because the receiving connection's queue was full (the \
+             connection is then dropped as too slow), by target",
+            dropped_family,
+        );
+
+        let sse_family = Family::<Labels<1>, Counter>::default();
+        let sse_notifications =
+            SseVia::ALL.map(|via| sse_family.get_or_create_owned(&[("via", via.label())]));
+        registry.register(
+            "sse_notifications_sent",
+            "Notification events written to SSE streams: live, or replayed from storage",
+            sse_family,
+        );
+
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by method, route pattern and status class (WebSocket and \
+             SSE handshakes included)",
+            http_requests.clone(),
+        );
+
+        let pool = pool.map(|probe| {
+            let connections = Family::<Labels<1>, Gauge>::default();
+            let gauges = PoolGauges {
+                probe,
+                max: Gauge::default(),
+                idle: connections.get_or_create_owned(&[("state", "idle")]),
+                in_use: connections.get_or_create_owned(&[("state", "in_use")]),
+                waiting: Gauge::default(),
+            };
+            registry.register(
+                "db_pool_max_connections",
+                "Most connections the database pool will open (DATABASE_POOL_SIZE)",
+                gauges.max.clone(),
+            );
+            registry.register(
+                "db_pool_connections",
+                "Open database pool connections by state, sampled at scrape time",
+                connections,
+            );
+            registry.register(
+                "db_pool_waiters",
+                "Callers waiting for a database pool connection, sampled at scrape time",
+                gauges.waiting.clone(),
+            );
+            gauges
+        });
+
+        Self {
+            registry,
+            connections_open,
+            connections_opened,
+            connections_closed,
+            connections_refused,
+            connections_dropped,
+            commands,
+            command_duration,
+            fanout_duration,
+            fanout_dropped,
+            sse_notifications,
+            http_requests,
+            pool,
+        }
+    }
+
+    /// Counts a connection of `kind` as open until the returned guard is dropped.
+    #[must_use = "the connection counts as open until the guard is dropped"]
+    pub fn connection_opened(&self, kind: ConnectionKind) -> OpenConnection {
+        let index = kind as usize;
+        self.connections_opened[index].inc();
+        self.connections_open[index].inc();
+        OpenConnection {
+            open: self.connections_open[index].clone(),
+            closed: self.connections_closed[index].clone(),
+        }
+    }
+
+    /// Counts a refused connection attempt.
+    pub fn connection_refused(&self, kind: ConnectionKind, reason: Refusal) {
+        self.connections_refused[kind as usize][reason as usize].inc();
+    }
+
+    /// Counts an open connection the server ended itself.
+    pub fn connection_dropped(&self, kind: ConnectionKind, reason: ServerDrop) {
+        self.connections_dropped[kind as usize][reason as usize].inc();
+    }
+
+    /// Counts a handled WebSocket message and how long it took.
+    pub fn command(&self, kind: CommandType, outcome: CommandOutcome, took: Duration) {
+        self.commands[kind as usize][outcome as usize].inc();
+        self.command_duration[kind as usize].observe(took);
+    }
+
+    /// Records one hand-off of an event that arrived as `arrival` to `target` connections: one
+    /// latency observation per queued copy, and the copies a full queue refused.
+    pub fn fanout(&self, arrival: Arrival, target: ConnectionKind, handoff: Handoff) {
+        if handoff.queued > 0 {
+            self.fanout_duration[arrival.source as usize][target as usize]
+                .observe_many(arrival.at.elapsed(), handoff.queued);
+        }
+        if handoff.queue_full > 0 {
+            self.fanout_dropped[target as usize].inc_by(handoff.queue_full);
+        }
+    }
+
+    /// Counts a notification event written to an SSE stream.
+    pub fn sse_notification_sent(&self, via: SseVia) {
+        self.sse_notifications[via as usize].inc();
+    }
+
+    /// Counts an answered HTTP request; `route` is the matched pattern, `None` when no route
+    /// matched (labelled `unmatched`, so unknown paths cannot grow the series without bound).
+    pub fn http_request(&self, method: &Method, route: Option<String>, status: StatusCode) {
+        let labels: HttpLabels = [
+            ("method", Cow::Borrowed(method_label(method))),
+            (
+                "route",
+                route.map_or(Cow::Borrowed("unmatched"), Cow::Owned),
+            ),
+            ("status", Cow::Borrowed(status_class(status))),
+        ];
+        self.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// The exposition: every metric in OpenMetrics text, the pool sampled now.
+    ///
+    /// # Errors
+    /// Only if writing to a `String` failed, which it does not.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        if let Some(pool) = &self.pool {
+            pool.sample();
+        }
+        let mut text = String::with_capacity(16 * 1024);
+        encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// An accepted connection, counted as open while this guard lives; dropping it counts the
+/// close, whatever ended the connection (even a panic in its task).
+#[derive(Debug)]
+pub struct OpenConnection {
+    open: Gauge,
+    closed: Counter,
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.open.dec();
+        self.closed.inc();
+    }
+}
+
+/// A fixed label for `method`, so a client's invented methods cannot add series.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hourglass_ports::health::{MockPoolUsageProbe, PoolUsage};
+
+    use super::*;
+
+    /// The value of the sample named exactly `series` (name and labels) in `text`.
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|value| value.parse().ok())
+    }
+
+    fn metrics() -> Metrics {
+        let mut probe = MockPoolUsageProbe::new();
+        probe.expect_usage().returning(|| PoolUsage {
+            max_size: 16,
+            size: 5,
+            idle: 2,
+            waiting: 4,
+        });
+        Metrics::new(Some(Arc::new(probe)))
+    }
+
+    #[test]
+    fn connection_gauges_follow_the_guards() -> Result<(), std::fmt::Error> {
+        let metrics = metrics();
+        let first = metrics.connection_opened(ConnectionKind::WebSocket);
+        let _second = metrics.connection_opened(ConnectionKind::WebSocket);
+        let _stream = metrics.connection_opened(ConnectionKind::Sse);
+        metrics.connection_refused(ConnectionKind::WebSocket, Refusal::RateLimited);
+        metrics.connection_dropped(ConnectionKind::Sse, ServerDrop::Evicted);
+        drop(first);
+        let text = metrics.encode()?;
+        let open = |kind: &str| {
+            sample(
+                &text,
+                &format!("hourglass_connections_open{{kind=\"{kind}\"}}"),
+            )
+        };
+        assert_eq!(open("websocket"), Some(1.0));
+        assert_eq!(open("sse"), Some(1.0));
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_connections_opened_total{kind=\"websocket\"}"
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_connections_closed_total{kind=\"websocket\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_connections_refused_total{kind=\"websocket\",reason=\"rate_limited\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_connections_refused_total{kind=\"sse\",reason=\"origin\"}"
+            ),
+            Some(0.0),
+            "every series exists from the start"
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_connections_dropped_total{kind=\"sse\",reason=\"evicted\"}"
+            ),
+            Some(1.0)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn commands_are_counted_by_type_and_outcome_with_their_latency() -> Result<(), std::fmt::Error>
+    {
+        let metrics = metrics();
+        let pause = CommandType::from_type_name(Some("timer.pause"));
+        metrics.command(pause, CommandOutcome::Ok, Duration::from_millis(2));
+        metrics.command(pause, Code::PauseFailed.into(), Duration::from_micros(300));
+        metrics.command(
+            CommandType::from_type_name(Some("timer.explode")),
+            Code::UnknownType.into(),
+            Duration::from_micros(10),
+        );
+        let text = metrics.encode()?;
+        let commands = |kind: &str, outcome: &str| {
+            sample(
+                &text,
+                &format!("hourglass_ws_commands_total{{type=\"{kind}\",outcome=\"{outcome}\"}}"),
+            )
+        };
+        assert_eq!(commands("timer.pause", "ok"), Some(1.0));
+        assert_eq!(commands("timer.pause", "rejected"), Some(1.0));
+        assert_eq!(commands("unknown", "invalid"), Some(1.0));
+        assert_eq!(commands("timer.sync", "ok"), Some(0.0));
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_ws_command_duration_seconds_count{type=\"timer.pause\"}"
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_ws_command_duration_seconds_bucket{le=\"0.0005\",type=\"timer.pause\"}"
+            ),
+            Some(1.0)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn fanout_observes_each_queued_copy_and_counts_full_queues() -> Result<(), std::fmt::Error> {
+        let metrics = metrics();
+        let handoff = Handoff {
+            queued: 3,
+            queue_full: 1,
+        };
+        metrics.fanout(Arrival::in_process(), ConnectionKind::WebSocket, handoff);
+        metrics.fanout(
+            Arrival::from_listener(Instant::now()),
+            ConnectionKind::Sse,
+            Handoff {
+                queued: 1,
+                queue_full: 0,
+            },
+        );
+        metrics.fanout(
+            Arrival::in_process(),
+            ConnectionKind::Sse,
+            Handoff::default(),
+        );
+        metrics.sse_notification_sent(SseVia::Live);
+        let text = metrics.encode()?;
+        let count = |source: &str, target: &str| {
+            sample(
+                &text,
+                &format!(
+                    "hourglass_fanout_duration_seconds_count{{source=\"{source}\",target=\"{target}\"}}"
+                ),
+            )
+        };
+        assert_eq!(count("in_process", "websocket"), Some(3.0));
+        assert_eq!(count("listener", "sse"), Some(1.0));
+        assert_eq!(count("in_process", "sse"), Some(0.0));
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_fanout_dropped_total{target=\"websocket\"}"
+            ),
+            Some(1.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_sse_notifications_sent_total{via=\"live\"}"
+            ),
+            Some(1.0)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_pool_is_sampled_at_scrape_time() -> Result<(), std::fmt::Error> {
+        let text = metrics().encode()?;
+        assert_eq!(
+            sample(&text, "hourglass_db_pool_max_connections"),
+            Some(16.0)
+        );
+        assert_eq!(
+            sample(&text, "hourglass_db_pool_connections{state=\"idle\"}"),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(&text, "hourglass_db_pool_connections{state=\"in_use\"}"),
+            Some(3.0)
+        );
+        assert_eq!(sample(&text, "hourglass_db_pool_waiters"), Some(4.0));
+        let without = Metrics::new(None).encode()?;
+        assert!(!without.contains("db_pool"), "{without}");
+        Ok(())
+    }
+
+    #[test]
+    fn http_requests_are_labelled_by_pattern_and_status_class() -> Result<(), std::fmt::Error> {
+        let metrics = metrics();
+        let route = Some("/v1/timers/{id}".to_owned());
+        metrics.http_request(&Method::GET, route.clone(), StatusCode::OK);
+        metrics.http_request(&Method::GET, route, StatusCode::NO_CONTENT);
+        let Ok(custom) = Method::from_bytes(b"BREW") else {
+            panic!("a valid method token")
+        };
+        metrics.http_request(&custom, None, StatusCode::NOT_FOUND);
+        let text = metrics.encode()?;
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_http_requests_total{method=\"GET\",route=\"/v1/timers/{id}\",status=\"2xx\"}"
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            sample(
+                &text,
+                "hourglass_http_requests_total{method=\"other\",route=\"unmatched\",status=\"4xx\"}"
+            ),
+            Some(1.0)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_exposition_is_openmetrics_text_with_help_and_type() -> Result<(), std::fmt::Error> {
+        let text = metrics().encode()?;
+        assert!(text.ends_with("# EOF\n"), "{text}");
+        for line in [
+            "# TYPE hourglass_connections_open gauge",
+            "# TYPE hourglass_ws_commands counter",
+            "# TYPE hourglass_ws_command_duration_seconds histogram",
+            "# UNIT hourglass_ws_command_duration_seconds seconds",
+            "# TYPE hourglass_fanout_duration_seconds histogram",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "{line:?} missing in\n{text}"
+            );
+        }
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("# HELP hourglass_connections_open Open connections")),
+            "{text}"
+        );
+        Ok(())
+    }
+}
