@@ -153,7 +153,7 @@ impl Announcement {
     }
 
     /// The JSON payload.
-    fn encode(&self) -> Result<String, DbError> {
+    pub(crate) fn encode(&self) -> Result<String, DbError> {
         serde_json::to_string(self).map_err(|error| crate::error::corrupt("event payload", error))
     }
 }

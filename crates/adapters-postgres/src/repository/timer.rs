@@ -1,7 +1,7 @@
 //! [`TimerRepository`] on PostgreSQL.
 //!
 //! A command is one transaction: `SELECT … FOR UPDATE` of the owner's row (tag ids in the same
-//! statement), [`Timer::apply`], `UPDATE`, commit. Concurrent commands on one timer therefore
+//! statement), [`Timer::apply`], `UPDATE` and its `pg_notify` in one statement, commit. Concurrent commands on one timer therefore
 //! queue on the row lock and the later one sees the earlier one's result. Links are composite
 //! foreign keys on `(owner_id, id)`, so a foreign schedule, todo or tag fails the statement that
 //! writes it, inside the same transaction, and maps to `UnknownLink`.
@@ -27,7 +27,7 @@ use hourglass_ports::timer::{
 
 use super::{MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, notify};
+use crate::event_bus::{Announcement, CHANNEL, notify};
 use crate::pool::PgPool;
 use crate::rows::{TimerRecord, TimerRow, ts};
 use crate::schema::{timer_tags, timers};
@@ -41,11 +41,15 @@ const LOCK_OWN_TIMER: &str = concat!(
     "WHERE t.id = $1 AND t.owner_id = $2 FOR UPDATE OF t"
 );
 
-/// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order.
-const STORE_TIMER: &str = "UPDATE timers SET schedule_id = $2, todo_id = $3, title = $4, \
-     description = $5, allocated_duration = $6, status = $7, started_at = $8, paused_at = $9, \
-     ended_at = $10, pause_history = $11, visibility = $12, version = $13, updated_at = $14 \
-     WHERE id = $1";
+/// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
+/// channel and the announcement's JSON.
+const STORE_TIMER: &str = "WITH stored AS ( \
+         UPDATE timers SET schedule_id = $2, todo_id = $3, title = $4, description = $5, \
+         allocated_duration = $6, status = $7, started_at = $8, paused_at = $9, ended_at = $10, \
+         pause_history = $11, visibility = $12, version = $13, updated_at = $14 \
+         WHERE id = $1 RETURNING id) \
+     SELECT pg_notify($15, jsonb_set($16::jsonb, '{src}', \
+         to_jsonb(current_setting('application_name')))::text) FROM stored";
 
 const FIND_TIMER: &str = concat!(timer_select!(), "WHERE t.id = $1");
 
@@ -135,10 +139,16 @@ async fn lock_own_timer(
     row.map(Timer::try_from).transpose()
 }
 
-/// Writes the timer's columns (not its tags) over the stored row. Hand-written rather than
+/// Writes the timer's columns (not its tags) over the stored row and emits `announcement`, in
+/// one round trip (the `UPDATE` runs as a data-modifying CTE, then the notify of
+/// [`crate::event_bus::notify`], `src` tag included). Hand-written rather than
 /// `diesel::update(…).set(…)` because diesel never caches an `UPDATE`'s prepared statement, and
 /// this one runs for every command. The owner and `created_at` never change.
-async fn store(conn: &mut AsyncPgConnection, timer: &Timer) -> Result<(), DbError> {
+async fn store(
+    conn: &mut AsyncPgConnection,
+    timer: &Timer,
+    announcement: &Announcement,
+) -> Result<(), DbError> {
     let record = TimerRecord::from_timer(timer)?;
     CachedSql::new(STORE_TIMER)
         .bind::<SqlUuid, _>(record.id)
@@ -155,6 +165,8 @@ async fn store(conn: &mut AsyncPgConnection, timer: &Timer) -> Result<(), DbErro
         .bind::<Text, _>(record.visibility)
         .bind::<BigInt, _>(record.version)
         .bind::<Timestamptz, _>(record.updated_at)
+        .bind::<Text, _>(CHANNEL)
+        .bind::<Text, _>(announcement.encode()?)
         .execute(conn)
         .await?;
     Ok(())
@@ -212,8 +224,7 @@ impl TimerRepository for PgTimerRepository {
             timer
                 .apply(command, now)
                 .map_err(|refused| TxError::Refused(refused.into()))?;
-            store(conn, &timer).await?;
-            notify(conn, &[Announcement::timer(command.into(), &timer)]).await?;
+            store(conn, &timer, &Announcement::timer(command.into(), &timer)).await?;
             Ok(timer)
         })
         .await
@@ -235,14 +246,18 @@ impl TimerRepository for PgTimerRepository {
             let old_tags = timer.tag_ids().to_vec();
             let changed = timer.update_details(patch, now);
             if changed {
-                store(conn, &timer).await?;
+                store(
+                    conn,
+                    &timer,
+                    &Announcement::timer(TimerAction::Update, &timer),
+                )
+                .await?;
                 if old_tags != timer.tag_ids() {
                     diesel::delete(timer_tags::table.filter(timer_tags::timer_id.eq(id.get())))
                         .execute(conn)
                         .await?;
                     insert_tags(conn, &timer, timer.tag_ids()).await?;
                 }
-                notify(conn, &[Announcement::timer(TimerAction::Update, &timer)]).await?;
             }
             Ok(PatchedTimer { timer, changed })
         })
