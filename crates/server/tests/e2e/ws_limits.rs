@@ -111,7 +111,15 @@ async fn a_client_that_never_answers_pings_is_dropped() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_reader_that_stops_reading_is_closed_with_1013_and_others_carry_on() -> anyhow::Result<()>
 {
-    let app = TestApp::spawn_with(&["--rate-limit-enabled", "false"]).await?;
+    // The kernel's limit on a client that stops reading (TCP_USER_TIMEOUT) is the subject of
+    // the next test; here it must not end the connection before the hub does.
+    let app = TestApp::spawn_with(&[
+        "--rate-limit-enabled",
+        "false",
+        "--tcp-user-timeout-seconds",
+        "3600",
+    ])
+    .await?;
     // The slow device: a tiny receive buffer, so the server's queue fills quickly.
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_recv_buffer_size(4096)?;
