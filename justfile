@@ -31,6 +31,20 @@ test *ARGS:
     export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
     cargo test --workspace --all-targets "$@"
 
+# Fault tests (PostgreSQL restart, SIGKILL, SIGTERM, stalled readers) on a throwaway cluster of their own (target/pg-chaos, 127.0.0.1:55462); `just chaos sigkill` runs the matching ones
+chaos *FILTER:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    # The tests stop and start this cluster themselves (scripts/pg.sh with the same variables).
+    export HOURGLASS_PG_PORT="${HOURGLASS_CHAOS_PG_PORT:-55462}"
+    export HOURGLASS_PG_DIR="${HOURGLASS_CHAOS_PG_DIR:-$PWD/target/pg-chaos}"
+    url="$(scripts/pg.sh start)"
+    trap 'scripts/pg.sh stop' EXIT
+    export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    began=$SECONDS
+    cargo test -p hourglass-server --test chaos -- --ignored --test-threads=1 --nocapture "$@"
+    echo "chaos: $((SECONDS - began)) s (build included)" >&2
+
 # Formatting check, clippy with warnings denied, rustdoc with warnings denied
 lint:
     cargo fmt --all -- --check

@@ -93,6 +93,9 @@ impl From<DbError> for StorageError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             )) => true,
+            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
+                session_ended_by_server(info.message())
+            }
             DbError::Query(_) | DbError::Corrupt(_) => false,
         };
         if unavailable {
@@ -101,6 +104,17 @@ impl From<DbError> for StorageError {
             Self::Unknown(Box::new(error))
         }
     }
+}
+
+/// Whether PostgreSQL itself ended the session: a shutdown, the crash of another backend, an
+/// idle-session timeout (SQLSTATE class 57P), or a server not accepting connections yet. The
+/// connection is gone, so the request is as retryable as one whose connection was refused;
+/// without this, a statement in flight when PostgreSQL stops is an `INTERNAL_ERROR`.
+/// diesel does not expose the SQLSTATE, so the server's message is matched: it is English with
+/// `lc_messages = C` (what `scripts/pg.sh` and most servers use); translated messages stay
+/// [`StorageError::Unknown`].
+fn session_ended_by_server(message: &str) -> bool {
+    message.starts_with("terminating connection") || message.starts_with("the database system is")
 }
 
 fn timer_link(violation: Option<Violation>) -> Option<TimerLink> {
@@ -199,5 +213,31 @@ impl<E: From<DbError>> TxError<E> {
             Self::Db(error) => E::from(error),
             Self::Refused(error) => error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(message: &str) -> DbError {
+        DbError::Query(DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_session_the_server_ended_is_unavailable_not_unknown() {
+        for message in [
+            "terminating connection due to administrator command",
+            "terminating connection because of crash of another server process",
+            "the database system is shutting down",
+        ] {
+            let error = StorageError::from(unknown(message));
+            assert!(matches!(error, StorageError::Unavailable(_)), "{message}");
+        }
+        let error = StorageError::from(unknown("division by zero"));
+        assert!(matches!(error, StorageError::Unknown(_)));
     }
 }

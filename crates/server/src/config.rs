@@ -112,6 +112,21 @@ pub struct HttpConfig {
         value_parser = parse_origins
     )]
     pub cors_allowed_origins: AllowedOrigins,
+
+    /// Seconds a connection may hold data its client does not take (it stopped reading: zero
+    /// window) or does not acknowledge (the network is gone) before the kernel drops it
+    /// (`TCP_USER_TIMEOUT`, Linux). Without it such a socket, and what is buffered for it, is
+    /// kept until the client goes away by itself.
+    #[arg(long, env = "TCP_USER_TIMEOUT_SECONDS", default_value_t = 30, value_parser = at_least_one_u64())]
+    pub tcp_user_timeout_seconds: u64,
+}
+
+impl HttpConfig {
+    /// How long a connection may keep data its peer does not take.
+    #[must_use]
+    pub fn tcp_user_timeout(&self) -> Duration {
+        Duration::from_secs(self.tcp_user_timeout_seconds)
+    }
 }
 
 /// How bearer tokens are verified. At least one of the three key sources must be set for
@@ -502,6 +517,7 @@ mod tests {
             SocketAddr::from(([127, 0, 0, 1], 8000))
         );
         assert_eq!(config.http.cors_allowed_origins, AllowedOrigins::default());
+        assert_eq!(config.http.tcp_user_timeout_seconds, 30);
         assert_eq!(config.auth.jwt_secret, None);
         assert_eq!(config.auth.oidc_jwks_min_refresh_seconds, 60);
         let limits = &config.limits;

@@ -94,6 +94,7 @@ pub async fn run(
     let address = listener
         .local_addr()
         .context("cannot read the listening address")?;
+    let user_timeout = config.http.tcp_user_timeout();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -102,6 +103,7 @@ pub async fn run(
             .wrap(from_fn(edge::cors::cors))
             .wrap(from_fn(edge::request_log::request_log))
     })
+    .on_connect(move |connection, _| limit_stalled_peer(connection, user_timeout))
     .listen(listener)
     .context("cannot serve on the listening socket")?
     .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
@@ -115,4 +117,19 @@ pub async fn run(
     pool.close();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Sets `TCP_USER_TIMEOUT` on an accepted connection. A client that stops reading is dropped by
+/// the application (WebSocket 1013, SSE stream ended), but actix keeps the socket as long as
+/// its write buffer cannot be flushed, which for a client that never reads again is forever:
+/// the kernel option ends it once data has waited `timeout` for the peer's window or ACK.
+fn limit_stalled_peer(connection: &dyn std::any::Any, timeout: std::time::Duration) {
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
+    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(error) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout))
+    {
+        tracing::warn!(%error, "cannot set TCP_USER_TIMEOUT on a connection");
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
+    let _unsupported = (connection, timeout);
 }

@@ -17,7 +17,9 @@ use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::planning::Tag;
 use hourglass_domain::timer::Timer;
 use hourglass_ports::event::TimerAction;
-use hourglass_ports::processed::Reservation;
+use hourglass_ports::processed::{
+    ProcessedCommandRepository, Reservation, STALE_RESERVATION_SECONDS,
+};
 use hourglass_ports::service::timer::{SyncScope, TimerReadError};
 use hourglass_ports::timer::{InsertTimerError, TimerCommandError};
 use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
@@ -46,6 +48,13 @@ const DUPLICATE_POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// How long a duplicate waits for the first copy of its command to finish before giving up.
 const DUPLICATE_WAIT: Duration = Duration::from_secs(10);
+
+/// First wait before trying again to release a failed command's `request_id`; doubled per
+/// failure up to [`RELEASE_RETRY_MAX`].
+const RELEASE_RETRY_MIN: Duration = Duration::from_millis(250);
+
+/// Longest wait between two attempts to release a failed command's `request_id`.
+const RELEASE_RETRY_MAX: Duration = Duration::from_secs(4);
 
 /// 4029: too many connections for this user in the window (the contract's own code).
 const CLOSE_TOO_MANY_CONNECTIONS: u16 = 4029;
@@ -497,8 +506,19 @@ impl Connection {
             }
             Err(error) => {
                 if let Err(release) = processed.release(self.user, request_id).await {
-                    // The reservation expires on its own; until then a retry waits, then fails.
-                    tracing::warn!(error = %release, "cannot release a failed command's request_id");
+                    // Typically the database went away mid-command. Left alone, the reservation
+                    // would only expire after STALE_RESERVATION_SECONDS, and the client's retry
+                    // (which the contract asks for) would wait and be refused until then, long
+                    // after the database is back.
+                    tracing::warn!(error = %release,
+                        "cannot release a failed command's request_id; retrying in the background");
+                    actix_web::rt::spawn(release_until_done(
+                        processed.clone(),
+                        self.user,
+                        request_id.to_owned(),
+                        RELEASE_RETRY_MIN,
+                        Duration::from_secs(STALE_RESERVATION_SECONDS.unsigned_abs()),
+                    ));
                 }
                 self.send_error(&error, Some(request_id)).await
             }
@@ -805,6 +825,34 @@ impl Connection {
     }
 }
 
+/// Releases `request_id` of `user`, retrying with backoff (from `first_wait`) until it works or
+/// `give_up` has passed (the reservation is stale by then and taken over anyway); whether it was
+/// released.
+async fn release_until_done(
+    processed: Arc<dyn ProcessedCommandRepository>,
+    user: UserId,
+    request_id: String,
+    first_wait: Duration,
+    give_up: Duration,
+) -> bool {
+    let started = TokioInstant::now();
+    let mut wait = first_wait;
+    loop {
+        tokio::time::sleep(wait).await;
+        match processed.release(user, &request_id).await {
+            Ok(()) => {
+                tracing::info!(%user, "released a failed command's request_id after retrying");
+                return true;
+            }
+            Err(_) if started.elapsed() + wait >= give_up => {
+                tracing::warn!(%user, "gave up releasing a failed command's request_id");
+                return false;
+            }
+            Err(_) => wait = (wait * 2).min(RELEASE_RETRY_MAX),
+        }
+    }
+}
+
 fn too_slow_stop() -> Stop {
     Stop::Close(
         CloseCode::Again,
@@ -828,7 +876,58 @@ fn rate_limited() -> WsError {
 
 #[cfg(test)]
 mod tests {
+    use hourglass_ports::error::StorageError;
+    use hourglass_ports::processed::MockProcessedCommandRepository;
+
     use super::*;
+
+    fn unavailable() -> StorageError {
+        StorageError::Unavailable("connection refused".into())
+    }
+
+    #[tokio::test]
+    async fn a_failed_release_is_retried_until_the_database_is_back() {
+        let mut processed = MockProcessedCommandRepository::new();
+        let mut calls = 0;
+        processed
+            .expect_release()
+            .withf(|user, request_id| *user == UserId::new(7) && request_id == "r-1")
+            .times(3)
+            .returning(move |_, _| {
+                calls += 1;
+                if calls < 3 {
+                    Err(unavailable())
+                } else {
+                    Ok(())
+                }
+            });
+        let released = release_until_done(
+            Arc::new(processed),
+            UserId::new(7),
+            "r-1".to_owned(),
+            Duration::from_millis(1),
+            Duration::from_secs(60),
+        )
+        .await;
+        assert!(released);
+    }
+
+    #[tokio::test]
+    async fn releasing_stops_once_the_reservation_would_be_stale_anyway() {
+        let mut processed = MockProcessedCommandRepository::new();
+        processed
+            .expect_release()
+            .returning(|_, _| Err(unavailable()));
+        let released = release_until_done(
+            Arc::new(processed),
+            UserId::new(7),
+            "r-1".to_owned(),
+            Duration::from_millis(1),
+            Duration::from_millis(20),
+        )
+        .await;
+        assert!(!released);
+    }
 
     #[test]
     fn the_message_rate_is_a_sliding_window() {

@@ -1,6 +1,6 @@
 //! `/v1/ws/timers` limits and close codes: 1009 big frames, 4029 connect rate,
-//! `RATE_LIMIT_EXCEEDED`, ping timeout, 1013 slow readers, 1001 on shutdown,
-//! `SERVICE_UNAVAILABLE` while the database is unreachable.
+//! `RATE_LIMIT_EXCEEDED`, ping timeout, 1013 slow readers, the socket of a client that never
+//! reads again, 1001 on shutdown, `SERVICE_UNAVAILABLE` while the database is unreachable.
 
 use std::time::Duration;
 
@@ -111,7 +111,15 @@ async fn a_client_that_never_answers_pings_is_dropped() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_reader_that_stops_reading_is_closed_with_1013_and_others_carry_on() -> anyhow::Result<()>
 {
-    let app = TestApp::spawn_with(&["--rate-limit-enabled", "false"]).await?;
+    // The kernel's limit on a client that stops reading (TCP_USER_TIMEOUT) is the subject of
+    // the next test; here it must not end the connection before the hub does.
+    let app = TestApp::spawn_with(&[
+        "--rate-limit-enabled",
+        "false",
+        "--tcp-user-timeout-seconds",
+        "3600",
+    ])
+    .await?;
     // The slow device: a tiny receive buffer, so the server's queue fills quickly.
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_recv_buffer_size(4096)?;
@@ -165,6 +173,67 @@ async fn a_reader_that_stops_reading_is_closed_with_1013_and_others_carry_on() -
     let (code, reason) = crate::ws_client::expect_close(&mut slow, Duration::from_secs(10)).await?;
     assert_eq!(code, 1013, "{reason}");
     assert!(reason.contains("too slow"), "{reason}");
+    app.stop().await
+}
+
+/// Whether the server side of the TCP connection from `client_port` to `server_port` is still
+/// open in some process (a socket the server closed is gone, or an orphan with inode 0).
+fn server_holds(server_port: u16, client_port: u16) -> anyhow::Result<bool> {
+    let table = std::fs::read_to_string("/proc/net/tcp")?;
+    let local = format!("0100007F:{server_port:04X}");
+    let remote = format!("0100007F:{client_port:04X}");
+    Ok(table.lines().skip(1).any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.len() > 9 && fields[1] == local && fields[2] == remote && fields[9] != "0"
+    }))
+}
+
+#[tokio::test]
+async fn the_socket_of_a_client_that_never_reads_again_is_released() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(&[
+        "--rate-limit-enabled",
+        "false",
+        "--tcp-user-timeout-seconds",
+        "1",
+    ])
+    .await?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let address: std::net::SocketAddr = app.address.trim_start_matches("http://").parse()?;
+    let stream = socket.connect(address).await?;
+    let client_port = stream.local_addr()?.port();
+    let mut request = ws_url(&app, "").into_client_request()?;
+    let bearer = format!("authorization.bearer.{}", token("alice")?);
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(&bearer)?);
+    let (mut stalled, _) = tokio_tungstenite::client_async(request, stream).await?;
+    for _ in 0..2 {
+        stalled.next().await.context("greeting")??;
+    }
+    assert!(server_holds(address.port(), client_port)?);
+
+    // A few large fan-out messages: more than the stalled client's window takes, far fewer
+    // than its queue holds, so only the kernel's timeout can end this connection.
+    let mut busy = Client::connect(&app, "alice", "").await?;
+    let created = busy
+        .request(&create(3600, json!({"description": "d".repeat(2000)})))
+        .await?;
+    let id = timer_id(&created)?;
+    for n in 0..40 {
+        let verb = if n % 2 == 0 { "pause" } else { "resume" };
+        let reply = busy.request(&control(verb, &id)).await?;
+        assert_eq!(reply["type"], "timer.updated", "{reply}");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while server_holds(address.port(), client_port)? {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server still holds the socket of a client that stopped reading"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(stalled);
     app.stop().await
 }
 
