@@ -42,7 +42,10 @@ while (($#)); do
     esac
     shift
 done
-[[ $minutes =~ ^[0-9]+$ ]] && ((minutes >= 1 && minutes <= 60)) || { echo "soak.sh: --minutes must be 1..60" >&2; exit 2; }
+if ! [[ $minutes =~ ^[0-9]+$ ]] || ((minutes < 1 || minutes > 60)); then
+    echo "soak.sh: --minutes must be 1..60" >&2
+    exit 2
+fi
 
 : "${SOAK_HTTP_PORT:=18090}" "${SOAK_POOL_SIZE:=16}" "${SOAK_SAMPLE_S:=10}"
 : "${SOAK_USERS:=30}" "${SOAK_RATE:=150}" "${SOAK_IDLE:=300}" "${SOAK_STREAMS:=100}"
@@ -134,17 +137,46 @@ log "loadgen ${args[*]}"
 "$loadgen" "${args[@]}" | tee "$work/loadgen.txt"
 tail -n 1 "$work/loadgen.txt" >"$work/summary.json"
 
-# Every client is gone now. The server notices a vanished SSE client only when it next writes
-# (a heartbeat), so its side is looked at now and again one heartbeat interval later.
+# Every client is gone now. The server notices a client that left without a close handshake
+# only when it next writes to it (an SSE heartbeat, a WebSocket ping), so its descriptors are
+# looked at now and then every 30 s; after a minute they are back to the start plus the pool.
 server_sockets() {
     ss -Htan "( sport = :$SOAK_HTTP_PORT )" | awk '$1 != "LISTEN" {n[$1]++} END {for (s in n) printf "%s %d, ", s, n[s]}' | sed 's/, $//'
 }
 fds_now() { find "/proc/$server_pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-drain_s=$((${SSE_HEARTBEAT_SECONDS:-25} + 5))
-after_now="$(fds_now) fds; sockets: $(server_sockets)"
-log "right after the load: $after_now; waiting ${drain_s} s (one SSE heartbeat)"
-sleep "$drain_s"
-after_drain="$(fds_now) fds, rss $(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status") KiB; sockets: $(server_sockets)"
+# What the server's descriptors are: sockets by TCP state (sockets the kernel has already
+# dropped from its tables, e.g. after a reset, show as "not in a TCP table"), and other kinds.
+fd_kinds() {
+    local inode state
+    declare -A tcp_state=()
+    while read -r inode state; do tcp_state[$inode]=$state; done < <(
+        awk 'NR > 1 {print $10, $4}' /proc/net/tcp /proc/net/tcp6 2>/dev/null)
+    for fd in "/proc/$server_pid/fd"/*; do
+        target="$(readlink "$fd" 2>/dev/null)" || continue
+        if [[ $target =~ ^socket:\[([0-9]+)\]$ ]]; then
+            inode=${BASH_REMATCH[1]}
+            case ${tcp_state[$inode]:-none} in
+                01) echo "tcp established" ;; 08) echo "tcp close-wait" ;; 0A) echo "tcp listen" ;;
+                none) echo "socket not in a TCP table" ;; *) echo "tcp state ${tcp_state[$inode]}" ;;
+            esac
+        else
+            echo "${target%%[:\[]*}"
+        fi
+    done | sort | uniq -c | awk '{n = $1; $1 = ""; printf "%s%s %d", sep, substr($0, 2), n; sep = ", "}'
+}
+# SOAK_DRAIN_S (default 60 s: a ping interval plus a heartbeat) is how long it is watched,
+# every 30 s at most.
+drain_s="${SOAK_DRAIN_S:-60}"
+after_now="$(fds_now) fds ($(fd_kinds)); sockets: $(server_sockets)"
+log "right after the load: $after_now; watching for ${drain_s} s"
+drained=0
+while ((drained < drain_s)); do
+    pause=$((drain_s - drained < 30 ? drain_s - drained : 30))
+    sleep "$pause"
+    drained=$((drained + pause))
+    after_drain="$(fds_now) fds ($(fd_kinds)), rss $(awk '/^VmRSS/ {print $2}' "/proc/$server_pid/status") KiB; sockets: $(server_sockets)"
+    log "${drained} s after the load: $after_drain"
+done
 kill "$db_sampler_pid" 2>/dev/null || true
 wait "$db_sampler_pid" 2>/dev/null || true
 db_sampler_pid=""

@@ -303,3 +303,54 @@ pub async fn run(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
         soak: Some(report),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_connections_are_opened_minus_closed() {
+        let board = Board::default();
+        for _ in 0..5 {
+            board.count("ws_opened");
+        }
+        board.count("ws_closed");
+        board.count("sse_opened");
+        board.count("commands_ok");
+        board.error("ws_connect_refused");
+        let sample = board.sample(Duration::from_secs(10));
+        assert_eq!((sample.ws_open, sample.sse_open), (4, 1));
+        assert_eq!((sample.commands_ok, sample.errors), (1, 1));
+        assert_eq!(sample.elapsed_s, 10.0);
+        assert_eq!(sample.rss_kib, None);
+    }
+
+    #[test]
+    fn a_report_judges_the_sampled_series() {
+        // Three minutes every 10 s: RSS and fds level, the database not sampled.
+        let samples: Vec<Sample> = (0..=18)
+            .map(|i| Sample {
+                elapsed_s: f64::from(i) * 10.0,
+                ws_open: 360,
+                sse_open: 100,
+                rss_kib: Some(30_000),
+                fds: Some(520),
+                threads: Some(6),
+                ..Sample::default()
+            })
+            .collect();
+        let report = Report::new(&samples, Sample::default(), 10, 180.0);
+        assert_eq!(report.samples, 19);
+        assert_eq!(report.windows.warmup_s, 30.0);
+        assert!(report.flat, "{}", report.verdict);
+        assert!(report.db_connections.is_none());
+        assert!(
+            report
+                .verdict
+                .ends_with("(not measured: database connections)"),
+            "{}",
+            report.verdict
+        );
+        assert_eq!(report.open_connections.map(|t| t.last_window), Some(460.0));
+    }
+}
