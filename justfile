@@ -95,6 +95,10 @@ openapi:
 bench *ARGS:
     scripts/bench.sh "$@"
 
+# Soak run: mixed load with connection churn on a release build and durable PostgreSQL; judges RSS, fds and DB connections (`just soak --minutes 3`: a trial)
+soak *ARGS:
+    scripts/soak.sh "$@"
+
 # Criterion micro-benchmarks (domain transitions, timer rendering, metrics recording); extra args go to cargo bench
 bench-micro *ARGS:
     cargo bench -p hourglass-domain -p hourglass-adapters-actix "$@"

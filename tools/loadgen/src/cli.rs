@@ -39,12 +39,13 @@ pub struct Cli {
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub secret: String,
 
-    /// Users (cycles, idle, sse). For `friends`, see `--friends`.
+    /// Users (cycles, idle, sse; the command-sending users of `soak`). For `friends`, see
+    /// `--friends`.
     #[arg(long, default_value_t = 10)]
     pub users: u64,
 
-    /// Connections per user: devices of `cycles` (device 0 sends, device 1 measures fan-out),
-    /// WebSockets of `idle`, streams of `sse` (the server allows 10 per user).
+    /// Connections per user: devices of `cycles` and of `soak`'s command users (device 0 sends,
+    /// device 1 measures fan-out), WebSockets of `idle`, streams of `sse` (the server allows 10 per user).
     #[arg(long, default_value_t = 2)]
     pub devices: u64,
 
@@ -52,8 +53,8 @@ pub struct Cli {
     #[arg(long, default_value_t = 10)]
     pub duration: u64,
 
-    /// Open-loop target rate over all users: commands/s for `cycles`, notifications/s for the
-    /// `sse` publisher. 0 = as fast as replies come back (closed loop, one command in flight per
+    /// Open-loop target rate over all users: commands/s for `cycles` and `soak` (`soak` uses 150
+    /// when it is 0), notifications/s for the `sse` publisher. 0 = as fast as replies come back (closed loop, one command in flight per
     /// user). With a rate, latency is measured from each command's scheduled send time, so a
     /// server that falls behind shows it (no coordinated omission).
     #[arg(long, default_value_t = 0.0)]
@@ -77,7 +78,8 @@ pub struct Cli {
     pub server_pid: Option<u32>,
 
     /// PostgreSQL URL used by `friends` to create the friendships in SQL (through `psql`) when
-    /// the follow endpoints are not served.
+    /// the follow endpoints are not served, and by `soak` to count the database's connections
+    /// (`pg_stat_activity`, through `psql`) at every sample.
     #[arg(long, env = "LOADGEN_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
@@ -96,6 +98,33 @@ pub struct Cli {
     /// Seconds to wait for any single reply, handshake or message before counting a timeout.
     #[arg(long, default_value_t = 10)]
     pub timeout: u64,
+
+    /// `soak`: idle WebSockets kept open (each closed and reopened after about
+    /// `--churn-lifetime` seconds, half of them as fresh users).
+    #[arg(long, default_value_t = 300)]
+    pub idle_connections: u64,
+
+    /// `soak`: notification streams kept open (each closed and reopened like the WebSockets).
+    #[arg(long, default_value_t = 100)]
+    pub sse_streams: u64,
+
+    /// `soak`: REST requests started per second (reads, todo writes, follows, meetups,
+    /// notification publishing).
+    #[arg(long, default_value_t = 20.0)]
+    pub rest_rate: f64,
+
+    /// `soak`: mean seconds a connection lives before it is closed and reopened (each lives
+    /// between half and one and a half times this).
+    #[arg(long, default_value_t = 60)]
+    pub churn_lifetime: u64,
+
+    /// `soak`: seconds between two samples of the server (RSS, fds, database connections).
+    #[arg(long, default_value_t = 10)]
+    pub sample_interval: u64,
+
+    /// `soak`: where the samples also go, as CSV (one row per sample).
+    #[arg(long)]
+    pub samples_csv: Option<std::path::PathBuf>,
 
     /// Internal: this process is worker `INDEX` of `--worker-count`.
     #[arg(long, hide = true, requires = "worker_count")]
@@ -117,6 +146,9 @@ pub enum Scenario {
     Sse,
     /// One actor whose timer activity reaches every online friend.
     Friends,
+    /// A long mixed load with connection churn, sampling the server's memory, open files and
+    /// database connections to show whether they stay flat.
+    Soak,
 }
 
 impl Scenario {
@@ -127,6 +159,7 @@ impl Scenario {
             Self::Idle => "idle",
             Self::Sse => "sse",
             Self::Friends => "friends",
+            Self::Soak => "soak",
         }
     }
 }
@@ -162,6 +195,20 @@ impl Cli {
             bail!(
                 "`friends` runs in one process (it matches every friend's message to the actor's send)"
             );
+        }
+        if self.scenario == Scenario::Soak {
+            if self.workers > 1 {
+                bail!("`soak` runs in one process (it samples the server while it runs)");
+            }
+            if !self.rest_rate.is_finite() || self.rest_rate < 0.0 {
+                bail!("--rest-rate must be a non-negative number");
+            }
+            if self.idle_connections.saturating_add(self.sse_streams) > MAX_CONNECTIONS {
+                bail!("--idle-connections + --sse-streams at most {MAX_CONNECTIONS}");
+            }
+            if self.churn_lifetime < 2 || self.sample_interval == 0 {
+                bail!("--churn-lifetime must be at least 2 and --sample-interval at least 1");
+            }
         }
         if self.connect_concurrency == 0 || self.timeout == 0 {
             bail!("--connect-concurrency and --timeout must be at least 1");
@@ -341,6 +388,18 @@ mod tests {
         assert!(parse(&["idle", "--workers", "0"])?.validate().is_err());
         assert!(parse(&["idle", "--rate=-5"])?.validate().is_err());
         assert!(parse(&["friends", "--workers", "2"])?.validate().is_err());
+        assert!(parse(&["soak", "--workers", "2"])?.validate().is_err());
+        assert!(
+            parse(&["soak", "--churn-lifetime", "1"])?
+                .validate()
+                .is_err()
+        );
+        assert!(
+            parse(&["soak", "--sample-interval", "0"])?
+                .validate()
+                .is_err()
+        );
+        assert!(parse(&["soak", "--rest-rate=-1"])?.validate().is_err());
         // A worker index without its count is a usage error.
         assert!(parse(&["idle", "--worker-index", "0"]).is_err());
         Ok(())

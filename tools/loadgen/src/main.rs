@@ -56,6 +56,8 @@ pub struct Outcome {
     pub measured_s: f64,
     /// Remarks for the reader.
     pub notes: Vec<String>,
+    /// The soak's samples judged (`soak` only).
+    pub soak: Option<scenario::soak::Report>,
 }
 
 #[tokio::main]
@@ -91,17 +93,24 @@ async fn main() -> anyhow::Result<()> {
         .cli
         .server_pid
         .map(|pid| Sampler::start(pid.to_string()));
-    let (tally, measured_s, notes) = if ctx.cli.workers > 1 {
-        run_workers(&ctx.cli).await?
+    let (tally, measured_s, notes, soak) = if ctx.cli.workers > 1 {
+        let (tally, measured_s, notes) = run_workers(&ctx.cli).await?;
+        (tally, measured_s, notes, None)
     } else {
         let outcome = run_scenario(Arc::clone(&ctx)).await?;
-        (outcome.tally, outcome.measured_s, outcome.notes)
+        (
+            outcome.tally,
+            outcome.measured_s,
+            outcome.notes,
+            outcome.soak,
+        )
     };
     let server = match sampler {
         Some(sampler) => Some(sampler.finish(&tally).await?),
         None => None,
     };
-    let summary = Summary::new(&ctx, &tally, started.elapsed(), measured_s, server, notes);
+    let mut summary = Summary::new(&ctx, &tally, started.elapsed(), measured_s, server, notes);
+    summary.soak = soak;
     summary.print_human();
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
@@ -116,6 +125,7 @@ async fn run_scenario(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
             Scenario::Idle => scenario::idle::run(Arc::clone(&ctx)).await,
             Scenario::Sse => scenario::sse::run(Arc::clone(&ctx)).await,
             Scenario::Friends => scenario::friends::run(Arc::clone(&ctx)).await,
+            Scenario::Soak => scenario::soak::run(Arc::clone(&ctx)).await,
         }
     };
     tokio::time::timeout(budget, run)
@@ -262,6 +272,9 @@ struct Summary {
     server: Option<ServerReport>,
     client_cpu_s: Option<f64>,
     notes: Vec<String>,
+    /// `soak`: RSS, fds and database connections over the run, and the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    soak: Option<scenario::soak::Report>,
 }
 
 impl Summary {
@@ -275,7 +288,7 @@ impl Summary {
     ) -> Self {
         let cli = &ctx.cli;
         let done = match cli.scenario {
-            Scenario::Cycles | Scenario::Friends => tally.counter("commands_ok"),
+            Scenario::Cycles | Scenario::Friends | Scenario::Soak => tally.counter("commands_ok"),
             Scenario::Sse => tally.counter("notifications_published"),
             Scenario::Idle => 0,
         };
@@ -309,6 +322,7 @@ impl Summary {
                 .then(|| procfs::sample("self").ok().map(|s| s.cpu_s))
                 .flatten(),
             notes,
+            soak: None,
         }
     }
 
@@ -363,6 +377,9 @@ impl Summary {
         }
         for note in &self.notes {
             println!("   note: {note}");
+        }
+        if let Some(soak) = &self.soak {
+            soak.print_human();
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct ProcSample {
     pub rss_kib: u64,
     /// Peak resident set size since start, KiB (`VmHWM`).
     pub hwm_kib: u64,
+    /// Threads of the process (`Threads`).
+    pub threads: u64,
 }
 
 /// Reads `/proc/<pid>/stat` and `/proc/<pid>/status`.
@@ -34,7 +36,19 @@ pub fn sample(pid: &str) -> anyhow::Result<ProcSample> {
         cpu_s,
         rss_kib: status_kib(&status, "VmRSS:").unwrap_or(0),
         hwm_kib: status_kib(&status, "VmHWM:").unwrap_or(0),
+        threads: status_kib(&status, "Threads:").unwrap_or(0),
     })
+}
+
+/// How many file descriptors the process has open (entries of `/proc/<pid>/fd`; reading
+/// another user's process needs the same user or root).
+///
+/// # Errors
+/// The process is gone or its `fd` folder cannot be read.
+pub fn open_fds(pid: &str) -> anyhow::Result<u64> {
+    let entries = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .with_context(|| format!("reading /proc/{pid}/fd"))?;
+    Ok(entries.filter(Result::is_ok).count() as u64)
 }
 
 /// utime + stime (fields 14 and 15) in seconds. The command name (field 2) may hold spaces and
@@ -48,6 +62,7 @@ fn parse_cpu_seconds(stat: &str) -> Option<f64> {
     Some((utime + stime) as f64 / USER_HZ)
 }
 
+/// The first number after `key` in `/proc/<pid>/status` (sizes are in KiB there).
 fn status_kib(status: &str, key: &str) -> Option<u64> {
     status
         .lines()
@@ -75,5 +90,25 @@ mod tests {
         assert_eq!(status_kib(status, "VmRSS:"), Some(102_400));
         assert_eq!(status_kib(status, "VmHWM:"), Some(204_800));
         assert_eq!(status_kib(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn the_thread_count_is_read_from_status() {
+        let status = "Name:\thourglass\nThreads:\t5\nVmRSS:\t  1024 kB\n";
+        assert_eq!(status_kib(status, "Threads:"), Some(5));
+    }
+
+    #[test]
+    fn open_fds_counts_this_process_s_descriptors() -> anyhow::Result<()> {
+        let before = open_fds("self")?;
+        let files = (0..3)
+            .map(|_| std::fs::File::open("/proc/self/status"))
+            .collect::<Result<Vec<_>, _>>()?;
+        // Other tests of this binary run in parallel threads and could open files too, hence
+        // "at least".
+        assert!(open_fds("self")? >= before + 3);
+        drop(files);
+        assert!(open_fds("no-such-pid").is_err());
+        Ok(())
     }
 }

@@ -56,6 +56,7 @@ pub async fn run(ctx: Arc<Ctx>) -> anyhow::Result<crate::Outcome> {
         tally,
         measured_s: ctx.cli.duration().as_secs_f64(),
         notes: Vec::new(),
+        soak: None,
     })
 }
 

@@ -186,6 +186,7 @@ pub async fn run(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
         tally,
         measured_s,
         notes,
+        soak: None,
     })
 }
 

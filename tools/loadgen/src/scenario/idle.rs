@@ -57,6 +57,7 @@ pub async fn run(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
         tally,
         measured_s,
         notes: Vec::new(),
+        soak: None,
     })
 }
 

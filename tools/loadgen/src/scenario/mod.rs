@@ -1,8 +1,9 @@
-//! The four scenarios, and the rendezvous both ends of a fan-out measurement share.
+//! The five scenarios, and the rendezvous both ends of a fan-out measurement share.
 
 pub mod cycles;
 pub mod friends;
 pub mod idle;
+pub mod soak;
 pub mod sse;
 
 use std::collections::HashMap;

@@ -130,6 +130,7 @@ pub async fn run(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
         tally,
         measured_s,
         notes: Vec::new(),
+        soak: None,
     })
 }
 
@@ -285,12 +286,15 @@ impl Stream {
 
 /// One server-sent event: its `event:` name and numeric `id:`.
 #[derive(Debug, Default, PartialEq)]
-struct Frame {
-    name: Option<String>,
-    id: Option<u64>,
+pub struct Frame {
+    /// `event:`.
+    pub name: Option<String>,
+    /// `id:`, when numeric.
+    pub id: Option<u64>,
 }
 
-fn parse_frame(frame: &str) -> Frame {
+/// Reads the `event:` and `id:` lines of one event (the text up to its blank line).
+pub fn parse_frame(frame: &str) -> Frame {
     let mut parsed = Frame::default();
     for line in frame.lines() {
         if let Some(name) = line.strip_prefix("event:") {
