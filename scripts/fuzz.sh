@@ -94,7 +94,7 @@ for target in "${targets[@]}"; do
         echo "fuzz.sh: $target failed (exit $status); the input is in fuzz/artifacts/$target/" >&2
         exit 1
     fi
-    grep -E '^#[0-9]+ +(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
+    grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" || true
 done
 echo
 echo "fuzz.sh: ${#targets[@]} targets fuzzed for ${seconds}s each, no crash ($((SECONDS - started))s in all)"
