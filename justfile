@@ -107,6 +107,10 @@ bench-micro *ARGS:
 loadgen *ARGS:
     cargo run --release -q -p hourglass-loadgen -- "$@"
 
+# Fuzz every target (cargo-fuzz, stable, no sanitizer) over the committed corpus; `just fuzz --seconds 600 --target rest_query`
+fuzz *ARGS:
+    scripts/fuzz.sh "$@"
+
 # Format all code
 fmt:
     cargo fmt --all

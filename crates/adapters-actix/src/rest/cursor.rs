@@ -65,7 +65,9 @@ pub fn encode<Id: CursorId>(cursor: &Cursor<Id>) -> String {
 
 /// Reads a cursor written by [`encode`] for the same kind of list; `None` for anything else.
 pub fn decode<Id: CursorId>(raw: &str) -> Option<Cursor<Id>> {
-    if raw.len() != CURSOR_BYTES * 2 || !raw.is_ascii() {
+    // Hex digits only: `u8::from_str_radix` alone would also take a sign (`+f`), accepting
+    // cursors that are not the form `encode` writes.
+    if raw.len() != CURSOR_BYTES * 2 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes = (0..CURSOR_BYTES)
@@ -159,6 +161,18 @@ mod tests {
         assert_eq!(decode::<ScheduleId>(&timer_cursor), None);
         let other_version = format!("02{}", &timer_cursor[2..]);
         assert_eq!(decode::<TimerId>(&other_version), None);
+    }
+
+    /// Found with the `rest_query` fuzz target (fuzz/regressions/rest_query): a sign inside a
+    /// byte pair (`+1` reads as 1) was accepted, so a cursor other than the written one decoded.
+    #[test]
+    fn only_the_written_hex_form_decodes() {
+        let text = encode(&cursor(1_769_594_400, 7));
+        let signed = format!("+1{}", &text[2..]);
+        assert_eq!(signed.len(), text.len());
+        assert_eq!(decode::<TimerId>(&signed), None);
+        let params = QueryParams::parse(&format!("cursor=%2B1{}", &text[2..]));
+        assert!(from_query::<TimerId>(&params).is_err());
     }
 
     #[test]

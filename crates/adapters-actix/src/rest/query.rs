@@ -276,8 +276,10 @@ pub fn parse_datetime(raw: &str) -> Option<Timestamp> {
     if text.len() > 10 && text.as_bytes().get(10) == Some(&b' ') {
         text.replace_range(10..11, "T");
     }
-    if text.len() > 11 && text[11..].contains(' ') {
-        let (head, tail) = text.split_at(11);
+    // Byte 11 need not be a character boundary (`0123456789é…`), so split without panicking.
+    if let Some((head, tail)) = text.split_at_checked(11)
+        && tail.contains(' ')
+    {
         text = format!("{head}{}", tail.replace(' ', "+"));
     }
     let text = text.as_str();
@@ -333,7 +335,12 @@ fn day_edge(date: NaiveDate, zone: &RenderZone, edge: DayEdge) -> Option<Timesta
     let instant = match edge {
         DayEdge::Start => start_of(date)?,
         DayEdge::End => {
-            start_of(date.checked_add_days(Days::new(1))?)? - chrono::Duration::seconds(1)
+            // The next day may not exist at all (Pacific/Apia skipped 2011-12-30 when it crossed
+            // the date line): this day then ends where the next existing day begins.
+            let next = date.checked_add_days(Days::new(1))?;
+            let next_start =
+                start_of(next).or_else(|| start_of(next.checked_add_days(Days::new(1))?))?;
+            next_start - chrono::Duration::seconds(1)
         }
     };
     Some(Timestamp::from_utc(instant))
@@ -544,6 +551,60 @@ mod tests {
         assert_eq!(
             parse_instant("2026-03-08", &zone("America/New_York"), DayEdge::End),
             Some(ts("2026-03-09T03:59:59Z"))
+        );
+    }
+
+    /// Found with the `rest_query` fuzz target (fuzz/regressions/rest_query): a multi-byte
+    /// character across byte 11 panicked (slicing inside a character) instead of being refused.
+    #[test]
+    fn a_multibyte_character_at_the_time_part_is_refused_not_a_panic() {
+        for raw in [
+            "0123456789éx",
+            "2026-01-28é10:00:00",
+            "2026-01-28T€ 10",
+            "2026-01-2€ 1",
+        ] {
+            assert_eq!(parse_datetime(raw), None, "{raw}");
+            assert_eq!(
+                parse_instant(raw, &RenderZone::NaiveUtc, DayEdge::Start),
+                None,
+                "{raw}"
+            );
+        }
+        let params = QueryParams::parse("start_date=0123456789%C3%A9x");
+        assert!(matches!(
+            params.instant("start_date", &RenderZone::NaiveUtc, DayEdge::Start),
+            Err(QueryError::Invalid {
+                param: "start_date",
+                ..
+            })
+        ));
+    }
+
+    /// Found by the `rest_query` fuzz target (fuzz/regressions/rest_query): the end of the day
+    /// before a skipped day was refused as if the date were malformed.
+    #[test]
+    fn the_day_before_a_skipped_day_ends_where_the_next_existing_day_begins() {
+        let apia = zone("Pacific/Apia");
+        // 2011-12-29 ran at -10:00; the next local day was 2011-12-31 at +14:00.
+        assert_eq!(
+            parse_instant("2011-12-29", &apia, DayEdge::Start),
+            Some(ts("2011-12-29T10:00:00Z"))
+        );
+        assert_eq!(
+            parse_instant("2011-12-29", &apia, DayEdge::End),
+            Some(ts("2011-12-30T09:59:59Z"))
+        );
+        assert_eq!(
+            parse_instant("2011-12-31", &apia, DayEdge::Start),
+            Some(ts("2011-12-30T10:00:00Z"))
+        );
+        // The skipped day itself has no instants.
+        assert_eq!(parse_instant("2011-12-30", &apia, DayEdge::Start), None);
+        let params = QueryParams::parse("end_date=2011-12-29");
+        assert_eq!(
+            params.instant("end_date", &apia, DayEdge::End),
+            Ok(Some(ts("2011-12-30T09:59:59Z")))
         );
     }
 

@@ -74,7 +74,9 @@ pub fn encode<Id: NumericId>(kind: ListKind, cursor: &Cursor<Id>) -> String {
 
 /// Reads a cursor written by [`encode`] for the same `kind`; `None` for anything else.
 pub fn decode<Id: NumericId>(kind: ListKind, raw: &str) -> Option<Cursor<Id>> {
-    if raw.len() != CURSOR_BYTES * 2 || !raw.is_ascii() {
+    // Hex digits only: `u8::from_str_radix` alone would also take a sign (`+f`), accepting
+    // cursors that are not the form `encode` writes.
+    if raw.len() != CURSOR_BYTES * 2 || !raw.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes = (0..CURSOR_BYTES)
@@ -154,5 +156,19 @@ mod tests {
         for raw in ["", "zz", &"0".repeat(36), "é".repeat(18).as_str()] {
             assert_eq!(decode::<UserId>(ListKind::Followers, raw), None, "{raw}");
         }
+    }
+
+    /// Found with the `rest_query` fuzz target (fuzz/regressions/rest_query): a sign inside a
+    /// byte pair (`+1` reads as 1) was accepted, so a cursor other than the written one decoded.
+    #[test]
+    fn only_the_written_hex_form_decodes() {
+        let text = encode(ListKind::Followers, &cursor(1_769_594_400, 7));
+        let signed = format!("+1{}", &text[2..]);
+        assert_eq!(signed.len(), text.len());
+        assert_eq!(decode::<UserId>(ListKind::Followers, &signed), None);
+        assert_eq!(
+            decode::<UserId>(ListKind::Followers, &text.to_ascii_uppercase()),
+            Some(cursor(1_769_594_400, 7))
+        );
     }
 }

@@ -197,12 +197,14 @@ pub fn parse_message(text: &str) -> Inbound {
 /// Best effort: the `request_id` of a message that will not be processed (rate limit), so the
 /// error can still carry it.
 pub fn peek_request_id(text: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Peek {
-        request_id: Option<Value>,
-    }
-    let peek: Peek = serde_json::from_str(text).ok()?;
-    parse_request_id(peek.request_id).ok().flatten()
+    // Read as the envelope object `parse_message` reads, so only a `request_id` that the full
+    // parse would echo is found (a derived struct would also accept a JSON array `["id"]`).
+    let Value::Object(mut envelope) = serde_json::from_str(text).ok()? else {
+        return None;
+    };
+    parse_request_id(envelope.remove("request_id"))
+        .ok()
+        .flatten()
 }
 
 fn parse_request_id(value: Option<Value>) -> Result<Option<String>, WsError> {
@@ -762,6 +764,26 @@ mod tests {
             peek_request_id(r#"{"request_id": "r9", "type": 1}"#).as_deref(),
             Some("r9")
         );
+    }
+
+    /// Found by the `ws_message` fuzz target's property (fuzz/regressions/ws_message): peek must
+    /// never find a `request_id` that the full parse would not echo.
+    #[test]
+    fn peek_finds_only_the_request_id_the_full_parse_echoes() {
+        for text in [
+            r#"["abc"]"#,
+            r#"["abc", 1]"#,
+            r#"{"request_id": 5}"#,
+            r#"{"request_id": ""}"#,
+            "nope",
+        ] {
+            assert_eq!(peek_request_id(text), None, "{text}");
+            assert_eq!(parse_message(text).request_id, None, "{text}");
+        }
+        // With a repeated key both read the last value, as serde_json's map keeps it.
+        let repeated = r#"{"request_id": "a", "request_id": "b", "type": "timer.sync"}"#;
+        assert_eq!(peek_request_id(repeated).as_deref(), Some("b"));
+        assert_eq!(parse_message(repeated).request_id.as_deref(), Some("b"));
     }
 
     #[test]
