@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
+use diesel_async::pooled_connection::deadpool::{self, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::pooled_connection::deadpool::{self, Pool};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use hourglass_ports::health::{PoolUsage, PoolUsageProbe};
 
