@@ -116,14 +116,16 @@ impl RenderZone {
         // interprets its pattern on each call: writing the digits directly was the largest
         // single saving on the command path (docs/benchmarks.md). Only the common case is
         // hand-written; chrono keeps the rare ones (a year outside 0–9999, a historical offset
-        // with seconds), so both paths print the same text.
+        // with seconds, a leap second), so both paths print the same text.
         let local = utc
             .naive_utc()
             .checked_add_signed(chrono::TimeDelta::seconds(i64::from(
                 offset_seconds.unwrap_or(0),
             )))
             .filter(|local| (0..=9999).contains(&local.year()));
-        let Some(local) = local.filter(|_| offset_seconds.is_none_or(|s| s % 60 == 0)) else {
+        // A leap second (nanoseconds past 1e9) is written `:60` by chrono.
+        let plain = offset_seconds.is_none_or(|s| s % 60 == 0) && utc.nanosecond() < 1_000_000_000;
+        let Some(local) = local.filter(|_| plain) else {
             return match self {
                 Self::NaiveUtc => utc.format(NAIVE_FORMAT).to_string(),
                 Self::Fixed(offset) => utc.with_timezone(offset).format(ZONED_FORMAT).to_string(),
@@ -272,6 +274,25 @@ mod tests {
             };
             proptest::prop_assert_eq!(zone.render(t), chrono_render(&zone, t));
         }
+    }
+
+    #[test]
+    fn a_leap_second_renders_like_chrono() {
+        // `start_date=6-01-28T0:0:60` (the fuzz target `rest_query`) parses to a leap second.
+        let Some(leap) =
+            NaiveDate::from_ymd_opt(6, 1, 28).and_then(|d| d.and_hms_milli_opt(0, 0, 59, 1_000))
+        else {
+            panic!("valid leap second")
+        };
+        let t = Timestamp::from_utc(leap.and_utc());
+        for zone in [
+            RenderZone::NaiveUtc,
+            fixed(9 * 3600),
+            RenderZone::Named(chrono_tz::Asia::Seoul),
+        ] {
+            assert_eq!(zone.render(t), chrono_render(&zone, t));
+        }
+        assert_eq!(RenderZone::NaiveUtc.render(t), "0006-01-28T00:00:60");
     }
 
     #[test]
