@@ -103,15 +103,7 @@ impl RenderZone {
     /// Writes `t` in this zone with second precision.
     pub fn render(&self, t: Timestamp) -> String {
         let utc = t.as_utc();
-        let offset_seconds = match self {
-            Self::NaiveUtc => None,
-            Self::Fixed(offset) => Some(offset.local_minus_utc()),
-            Self::Named(tz) => Some(
-                tz.offset_from_utc_datetime(&utc.naive_utc())
-                    .fix()
-                    .local_minus_utc(),
-            ),
-        };
+        let offset_seconds = self.offset_seconds_at(t);
         // Every timer message renders several datetimes per receiver, and chrono's `format`
         // interprets its pattern on each call: writing the digits directly was the largest
         // single saving on the command path (docs/benchmarks.md). Only the common case is
