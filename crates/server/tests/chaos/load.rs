@@ -478,17 +478,22 @@ fn view(timer: &Value) -> Option<TimerView> {
     })
 }
 
-/// Applies a fan-out or sync message to `known`: newer versions only.
-fn note(known: &mut HashMap<String, TimerView>, message: &Value) {
-    let timers: Vec<&Value> = match message["type"].as_str() {
+/// The timers a message carries: one for `timer.created`/`timer.updated`, all of a
+/// `timer.sync_result`, none otherwise.
+fn timers_in(message: &Value) -> Vec<&Value> {
+    match message["type"].as_str() {
         Some("timer.created" | "timer.updated") => vec![&message["payload"]["timer"]],
         Some("timer.sync_result") => message["payload"]["timers"]
             .as_array()
             .map(|all| all.iter().collect())
             .unwrap_or_default(),
         _ => Vec::new(),
-    };
-    for timer in timers {
+    }
+}
+
+/// Applies a fan-out or sync message to `known`: newer versions only.
+fn note(known: &mut HashMap<String, TimerView>, message: &Value) {
+    for timer in timers_in(message) {
         if let (Some(id), Some(view)) = (timer["id"].as_str(), view(timer)) {
             let newer = known.get(id).is_none_or(|old| view.version > old.version);
             if newer {
@@ -578,15 +583,7 @@ fn observe_message(report: &mut ObserverReport, message: &Value, greeting: bool)
     }
     let before: HashMap<String, TimerView> = report.known.clone();
     // A sync replaces what the device knew; a regression would be a bug of the server.
-    let timers: Vec<&Value> = match message["type"].as_str() {
-        Some("timer.created" | "timer.updated") => vec![&message["payload"]["timer"]],
-        Some("timer.sync_result") => message["payload"]["timers"]
-            .as_array()
-            .map(|all| all.iter().collect())
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
-    for timer in timers {
+    for timer in timers_in(message) {
         if let (Some(id), Some(view)) = (timer["id"].as_str(), view(timer)) {
             if let Some(old) = before.get(id)
                 && view.version < old.version
