@@ -11,7 +11,7 @@ use std::{
 use actix_codec::{Framed, FramedParts};
 use actix_service::Service;
 use bitflags::bitflags;
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures_core::ready;
 use pin_project_lite::pin_project;
 use tokio::{
@@ -955,7 +955,12 @@ where
 
                         Message::Chunk(Some(chunk)) => {
                             if let Some(ref mut payload) = this.payload {
-                                payload.feed_data(chunk);
+                                // Hourglass patch: the chunk is a slice of the 8 KiB read buffer.
+                                // Handed on as is, it would become that allocation's last owner
+                                // once the dispatcher releases the buffer, and a consumer that
+                                // keeps it (actix-ws turns a lone chunk into its frame buffer)
+                                // would hold 8 KiB for a few bytes for the connection's life.
+                                payload.feed_data(Bytes::copy_from_slice(&chunk));
                             } else {
                                 error!("Internal server error: unexpected payload chunk");
                                 this.flags.insert(Flags::READ_DISCONNECT);

@@ -156,3 +156,47 @@ async fn large_response_leaves_no_buffers() {
 async fn partially_written_response_completes_and_leaves_no_buffers() {
     check_buffers_released(1024 * 1024, true).await;
 }
+
+#[actix_rt::test]
+async fn a_payload_chunk_owns_no_more_than_its_bytes() {
+    use futures_util::StreamExt as _;
+
+    let io =
+        TestBuffer::new("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello");
+    // (chunk length, capacity of the chunk's allocation if it is its only owner, else 0)
+    let seen = Rc::new(Cell::new((0, 0)));
+    let recorded = seen.clone();
+    let services = HttpFlow::new(
+        fn_service(move |mut req: Request| {
+            let recorded = recorded.clone();
+            async move {
+                let mut payload = req.take_payload();
+                if let Some(Ok(chunk)) = payload.next().await {
+                    let len = chunk.len();
+                    let capacity = chunk.try_into_mut().map_or(0, |owned| owned.capacity());
+                    recorded.set((len, capacity));
+                }
+                Ok::<_, Error>(Response::ok())
+            }
+        }),
+        ExpectHandler,
+        None::<UpgradeHandler>,
+    );
+    let dispatcher = Dispatcher::new(
+        io.clone(),
+        services,
+        ServiceConfigBuilder::new().build(),
+        None,
+        OnConnectData::default(),
+    );
+    let mut dispatcher = pin!(dispatcher);
+    let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+    assert!(dispatcher.as_mut().poll(&mut cx).is_pending());
+
+    let (len, capacity) = seen.get();
+    assert_eq!(len, 5);
+    // A slice of the dispatcher's 8 KiB read buffer shares it (0) or, once the dispatcher has
+    // released it, owns all of it (8 KiB).
+    assert_eq!(capacity, 5, "the chunk is tied to a larger allocation");
+    assert!(io.take_write_buf().starts_with(b"HTTP/1.1 200 OK"));
+}
