@@ -159,12 +159,28 @@ log "ceiling $ceiling tps; half rate $half_rate commands/s"
 # ---------------------------------------------------------------------------------------------
 run_id="b$(date +%s)"
 # Runs loadgen; keeps its human summary on stderr and its JSON line in $work/<name>.json.
+# Autovacuum/autoanalyze runs and checkpoints so far, as "runs checkpoints": a phase's latency
+# tail is read next to what the database did in the background meanwhile.
+db_background() {
+    local checkpoints='SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter'
+    (($(psql -X -At "$bench_url" -c 'SHOW server_version_num') >= 170000)) &&
+        checkpoints='SELECT num_timed + num_requested FROM pg_stat_checkpointer'
+    psql -X -At "$bench_url" -c "SELECT (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)
+                                           FROM pg_stat_user_tables) || ' ' || ($checkpoints)"
+}
 loadgen_run() {
-    local name=$1
+    local name=$1 before after
     shift
     log "loadgen $name: $*"
+    before="$(db_background)"
     "$loadgen" "$@" --target "http://$BIND_ADDR" --server-pid "$server_pid" \
         --run-id "$run_id-$name" >"$work/$name.txt"
+    # Autovacuum workers report their counts up to a second late.
+    sleep 1
+    after="$(db_background)"
+    read -r vacuums checkpoints < <(paste -d' ' <(echo "$before") <(echo "$after") |
+        awk '{print $3 - $1, $4 - $2}')
+    echo "$vacuums autovacuum/autoanalyze runs and $checkpoints checkpoints" >"$work/$name.db"
     tail -n 1 "$work/$name.txt" >"$work/$name.json"
     sed '$d' "$work/$name.txt" >&2
 }
@@ -255,6 +271,11 @@ section="$work/section.md"
         [[ -f $work/$name.json ]] || continue
         jq -r --arg n "$name" 'if .server then "\($n) \(.server.cpu_s | . * 10 | round / 10) s" else empty end' "$work/$name.json"
     done | paste -sd ';' | sed 's/;/; /g; s/$/./'
+    echo
+    echo "Database background work during the command phases (round trips are measured from each"
+    echo "command's scheduled send, so a stall shows in the tail): cycles-max $(cat "$work/cycles-max.db");"
+    echo "cycles-half $(cat "$work/cycles-half.db"). At half rate, the p99 measured from the actual send"
+    echo "was $(fmt "$(j cycles-half .latency.round_trip_from_send.p99_ms)") ms."
     echo
     echo "Raw loadgen output: \`target/bench/*.txt\` and \`*.json\` (one JSON summary per scenario)."
     echo "<!-- bench:end -->"
