@@ -158,7 +158,6 @@ log "ceiling $ceiling tps; half rate $half_rate commands/s"
 # Scenarios. Each runs against a freshly started server so memory figures start from idle.
 # ---------------------------------------------------------------------------------------------
 run_id="b$(date +%s)"
-# Runs loadgen; keeps its human summary on stderr and its JSON line in $work/<name>.json.
 # Autovacuum/autoanalyze runs and checkpoints so far, as "runs checkpoints": a phase's latency
 # tail is read next to what the database did in the background meanwhile.
 db_background() {
@@ -168,8 +167,10 @@ db_background() {
     psql -X -At "$bench_url" -c "SELECT (SELECT coalesce(sum(autovacuum_count + autoanalyze_count), 0)
                                            FROM pg_stat_user_tables) || ' ' || ($checkpoints)"
 }
+# Runs loadgen; keeps its human summary on stderr and its JSON line in $work/<name>.json.
+# Also notes in $work/<name>.db the database's background work during the run.
 loadgen_run() {
-    local name=$1 before after
+    local name=$1 before after vacuums checkpoints
     shift
     log "loadgen $name: $*"
     before="$(db_background)"
