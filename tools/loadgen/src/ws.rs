@@ -145,6 +145,34 @@ pub async fn next_envelope(ws: &mut Ws, timeout: Duration) -> Result<Option<Enve
     }
 }
 
+/// The reply to the command just sent on `ws` (`timer.created`, `timer.updated` or `error`),
+/// skipping anything else the device is sent meanwhile, within `timeout` in all.
+///
+/// # Errors
+/// `timeout_reply`, `closed_eof`, and [`next_envelope`]'s other failures.
+pub async fn await_reply(ws: &mut Ws, timeout: Duration) -> Result<Envelope, Failure> {
+    let give_up = tokio::time::Instant::now() + timeout;
+    loop {
+        let left = give_up.saturating_duration_since(tokio::time::Instant::now());
+        match next_envelope(ws, left).await {
+            Ok(Some(envelope))
+                if matches!(
+                    envelope.kind.as_str(),
+                    "timer.created" | "timer.updated" | "error"
+                ) =>
+            {
+                return Ok(envelope);
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Err(Failure::of("closed_eof")),
+            Err(failure) if failure.0 == "timeout_message" => {
+                return Err(Failure::of("timeout_reply"));
+            }
+            Err(failure) => return Err(failure),
+        }
+    }
+}
+
 /// Parses one server envelope.
 ///
 /// # Errors

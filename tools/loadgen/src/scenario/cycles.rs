@@ -122,7 +122,7 @@ async fn run_user(
             tally.error(failure.0);
             break;
         }
-        match await_reply(&mut sender, ctx.cli.timeout()).await {
+        match ws::await_reply(&mut sender, ctx.cli.timeout()).await {
             Ok(reply) if reply.kind == "error" => {
                 tally.error(format!("reply_{}", reply.error_code()));
                 // Start over with a fresh timer rather than guess the state.
@@ -201,29 +201,6 @@ async fn connect_devices(ctx: &Ctx, user: u64, tally: &mut Tally) -> Option<Vec<
             ws::close(device).await;
         }
         None
-    }
-}
-
-/// The next reply on the sending device (it receives nothing else: the sender gets its reply
-/// only, never a fan-out copy).
-async fn await_reply(sender: &mut Ws, timeout: Duration) -> Result<ws::Envelope, ws::Failure> {
-    loop {
-        match ws::next_envelope(sender, timeout).await {
-            Ok(Some(envelope))
-                if matches!(
-                    envelope.kind.as_str(),
-                    "timer.created" | "timer.updated" | "error"
-                ) =>
-            {
-                return Ok(envelope);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => return Err(ws::Failure("closed_eof".to_owned())),
-            Err(failure) if failure.0 == "timeout_message" => {
-                return Err(ws::Failure("timeout_reply".to_owned()));
-            }
-            Err(failure) => return Err(failure),
-        }
     }
 }
 

@@ -144,7 +144,9 @@ pub async fn run(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
         ws::send(&mut actor, kind, payload)
             .await
             .map_err(|f| anyhow::anyhow!("actor: {}", f.0))?;
-        let reply = await_reply(&mut actor, ctx.cli.timeout()).await?;
+        let reply = ws::await_reply(&mut actor, ctx.cli.timeout())
+            .await
+            .map_err(|failure| anyhow::anyhow!("actor: {}", failure.0))?;
         if reply.kind == "error" {
             bail!("the actor's {kind} failed: {}", reply.error_code());
         }
@@ -298,25 +300,6 @@ async fn befriend_sql(url: &str, actor: i64, friends: &[i64]) -> anyhow::Result<
     }
     Ok(())
 }
-
-async fn await_reply(actor: &mut Ws, timeout: Duration) -> anyhow::Result<ws::Envelope> {
-    loop {
-        match ws::next_envelope(actor, timeout).await {
-            Ok(Some(envelope))
-                if matches!(
-                    envelope.kind.as_str(),
-                    "timer.created" | "timer.updated" | "error"
-                ) =>
-            {
-                return Ok(envelope);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => bail!("the actor's connection closed"),
-            Err(failure) => bail!("actor: {}", failure.0),
-        }
-    }
-}
-
 async fn listen(
     mut device: Ws,
     current: Shared,

@@ -234,7 +234,7 @@ async fn send_commands(
             lost(board, &format!("command_{}", failure.0));
             return (false, schedule.next_due);
         }
-        match await_reply(sender, ctx.cli.timeout()).await {
+        match ws::await_reply(sender, ctx.cli.timeout()).await {
             Ok(reply) if reply.kind == "error" => {
                 board.error(format!("reply_{}", reply.error_code()));
                 // Start over with a fresh timer rather than guess the state.
@@ -254,30 +254,6 @@ async fn send_commands(
                 lost(board, &format!("command_{}", failure.0));
                 return (false, schedule.next_due);
             }
-        }
-    }
-}
-
-/// The next reply on the sending device, skipping anything else it is sent.
-async fn await_reply(sender: &mut Ws, timeout: Duration) -> Result<ws::Envelope, ws::Failure> {
-    let give_up = Instant::now() + timeout;
-    loop {
-        let left = give_up.saturating_duration_since(Instant::now());
-        match ws::next_envelope(sender, left).await {
-            Ok(Some(envelope))
-                if matches!(
-                    envelope.kind.as_str(),
-                    "timer.created" | "timer.updated" | "error"
-                ) =>
-            {
-                return Ok(envelope);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) => return Err(ws::Failure("closed_eof".to_owned())),
-            Err(failure) if failure.0 == "timeout_message" => {
-                return Err(ws::Failure("timeout_reply".to_owned()));
-            }
-            Err(failure) => return Err(failure),
         }
     }
 }
