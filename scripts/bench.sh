@@ -50,6 +50,7 @@ else
 fi
 : "${BENCH_PGBENCH_CLIENTS:=16}"     # = DATABASE_POOL_SIZE: the server never has more in flight
 : "${BENCH_POOL_SIZE:=16}"
+: "${BENCH_HTTP_WORKERS:=1}"        # 2 cores shared with PostgreSQL and loadgen (docs/configuration.md)
 : "${BENCH_HTTP_PORT:=18080}"
 : "${BENCH_DEVICES_PER_USER:=5}"     # idle/sse connections per user (SSE allows 10)
 
@@ -89,7 +90,8 @@ psql -X -q -v ON_ERROR_STOP=1 "$base_url" \
 
 secret="$(head -c 32 /dev/urandom | base64)"
 export JWT_SECRET="$secret" DATABASE_URL="$bench_url" BIND_ADDR="127.0.0.1:$BENCH_HTTP_PORT"
-export RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE="$BENCH_POOL_SIZE" RUST_LOG="${BENCH_RUST_LOG:-warn}"
+export RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE="$BENCH_POOL_SIZE" HTTP_WORKERS="$BENCH_HTTP_WORKERS"
+export RUST_LOG="${BENCH_RUST_LOG:-warn}"
 export LOG_FORMAT=json
 server_log="$work/server.log"
 : >"$server_log"
@@ -148,7 +150,22 @@ ceiling="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' 
 pgbench_lat="$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$work/pgbench.txt")"
 [[ -n $ceiling ]] || { cat "$work/pgbench.txt" >&2; die "no tps in pgbench's output"; }
 half_rate="$(awk -v c="$ceiling" 'BEGIN {printf "%d", c / 2}')"
-# pgbench left tens of thousands of dead row versions in `timers` and a WAL backlog; without this
+
+# The database alone at the half rate, as the reference for the round-trip target. pgbench -R
+# schedules transactions like `loadgen --rate` and, like it, measures each one from its scheduled
+# start, so a stall of the disk's fsync shows in its tail as in the server's; its p99 is what no
+# server over this database and disk can beat in the same run.
+pgbench_half_cmd="pgbench -n -c $BENCH_PGBENCH_CLIENTS -j 2 -T $BENCH_CYCLES_S -R $half_rate -f scripts/bench/command.sql -D minid=$minid -D maxid=$maxid"
+log "database alone at half rate: $pgbench_half_cmd"
+rm -f "$work"/pgbench-half-log.*
+$pgbench_half_cmd -l --log-prefix="$work/pgbench-half-log" "$bench_url" >"$work/pgbench-half.txt" 2>&1 ||
+    { cat "$work/pgbench-half.txt" >&2; die "pgbench at half rate failed"; }
+# Third field of each per-transaction line: latency in µs (one log file per pgbench thread).
+read -r db_half_p50 db_half_p99 < <(cat "$work"/pgbench-half-log.* | awk '{print $3}' | sort -n |
+    awk '{v[NR] = $1} END { if (NR == 0) { print "– –"; exit }
+        printf "%.1f %.1f\n", v[int(NR * 0.50) + (NR * 0.50 > int(NR * 0.50))] / 1000,
+                             v[int(NR * 0.99) + (NR * 0.99 > int(NR * 0.99))] / 1000 }')
+# The pgbench runs left tens of thousands of dead row versions in `timers` and a WAL backlog; without this
 # the server phases below would pay for them (autovacuum and a checkpoint mid-run), while
 # pgbench itself started on a freshly vacuumed table.
 psql -X -q -v ON_ERROR_STOP=1 "$bench_url" -c 'VACUUM (ANALYZE) timers, users' -c 'CHECKPOINT'
@@ -247,7 +264,7 @@ section="$work/section.md"
     echo "- Machine: $machine."
     echo "- Load average before / after: $load_before / $load_after.$([[ -n $busy_before ]] && echo " **Busy before the run:** ${busy_before%; } — figures are disturbed.")"
     echo "- PostgreSQL: separate durable cluster (fsync, synchronous_commit, full_page_writes on),"
-    echo "  shared_buffers 256MB; server pool $BENCH_POOL_SIZE; \`RATE_LIMIT_ENABLED=false\`, \`RUST_LOG=${RUST_LOG}\`."
+    echo "  shared_buffers 256MB; server pool $BENCH_POOL_SIZE, \`HTTP_WORKERS=$BENCH_HTTP_WORKERS\`; \`RATE_LIMIT_ENABLED=false\`, \`RUST_LOG=${RUST_LOG}\`."
     echo "- Server, PostgreSQL and loadgen share the machine."
     echo
     echo "| figure | command | value | target | |"
@@ -256,6 +273,7 @@ section="$work/section.md"
     echo "| command throughput (max) | \`loadgen ${cycles_args[*]}\` | $(fmt "$max_tp")/s = ${ratio} % of ceiling; p99 round trip $(fmt "$(j cycles-max .latency.round_trip.p99_ms)") ms; errors $(j cycles-max .error_total) | ≥ 70 % | $(met "$ratio" 70 ge) |"
     echo "| round trip p99 at half rate ($half_rate/s) | \`… --rate $half_rate\` | $(fmt "$half_rtt") ms (p50 $(fmt "$(j cycles-half .latency.round_trip.p50_ms)"), achieved $(fmt "$(j cycles-half .throughput_per_s)")/s) | ≤ 25 ms | $(met "$half_rtt" 25 le) |"
     echo "| fan-out p99 at half rate | same run | $(fmt "$half_fan") ms (p50 $(fmt "$(j cycles-half .latency.fanout.p50_ms)")) | ≤ 30 ms | $(met "$half_fan" 30 le) |"
+    echo "| PostgreSQL alone at half rate (reference) | \`$pgbench_half_cmd\` | p99 $db_half_p99 ms (p50 $db_half_p50) | — | |"
     echo "| idle WebSockets held | \`loadgen idle --users $idle_users --devices $BENCH_DEVICES_PER_USER --workers $BENCH_IDLE_WORKERS --duration $BENCH_IDLE_S\` | $idle_ok of $BENCH_IDLE_CONNECTIONS, $idle_err errors | $BENCH_IDLE_CONNECTIONS, 0 errors | $(met "$idle_ok" "$BENCH_IDLE_CONNECTIONS" ge) |"
     echo "| server RSS per idle connection | same run | $(fmt "$idle_per") KiB (peak $(j idle .server.rss_kib_peak_sampled) KiB) | ≤ 15 KiB | $(met "$idle_per" 15 le) |"
     if jq -e .skipped "$work/sse.json" >/dev/null; then

@@ -119,6 +119,12 @@ pub struct HttpConfig {
     /// kept until the client goes away by itself.
     #[arg(long, env = "TCP_USER_TIMEOUT_SECONDS", default_value_t = 30, value_parser = at_least_one_u64())]
     pub tcp_user_timeout_seconds: u64,
+
+    /// HTTP worker threads; each runs its own event loop for the connections it accepts. Unset:
+    /// one per available core. Fewer leave cores to a database on the same machine, and keep a
+    /// command and its fan-out to the user's other devices on one thread.
+    #[arg(long, env = "HTTP_WORKERS", value_parser = at_least_one_usize())]
+    pub http_workers: Option<usize>,
 }
 
 impl HttpConfig {
@@ -518,6 +524,7 @@ mod tests {
         );
         assert_eq!(config.http.cors_allowed_origins, AllowedOrigins::default());
         assert_eq!(config.http.tcp_user_timeout_seconds, 30);
+        assert_eq!(config.http.http_workers, None);
         assert_eq!(config.auth.jwt_secret, None);
         assert_eq!(config.auth.oidc_jwks_min_refresh_seconds, 60);
         let limits = &config.limits;
@@ -602,10 +609,18 @@ mod tests {
             "--ws-client-timeout-seconds",
             "--sse-heartbeat-seconds",
             "--sse-max-streams-per-user",
+            "--http-workers",
         ] {
             let parsed = parse(&["--jwt-secret", "s", flag, "0"]);
             assert!(parsed.is_err(), "{flag} 0 was accepted");
         }
+    }
+
+    #[test]
+    fn http_workers_is_taken_as_given() -> Result<(), clap::Error> {
+        let config = parse(&["--jwt-secret", "s", "--http-workers", "1"])?;
+        assert_eq!(config.http.http_workers, Some(1));
+        Ok(())
     }
 
     #[test]

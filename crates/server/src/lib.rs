@@ -95,20 +95,29 @@ pub async fn run(
         .local_addr()
         .context("cannot read the listening address")?;
     let user_timeout = config.http.tcp_user_timeout();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .configure(hourglass_adapters_actix::configure)
-            // The last `wrap` is the outermost: the log sees even what CORS answers by itself.
-            .wrap(from_fn(edge::cors::cors))
-            .wrap(from_fn(edge::request_log::request_log))
-    })
-    .on_connect(move |connection, _| limit_stalled_peer(connection, user_timeout))
-    .listen(listener)
-    .context("cannot serve on the listening socket")?
-    .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
-    .shutdown_signal(shutdown)
-    .run();
+    // Built in a block: the builder is not `Send`, and a binding of it still in scope at the
+    // `await` below would make this future non-`Send`.
+    let server = {
+        let builder = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(hourglass_adapters_actix::configure)
+                // The last `wrap` is the outermost: the log sees even what CORS answers by itself.
+                .wrap(from_fn(edge::cors::cors))
+                .wrap(from_fn(edge::request_log::request_log))
+        })
+        .on_connect(move |connection, _| limit_stalled_peer(connection, user_timeout));
+        let builder = match config.http.http_workers {
+            Some(workers) => builder.workers(workers),
+            None => builder,
+        };
+        builder
+            .listen(listener)
+            .context("cannot serve on the listening socket")?
+            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+            .shutdown_signal(shutdown)
+            .run()
+    };
     tracing::info!(%address, "listening");
     let served = server.await.context("the HTTP server failed");
     events.stop().await;

@@ -501,6 +501,44 @@ async fn lists_filter_by_scope_visibility_status_kind_and_dates() -> anyhow::Res
 }
 
 #[tokio::test]
+async fn the_active_list_is_the_running_and_paused_timers_newest_first() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let bob = user(&db, "bob").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let mut inserted = Vec::new();
+    for (second, owner) in [(0, alice), (1, alice), (2, alice), (3, alice), (4, bob)] {
+        let started = timer(owner, at(second));
+        timers.insert(&started).await?;
+        inserted.push(started.id());
+    }
+    let [running, paused, completed, cancelled, bobs] = inserted[..] else {
+        anyhow::bail!("five timers were inserted");
+    };
+    timers
+        .apply_command(alice, paused, TimerCommand::Pause, at(10))
+        .await?;
+    timers
+        .apply_command(alice, completed, TimerCommand::Stop, at(10))
+        .await?;
+    timers
+        .apply_command(alice, cancelled, TimerCommand::Cancel, at(10))
+        .await?;
+    // Paused and resumed: active again.
+    timers
+        .apply_command(alice, running, TimerCommand::Pause, at(11))
+        .await?;
+    timers
+        .apply_command(alice, running, TimerCommand::Resume, at(12))
+        .await?;
+
+    assert_eq!(ids(&timers.list_active(alice).await?), [paused, running]);
+    assert_eq!(ids(&timers.list_active(bob).await?), [bobs]);
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn paging_through_equal_created_at_has_no_gaps_or_duplicates() -> anyhow::Result<()> {
     let db = database().await?;
     let alice = user(&db, "alice").await?;
