@@ -35,10 +35,15 @@ use crate::statement::CachedSql;
 
 type SqlUuid = diesel::sql_types::Uuid;
 
-/// The owner's timer, locked until the transaction ends.
+/// The owner's timer, locked until the transaction ends. Found by primary key only: with
+/// `owner_id = $2`, statistics in which each owner has one timer (a young table, or any table
+/// analyzed then) make an owner index look as good as the key, and the cached plan then reads
+/// every timer of the owner on each command. `IS NOT DISTINCT FROM` is the same test on this
+/// `NOT NULL` column but cannot drive an index scan; it filters before the lock, so another
+/// user's row is never locked.
 const LOCK_OWN_TIMER: &str = concat!(
     timer_select!(),
-    "WHERE t.id = $1 AND t.owner_id = $2 FOR UPDATE OF t"
+    "WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2 FOR UPDATE OF t"
 );
 
 /// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
@@ -363,5 +368,65 @@ impl TimerRepository for PgTimerRepository {
             .into_iter()
             .map(Timer::try_from)
             .collect::<Result<Vec<_>, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::QueryableByName;
+    use diesel::sql_types::Text;
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use hourglass_test_support::TestDatabase;
+
+    use super::LOCK_OWN_TIMER;
+
+    #[derive(QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+
+    /// The lock's generic plan (the one a connection caches) is a primary-key lookup even when
+    /// the statistics say every owner has a single timer.
+    #[tokio::test]
+    async fn the_command_lock_finds_the_row_by_primary_key() -> anyhow::Result<()> {
+        let db = TestDatabase::create().await?;
+        let mut conn = db.pool().get().await?;
+        conn.batch_execute(
+            "INSERT INTO users (subject, nickname, created_at, updated_at) \
+             SELECT 'plan-' || g, 'plan' || g, now(), now() FROM generate_series(1, 1000) AS g; \
+             INSERT INTO timers (id, owner_id, allocated_duration, status, started_at, \
+                                 pause_history, created_at, updated_at) \
+             SELECT gen_random_uuid(), id, 1500, 'RUNNING', now(), \
+                    '[{\"action\":\"start\",\"at\":\"2026-01-01T00:00:00Z\"}]', now(), now() \
+             FROM users; \
+             ANALYZE users, timers; \
+             SET plan_cache_mode = force_generic_plan;",
+        )
+        .await?;
+        conn.batch_execute(&format!(
+            "PREPARE lock_probe(uuid, bigint) AS {LOCK_OWN_TIMER}"
+        ))
+        .await?;
+        let plan: Vec<PlanLine> = diesel::sql_query(
+            "EXPLAIN EXECUTE lock_probe('00000000-0000-7000-8000-000000000000', 1)",
+        )
+        .load(&mut conn)
+        .await?;
+        let plan: Vec<String> = plan.into_iter().map(|row| row.line).collect();
+        let timers_scans: Vec<&String> = plan
+            .iter()
+            .filter(|line| line.contains(" on timers t"))
+            .collect();
+        assert!(
+            !timers_scans.is_empty()
+                && timers_scans
+                    .iter()
+                    .all(|line| line.contains("using timers_pkey")),
+            "{plan:#?}"
+        );
+        drop(conn);
+        db.cleanup().await?;
+        Ok(())
     }
 }
