@@ -36,11 +36,11 @@ use crate::statement::CachedSql;
 type SqlUuid = diesel::sql_types::Uuid;
 
 /// The owner's timer, locked until the transaction ends. Found by primary key only: with
-/// `owner_id = $2`, statistics in which each owner has one timer (a young table, or any table
-/// analyzed then) make an owner index look as good as the key, and the cached plan then reads
-/// every timer of the owner on each command. `IS NOT DISTINCT FROM` is the same test on this
-/// `NOT NULL` column but cannot drive an index scan; it filters before the lock, so another
-/// user's row is never locked.
+/// `owner_id = $2`, statistics in which most owners have one timer (soon after launch, say) make
+/// an owner index look as good as the key, and the plan each connection caches then reads every
+/// timer of the owner on each command. `IS NOT DISTINCT FROM` is the same test on this `NOT NULL`
+/// column but cannot drive an index scan; it filters before the lock, so another user's row is
+/// never locked.
 const LOCK_OWN_TIMER: &str = concat!(
     timer_select!(),
     "WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2 FOR UPDATE OF t"
