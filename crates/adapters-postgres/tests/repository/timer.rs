@@ -515,22 +515,16 @@ async fn the_active_list_is_the_running_and_paused_timers_newest_first() -> anyh
     let [running, paused, completed, cancelled, bobs] = inserted[..] else {
         anyhow::bail!("five timers were inserted");
     };
-    timers
-        .apply_command(alice, paused, TimerCommand::Pause, at(10))
-        .await?;
-    timers
-        .apply_command(alice, completed, TimerCommand::Stop, at(10))
-        .await?;
-    timers
-        .apply_command(alice, cancelled, TimerCommand::Cancel, at(10))
-        .await?;
-    // Paused and resumed: active again.
-    timers
-        .apply_command(alice, running, TimerCommand::Pause, at(11))
-        .await?;
-    timers
-        .apply_command(alice, running, TimerCommand::Resume, at(12))
-        .await?;
+    for (id, command, second) in [
+        (paused, TimerCommand::Pause, 10),
+        (completed, TimerCommand::Stop, 10),
+        (cancelled, TimerCommand::Cancel, 10),
+        // Paused and resumed: active again.
+        (running, TimerCommand::Pause, 11),
+        (running, TimerCommand::Resume, 12),
+    ] {
+        timers.apply_command(alice, id, command, at(second)).await?;
+    }
 
     assert_eq!(ids(&timers.list_active(alice).await?), [paused, running]);
     assert_eq!(ids(&timers.list_active(bob).await?), [bobs]);
