@@ -10,7 +10,8 @@
 # What it does: builds the server and loadgen in release; starts a *separate* durable PostgreSQL
 # cluster (fsync on; port BENCH_PG_PORT, default 55433, folder target/pg-bench, so the fast test
 # cluster on 55432 that other work uses is left alone); creates a fresh bench database; measures
-# the database ceiling with pgbench (scripts/bench/command.sql: lock, update, notify, commit);
+# the database ceiling with pgbench (scripts/bench/command.sql: lock, update, notify, commit),
+# then the same script alone at half that rate for the latency reference (pgbench -R);
 # measures start-up to ready on an up-to-date schema; runs loadgen's scenarios against
 # `hourglass serve` (rate limits off, RUST_LOG=warn so per-request log lines do not dominate);
 # and writes the results between the markers of the report, leaving the hand-written analysis
