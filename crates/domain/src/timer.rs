@@ -375,6 +375,66 @@ impl fmt::Display for TimerCommand {
     }
 }
 
+/// Why a stored timer changed: what events carry and the WebSocket `action` field names.
+///
+/// A transition is exactly a `pause_history` entry, so it reuses [`HistoryAction`]; the only
+/// other reason a timer changes is an edit of its details, which the history does not record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimerChange {
+    /// A state-machine transition (`start`, `pause`, `resume`, `stop`, `cancel`).
+    Transition(HistoryAction),
+    /// Title, description, links, tags or visibility changed (`update`), over REST or because a
+    /// linked schedule, todo or tag was deleted.
+    Details,
+}
+
+impl TimerChange {
+    /// A new timer (`timer.created`).
+    pub const START: Self = Self::Transition(HistoryAction::Start);
+
+    /// The wire value: the history action's, or `update`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Transition(action) => action.as_str(),
+            Self::Details => "update",
+        }
+    }
+
+    /// Whether this is a state-machine transition (what friends may hear about).
+    pub fn is_transition(self) -> bool {
+        matches!(self, Self::Transition(_))
+    }
+}
+
+impl From<TimerCommand> for TimerChange {
+    fn from(command: TimerCommand) -> Self {
+        Self::Transition(command.history_action())
+    }
+}
+
+impl fmt::Display for TimerChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TimerChange {
+    type Err = ValidationError;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value == "update" {
+            return Ok(Self::Details);
+        }
+        value
+            .parse::<HistoryAction>()
+            .map(Self::Transition)
+            .map_err(|_| ValidationError::UnknownValue {
+                field: "action",
+                allowed: "start, pause, resume, stop, cancel, update",
+                value: value.to_owned(),
+            })
+    }
+}
+
 /// A command the state machine refused; the timer is unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum TransitionError {

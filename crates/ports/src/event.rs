@@ -22,71 +22,24 @@ use std::time::Instant;
 use async_trait::async_trait;
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::notification::Notification;
-use hourglass_domain::timer::{HistoryAction, Timer, TimerCommand};
+use hourglass_domain::timer::TimerChange;
 use thiserror::Error;
 
 use crate::error::BoxError;
-
-/// Why a timer changed, as the WebSocket `action` field names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TimerAction {
-    /// Created (`timer.created`).
-    Start,
-    /// Paused.
-    Pause,
-    /// Resumed.
-    Resume,
-    /// Stopped (completed).
-    Stop,
-    /// Cancelled.
-    Cancel,
-    /// Metadata changed over REST, or a linked schedule/todo/tag was deleted.
-    Update,
-}
-
-impl TimerAction {
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Start => "start",
-            Self::Pause => "pause",
-            Self::Resume => "resume",
-            Self::Stop => "stop",
-            Self::Cancel => "cancel",
-            Self::Update => "update",
-        }
-    }
-
-    /// Whether friends hear about it (`timer.friend_activity`): state changes, not metadata.
-    pub fn is_friend_activity(self) -> bool {
-        !matches!(self, Self::Update)
-    }
-}
-
-impl From<TimerCommand> for TimerAction {
-    fn from(command: TimerCommand) -> Self {
-        match command.history_action() {
-            HistoryAction::Start => Self::Start,
-            HistoryAction::Pause => Self::Pause,
-            HistoryAction::Resume => Self::Resume,
-            HistoryAction::Stop => Self::Stop,
-            HistoryAction::Cancel => Self::Cancel,
-        }
-    }
-}
+use crate::timer::TaggedTimer;
 
 /// A committed change that connected devices must hear about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DomainEvent {
-    /// A timer was created or changed; goes to the owner's connections, and to online friends
-    /// when [`TimerAction::is_friend_activity`] and the timer is visible to friends.
+    /// A timer was created or changed; who receives it is decided by
+    /// [`crate::service::delivery::DeliveryService`].
     TimerChanged {
         /// Who acted (the owner).
         actor: UserId,
         /// What happened.
-        action: TimerAction,
-        /// The timer as committed.
-        timer: Timer,
+        change: TimerChange,
+        /// The timer as committed, with its tags, loaded once for every receiver.
+        timer: TaggedTimer,
     },
     /// A timer was deleted; goes to the owner's connections.
     TimerDeleted {

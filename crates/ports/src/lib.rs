@@ -15,12 +15,15 @@
 //! - [`page`]: keyset pagination shared by every list.
 //! - [`event`]: what is announced after a change commits, the [`event::EventPublisher`] and
 //!   the [`event::LocalDelivery`] of this instance's connections.
+//! - [`delivery`]: this instance's timer connections and notification streams, and what each
+//!   is handed ([`delivery::TimerDelivery`]).
 //! - [`timer`], [`planning`], [`user`], [`follow`], [`meetup`], [`notification`],
 //!   [`processed`]: the repository traits, one per aggregate.
 //! - [`service`]: the use cases (create/pause/… a timer for a user, follow, meetups, …).
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod delivery;
 pub mod error;
 pub mod event;
 pub mod follow;

@@ -140,3 +140,34 @@ async fn every_mock_works_through_its_trait_object() -> Result<(), StorageError>
     assert_eq!(processed.purge(epoch()).await?, 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn every_delivery_mock_works_through_its_trait_object() {
+    use crate::delivery::{
+        Arrival, DeliveryObserver, DeliveryReport, Handoff, MockDeliveryObserver,
+        MockNotificationStreams, MockTimerConnections, NotificationStreams, TimerConnections,
+        TimerDelivery,
+    };
+    use crate::event::{LocalDelivery, MockLocalDelivery};
+    let mut connections = MockTimerConnections::new();
+    connections.expect_is_online().times(1).return_const(false);
+    let mut streams = MockNotificationStreams::new();
+    streams.expect_resync_all().times(1).return_const(());
+    let mut observer = MockDeliveryObserver::new();
+    observer.expect_delivered().times(1).return_const(());
+    let mut local = MockLocalDelivery::new();
+    local.expect_resync_local().times(1).return_const(());
+    let connections: Arc<dyn TimerConnections> = Arc::new(connections);
+    let streams: Arc<dyn NotificationStreams> = Arc::new(streams);
+    let observer: Arc<dyn DeliveryObserver> = Arc::new(observer);
+    let local: Arc<dyn LocalDelivery> = Arc::new(local);
+    assert!(!connections.is_online(UserId::new(1)));
+    streams.resync_all();
+    observer.delivered(Arrival::in_process(), DeliveryReport::default());
+    local.resync_local().await;
+    assert_eq!(
+        Handoff { queued: 1, queue_full: 0 }.and(Handoff { queued: 2, queue_full: 1 }),
+        Handoff { queued: 3, queue_full: 1 }
+    );
+    let _unused = TimerDelivery::Resync;
+}

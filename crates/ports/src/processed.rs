@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 use hourglass_domain::ids::UserId;
 use hourglass_domain::time::Timestamp;
+use hourglass_domain::timer::{Timer, TimerChange};
 
 use crate::error::StorageError;
 
@@ -21,13 +22,22 @@ pub const REMEMBER_SECONDS: i64 = 24 * 60 * 60;
 /// killed mid-command) without completing or releasing it. Far above any command's duration.
 pub const STALE_RESERVATION_SECONDS: i64 = 60;
 
-/// A successful command's reply, kept for 24 h under (user, `request_id`).
+/// What a successful command did: enough to send its reply again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedOutcome {
+    /// What changed (`start` for a create, else the command's transition).
+    pub change: TimerChange,
+    /// The timer as the command left it.
+    pub timer: Timer,
+}
+
+/// A successful command's outcome, kept for 24 h under (user, `request_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessedCommand {
-    /// The client message `type` it answered.
+    /// The kind of command it was ([`crate::service::command::TimerRequest::kind`]).
     pub command_type: String,
-    /// The reply as the adapter stored it (time-zone independent); never empty.
-    pub reply: String,
+    /// What it did.
+    pub outcome: RecordedOutcome,
     /// When it was recorded.
     pub created_at: Timestamp,
 }
@@ -65,7 +75,7 @@ pub trait ProcessedCommandRepository: Send + Sync {
         now: Timestamp,
     ) -> Result<Reservation, StorageError>;
 
-    /// Stores the reply of the reserved command (the key's reservation becomes a completed
+    /// Stores the outcome of the reserved command (the key's reservation becomes a completed
     /// record dated `now`).
     ///
     /// # Errors
@@ -74,7 +84,7 @@ pub trait ProcessedCommandRepository: Send + Sync {
         &self,
         user: UserId,
         request_id: &str,
-        reply: &str,
+        outcome: &RecordedOutcome,
         now: Timestamp,
     ) -> Result<(), StorageError>;
 
@@ -85,7 +95,7 @@ pub trait ProcessedCommandRepository: Send + Sync {
     /// [`StorageError`].
     async fn release(&self, user: UserId, request_id: &str) -> Result<(), StorageError>;
 
-    /// The completed reply recorded for (user, `request_id`) at or after `not_before`.
+    /// The completed outcome recorded for (user, `request_id`) at or after `not_before`.
     ///
     /// # Errors
     /// [`StorageError`].

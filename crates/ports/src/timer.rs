@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use hourglass_domain::ids::{ScheduleId, TimerId, TodoId, UserId};
+use hourglass_domain::planning::Tag;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch, TimerStatus, TransitionError};
 use thiserror::Error;
@@ -134,6 +135,35 @@ pub enum DeleteTimerError {
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// A timer with its tags, in the timer's `tag_ids` order: what a device is shown.
+///
+/// Loaded once per change and shared by the sender's reply and every receiver of the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedTimer {
+    /// The timer as committed.
+    pub timer: Timer,
+    /// Its tags that still exist, in `timer.tag_ids()` order.
+    pub tags: Vec<Tag>,
+}
+
+impl TaggedTimer {
+    /// `timer` with `tags` (any order, extras ignored) put in its own order.
+    pub fn new(timer: Timer, mut tags: Vec<Tag>) -> Self {
+        let ids = timer.tag_ids();
+        tags.retain(|tag| ids.contains(&tag.id));
+        tags.sort_by_key(|tag| ids.iter().position(|id| *id == tag.id));
+        Self { timer, tags }
+    }
+
+    /// A timer shown without its tags (they could not be loaded; the next sync restores them).
+    pub fn untagged(timer: Timer) -> Self {
+        Self {
+            timer,
+            tags: Vec::new(),
+        }
+    }
 }
 
 /// The result of a metadata change.

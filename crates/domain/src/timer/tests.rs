@@ -478,3 +478,23 @@ proptest! {
         prop_assert_eq!(Timer::restore(timer.to_snapshot()), Ok(timer.clone()));
     }
 }
+
+#[test]
+fn a_timer_change_reads_back_from_its_wire_value() {
+    let every = [
+        TimerChange::START,
+        TimerChange::from(TimerCommand::Pause),
+        TimerChange::from(TimerCommand::Resume),
+        TimerChange::from(TimerCommand::Stop),
+        TimerChange::from(TimerCommand::Cancel),
+        TimerChange::Details,
+    ];
+    let wire: Vec<&str> = every.iter().map(|change| change.as_str()).collect();
+    assert_eq!(wire, ["start", "pause", "resume", "stop", "cancel", "update"]);
+    for change in every {
+        assert_eq!(change.as_str().parse::<TimerChange>(), Ok(change));
+    }
+    assert!("explode".parse::<TimerChange>().is_err());
+    assert!(!TimerChange::Details.is_transition());
+    assert!(TimerChange::START.is_transition());
+}

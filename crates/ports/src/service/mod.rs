@@ -8,6 +8,10 @@
 //! (see [`crate::event`]).
 //!
 //! - [`timer::TimerService`]: create, pause, resume, stop, cancel, sync, read, list, patch, delete.
+//! - [`command::CommandService`]: a client's state-changing timer command, run at most once per
+//!   `request_id`, its outcome recorded and replayed.
+//! - [`delivery::DeliveryService`]: who receives a committed event on this instance, and the
+//!   in-process path that hands it over after the sender's reply.
 //! - [`planning::PlanningService`]: schedules, todos and tags (owner-scoped CRUD); deletes
 //!   announce the timers they changed.
 //! - [`user::UserService`]: sign-in on first sight of a token, read a user, change a profile.
@@ -18,6 +22,8 @@
 //! - [`notification::NotificationService`]: inbox, replay after `Last-Event-ID`, unread count,
 //!   read marks, delete, the TEST notification.
 
+pub mod command;
+pub mod delivery;
 pub mod follow;
 pub mod meetup;
 pub mod notification;

@@ -2,19 +2,21 @@
 
 use std::sync::Arc;
 
-use hourglass_domain::ids::{TimerId, UserId};
-use hourglass_domain::timer::{NewTimer, Timer, TimerCommand, TimerPatch};
+use hourglass_domain::ids::{TagId, TimerId, UserId};
+use hourglass_domain::planning::Tag;
+use hourglass_domain::timer::{NewTimer, Timer, TimerChange, TimerCommand, TimerPatch};
 use hourglass_domain::validation::Visibility;
 use thiserror::Error;
 
 use crate::clock::Clock;
 use crate::error::StorageError;
-use crate::event::{DomainEvent, EventPublisher, TimerAction};
+use crate::event::{DomainEvent, EventPublisher};
 use crate::id::IdGenerator;
 use crate::page::{Page, PageRequest};
+use crate::planning::TagRepository;
 use crate::timer::{
-    DeleteTimerError, InsertTimerError, TimerCommandError, TimerFilter, TimerListQuery,
-    TimerRepository, TimerScope, UpdateTimerError,
+    DeleteTimerError, InsertTimerError, TaggedTimer, TimerCommandError, TimerFilter,
+    TimerListQuery, TimerRepository, TimerScope, UpdateTimerError,
 };
 
 /// `timer.sync` with `scope: "all"` returns at most this many timers.
@@ -45,6 +47,8 @@ pub enum SyncScope {
 #[derive(Clone)]
 pub struct TimerService {
     timers: Arc<dyn TimerRepository>,
+    /// Tags are loaded once per change, for the reply and every receiver alike.
+    tags: Arc<dyn TagRepository>,
     publisher: Arc<dyn EventPublisher>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -54,28 +58,31 @@ impl TimerService {
     /// Wires the service to its ports.
     pub fn new(
         timers: Arc<dyn TimerRepository>,
+        tags: Arc<dyn TagRepository>,
         publisher: Arc<dyn EventPublisher>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
         Self {
             timers,
+            tags,
             publisher,
             clock,
             ids,
         }
     }
 
-    /// Starts a new timer now and announces `start`.
+    /// Starts a new timer now and announces `start`; returns it with its tags.
     ///
     /// # Errors
     /// [`InsertTimerError::UnknownLink`] for a schedule, todo or tag that is not the owner's.
-    pub async fn create(&self, new: NewTimer) -> Result<Timer, InsertTimerError> {
+    pub async fn create(&self, new: NewTimer) -> Result<TaggedTimer, InsertTimerError> {
         let id = TimerId::new(self.ids.new_uuid());
         let timer = Timer::start(id, new, self.clock.now());
         self.timers.insert(&timer).await?;
-        self.announce_change(TimerAction::Start, &timer).await;
-        Ok(timer)
+        let tagged = self.tagged(timer).await;
+        self.announce_change(TimerChange::START, &tagged).await;
+        Ok(tagged)
     }
 
     /// Pauses, resumes, stops or cancels the owner's timer now, then announces it.
@@ -88,23 +95,27 @@ impl TimerService {
         owner: UserId,
         id: TimerId,
         command: TimerCommand,
-    ) -> Result<Timer, TimerCommandError> {
+    ) -> Result<TaggedTimer, TimerCommandError> {
         let timer = self
             .timers
             .apply_command(owner, id, command, self.clock.now())
             .await?;
-        self.announce_change(TimerAction::from(command), &timer)
+        let tagged = self.tagged(timer).await;
+        self.announce_change(TimerChange::from(command), &tagged)
             .await;
-        Ok(timer)
+        Ok(tagged)
     }
 
     /// The owner's own timer (WebSocket `timer.sync` with `timer_id`).
     ///
     /// # Errors
     /// [`TimerReadError::NotFound`] for a missing or foreign timer.
-    pub async fn own(&self, owner: UserId, id: TimerId) -> Result<Timer, TimerReadError> {
+    pub async fn own(&self, owner: UserId, id: TimerId) -> Result<TaggedTimer, TimerReadError> {
         match self.timers.find(id).await? {
-            Some(timer) if timer.owner_id() == owner => Ok(timer),
+            Some(timer) if timer.owner_id() == owner => {
+                let tags = self.tags_among(owner, timer.tag_ids()).await?;
+                Ok(TaggedTimer::new(timer, tags))
+            }
             _ => Err(TimerReadError::NotFound),
         }
     }
@@ -132,9 +143,13 @@ impl TimerService {
     ///
     /// # Errors
     /// [`StorageError`].
-    pub async fn sync(&self, owner: UserId, scope: SyncScope) -> Result<Vec<Timer>, StorageError> {
-        match scope {
-            SyncScope::Active => self.timers.list_active(owner).await,
+    pub async fn sync(
+        &self,
+        owner: UserId,
+        scope: SyncScope,
+    ) -> Result<Vec<TaggedTimer>, StorageError> {
+        let timers = match scope {
+            SyncScope::Active => self.timers.list_active(owner).await?,
             SyncScope::All => {
                 let query = TimerListQuery {
                     viewer: owner,
@@ -147,9 +162,18 @@ impl TimerService {
                         after: None,
                     },
                 };
-                Ok(self.timers.list(&query).await?.items)
+                self.timers.list(&query).await?.items
             }
-        }
+        };
+        // One look-up for the tags of the whole list.
+        let mut ids: Vec<TagId> = timers.iter().flat_map(|t| t.tag_ids().to_vec()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let tags = self.tags_among(owner, &ids).await?;
+        Ok(timers
+            .into_iter()
+            .map(|timer| TaggedTimer::new(timer, tags.clone()))
+            .collect())
     }
 
     /// The owner's newest RUNNING or PAUSED timer, if any.
@@ -183,8 +207,8 @@ impl TimerService {
             .update_details(owner, id, patch, self.clock.now())
             .await?;
         if patched.changed {
-            self.announce_change(TimerAction::Update, &patched.timer)
-                .await;
+            let tagged = self.tagged(patched.timer.clone()).await;
+            self.announce_change(TimerChange::Details, &tagged).await;
         }
         Ok(patched.timer)
     }
@@ -209,14 +233,36 @@ impl TimerService {
     /// Announces timers changed as a side effect (a linked schedule, todo or tag was deleted).
     pub async fn announce_updates(&self, timers: Vec<Timer>) {
         for timer in timers {
-            self.announce_change(TimerAction::Update, &timer).await;
+            let tagged = self.tagged(timer).await;
+            self.announce_change(TimerChange::Details, &tagged).await;
         }
     }
 
-    async fn announce_change(&self, action: TimerAction, timer: &Timer) {
+    /// The owner's tags among `ids`; no round trip when there are none.
+    async fn tags_among(&self, owner: UserId, ids: &[TagId]) -> Result<Vec<Tag>, StorageError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.tags.find_many(owner, ids).await
+    }
+
+    /// `timer` with its tags, after its change committed: a failed look-up must not turn the
+    /// committed change into an error, so the timer then goes out untagged and the next sync
+    /// restores the labels.
+    pub async fn tagged(&self, timer: Timer) -> TaggedTimer {
+        match self.tags_among(timer.owner_id(), timer.tag_ids()).await {
+            Ok(tags) => TaggedTimer::new(timer, tags),
+            Err(error) => {
+                tracing::warn!(%error, timer = %timer.id(), "tags unavailable; the change goes out untagged");
+                TaggedTimer::untagged(timer)
+            }
+        }
+    }
+
+    async fn announce_change(&self, change: TimerChange, timer: &TaggedTimer) {
         let event = DomainEvent::TimerChanged {
-            actor: timer.owner_id(),
-            action,
+            actor: timer.timer.owner_id(),
+            change,
             timer: timer.clone(),
         };
         super::announce(&self.publisher, event).await;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::*;
 use crate::clock::MockClock;
-use crate::event::{DomainEvent, MockEventPublisher, TimerAction};
+use crate::event::{DomainEvent, MockEventPublisher};
 use crate::id::MockIdGenerator;
 use crate::planning::{MockScheduleRepository, MockTagRepository, MockTodoRepository};
 use crate::timer::MockTimerRepository;
@@ -92,6 +92,7 @@ impl Mocks {
         let ids: Arc<dyn IdGenerator> = Arc::new(ids);
         let timers = TimerService::new(
             Arc::new(MockTimerRepository::new()),
+            Arc::new(MockTagRepository::new()),
             Arc::new(self.publisher),
             clock.clone(),
             ids.clone(),
@@ -147,7 +148,7 @@ async fn deleting_a_schedule_announces_each_affected_timer_after_the_delete() ->
             matches!(
                 e,
                 DomainEvent::TimerChanged {
-                    action: TimerAction::Update,
+                    change: hourglass_domain::timer::TimerChange::Details,
                     ..
                 }
             )

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{
-    FieldUpdate, NewTimer, Timer, TimerCommand, TimerPatch, TimerStatus, TransitionError,
+    FieldUpdate, HistoryAction, NewTimer, Timer, TimerCommand, TimerPatch, TimerStatus,
+    TransitionError,
 };
 use hourglass_domain::validation::{AllocatedDuration, Title, Visibility};
 use mockall::Sequence;
@@ -17,6 +18,7 @@ use crate::clock::MockClock;
 use crate::error::StorageError;
 use crate::event::{MockEventPublisher, PublishError};
 use crate::id::MockIdGenerator;
+use crate::planning::MockTagRepository;
 use crate::timer::{MockTimerRepository, PatchedTimer, TimerLink};
 
 const OWNER: UserId = UserId::new(7);
@@ -68,7 +70,13 @@ fn ids() -> Arc<MockIdGenerator> {
 }
 
 fn service(repo: MockTimerRepository, publisher: MockEventPublisher) -> TimerService {
-    TimerService::new(Arc::new(repo), Arc::new(publisher), clock_at(60), ids())
+    TimerService::new(
+        Arc::new(repo),
+        Arc::new(MockTagRepository::new()),
+        Arc::new(publisher),
+        clock_at(60),
+        ids(),
+    )
 }
 
 fn silent_publisher() -> MockEventPublisher {
@@ -94,16 +102,16 @@ async fn create_stores_then_announces_start() -> Result<(), InsertTimerError> {
     publisher
         .expect_publish()
         .withf(|event| {
-            matches!(event, DomainEvent::TimerChanged { actor, action: TimerAction::Start, timer }
-                if *actor == OWNER && timer.id() == timer_id())
+            matches!(event, DomainEvent::TimerChanged { actor, change: TimerChange::START, timer }
+                if *actor == OWNER && timer.timer.id() == timer_id())
         })
         .times(1)
         .in_sequence(&mut seq)
         .returning(|_| Ok(()));
 
     let timer = service(repo, publisher).create(new_timer()).await?;
-    assert_eq!(timer.id(), timer_id());
-    assert_eq!(timer.version(), 1);
+    assert_eq!(timer.timer.id(), timer_id());
+    assert_eq!(timer.timer.version(), 1);
     Ok(())
 }
 
@@ -129,10 +137,10 @@ async fn create_with_a_foreign_link_announces_nothing() {
 #[tokio::test]
 async fn each_command_is_applied_at_the_clock_time_then_announced() {
     for (command, action) in [
-        (TimerCommand::Pause, TimerAction::Pause),
-        (TimerCommand::Resume, TimerAction::Resume),
-        (TimerCommand::Stop, TimerAction::Stop),
-        (TimerCommand::Cancel, TimerAction::Cancel),
+        (TimerCommand::Pause, HistoryAction::Pause),
+        (TimerCommand::Resume, HistoryAction::Resume),
+        (TimerCommand::Stop, HistoryAction::Stop),
+        (TimerCommand::Cancel, HistoryAction::Cancel),
     ] {
         let mut seq = Sequence::new();
         let mut repo = MockTimerRepository::new();
@@ -145,7 +153,8 @@ async fn each_command_is_applied_at_the_clock_time_then_announced() {
         publisher
             .expect_publish()
             .withf(move |event| {
-                matches!(event, DomainEvent::TimerChanged { action: a, .. } if *a == action)
+                matches!(event, DomainEvent::TimerChanged { change, .. }
+                    if *change == TimerChange::Transition(action))
             })
             .times(1)
             .in_sequence(&mut seq)
@@ -336,7 +345,7 @@ async fn patch_announces_update_only_when_something_changed() -> Result<(), Upda
                 matches!(
                     event,
                     DomainEvent::TimerChanged {
-                        action: TimerAction::Update,
+                        change: TimerChange::Details,
                         ..
                     }
                 )
@@ -410,7 +419,7 @@ async fn side_effect_updates_are_announced_one_per_timer() {
             matches!(
                 event,
                 DomainEvent::TimerChanged {
-                    action: TimerAction::Update,
+                    change: TimerChange::Details,
                     ..
                 }
             )

@@ -1,9 +1,9 @@
-//! The friend lists the hub remembers for `timer.friend_activity`.
+//! The friend lists the delivery service remembers for `timer.friend_activity`.
 //!
 //! Looking an actor's friends up again for every state change cost each command an extra pool
 //! checkout and a join on `follows` (docs/benchmarks.md). Friendships change rarely, and every
 //! change is announced (`DomainEvent::FollowChanged`, in-process on the instance that made it and
-//! through the database on the others), so the hub keeps each actor's list until a follow of
+//! through the database on the others), so the service keeps each actor's list until a follow of
 //! theirs changes, and forgets everything when events may have been missed (the cross-instance
 //! listener reconnected).
 //!

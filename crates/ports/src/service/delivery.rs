@@ -1,0 +1,278 @@
+//! Who receives a committed event on this instance, and the in-process path that hands events
+//! over without holding up the sender's reply.
+//!
+//! Every event reaches [`DeliveryService::deliver`], whichever way it came: from this instance's
+//! services through [`InProcessDelivery`], or from another instance through the cross-instance
+//! listener ([`LocalDelivery`]). So one instance and many route identically, and the rules of
+//! who hears what live in one place:
+//!
+//! - a timer change goes to the owner's connections ([`TimerDelivery::Changed`]), and, when
+//!   [`friend_activity_due`], to the owner's online friends ([`TimerDelivery::FriendActivity`]);
+//! - a deleted timer goes to the owner's connections;
+//! - a notification goes to its receiver's streams;
+//! - a follow change makes the remembered friend lists of both users stale.
+//!
+//! The service never renders: each connection renders what it is handed in its own time zone.
+
+mod friends;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use hourglass_domain::ids::UserId;
+use hourglass_domain::timer::{Timer, TimerChange};
+use tokio::sync::mpsc;
+
+use self::friends::FriendCache;
+use crate::delivery::{
+    Arrival, DeliveryObserver, DeliveryReport, Handoff, NotificationStreams, TimerConnections,
+    TimerDelivery,
+};
+use crate::error::StorageError;
+use crate::event::{DomainEvent, EventPublisher, LocalDelivery, PublishError};
+use crate::follow::FollowRepository;
+use crate::timer::TaggedTimer;
+use crate::user::UserRepository;
+
+/// How many in-process events are delivered at once. Friend activity can cost a look-up, so one
+/// event at a time would let one slow look-up hold up everyone; each user's events still go
+/// through one lane, so a user's devices see them in commit order.
+const LANES: usize = 8;
+
+/// Events one lane may hold before a publisher waits for it (back-pressure, not growth).
+const LANE_CAPACITY: usize = 4096;
+
+/// Whether friends hear about `change` of `timer` (`timer.friend_activity`): state transitions,
+/// not edits of details, of a timer its owner lets friends see. Friends are mutual followers.
+pub fn friend_activity_due(change: TimerChange, timer: &Timer) -> bool {
+    change.is_transition() && timer.visibility().visible_to_friends()
+}
+
+/// Routes committed events to this instance's connections.
+#[derive(Clone)]
+pub struct DeliveryService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connections: Arc<dyn TimerConnections>,
+    streams: Arc<dyn NotificationStreams>,
+    follows: Arc<dyn FollowRepository>,
+    users: Arc<dyn UserRepository>,
+    /// Friend lists of recent actors, so a command does not look them up again.
+    friends: FriendCache,
+    observer: Arc<dyn DeliveryObserver>,
+}
+
+impl DeliveryService {
+    /// A service delivering to `connections` and `streams`, reading friends from `follows` and
+    /// nicknames from `users`, and telling `observer` what each delivery did.
+    pub fn new(
+        connections: Arc<dyn TimerConnections>,
+        streams: Arc<dyn NotificationStreams>,
+        follows: Arc<dyn FollowRepository>,
+        users: Arc<dyn UserRepository>,
+        observer: Arc<dyn DeliveryObserver>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                connections,
+                streams,
+                follows,
+                users,
+                friends: FriendCache::default(),
+                observer,
+            }),
+        }
+    }
+
+    /// Routes a committed `event` that arrived as `arrival`: the one place that decides who
+    /// receives it (see the module documentation).
+    pub async fn deliver(&self, event: DomainEvent, arrival: Arrival) -> DeliveryReport {
+        let inner = &self.inner;
+        let report = match event {
+            DomainEvent::TimerChanged {
+                actor,
+                change,
+                timer,
+            } => DeliveryReport {
+                websocket: self.timer_changed(actor, change, timer).await,
+                sse: Handoff::default(),
+            },
+            DomainEvent::TimerDeleted { owner, timer_id } => DeliveryReport {
+                websocket: inner
+                    .connections
+                    .send(owner, &Arc::new(TimerDelivery::Deleted { timer_id })),
+                sse: Handoff::default(),
+            },
+            DomainEvent::NotificationCreated { notification } => DeliveryReport {
+                websocket: Handoff::default(),
+                sse: inner.streams.deliver(&notification).await,
+            },
+            DomainEvent::FollowChanged { follower, followee } => {
+                inner.friends.forget(follower, followee);
+                DeliveryReport::default()
+            }
+        };
+        inner.observer.delivered(arrival, report);
+        report
+    }
+
+    /// Events may have been missed (the cross-instance listener reconnected): friend lists are
+    /// forgotten, every WebSocket client gets a fresh `timer.sync_result` and every stream
+    /// replays from its last delivered id.
+    pub fn resync(&self) {
+        self.inner.friends.forget_all();
+        self.inner
+            .connections
+            .send_to_everyone(&Arc::new(TimerDelivery::Resync));
+        self.inner.streams.resync_all();
+    }
+
+    async fn timer_changed(&self, actor: UserId, change: TimerChange, timer: TaggedTimer) -> Handoff {
+        let owner = timer.timer.owner_id();
+        let friends_due = friend_activity_due(change, &timer.timer);
+        let timer = Arc::new(timer);
+        let mut handoff = Handoff::default();
+        if self.inner.connections.is_online(owner) {
+            let message = Arc::new(TimerDelivery::Changed {
+                change,
+                timer: Arc::clone(&timer),
+            });
+            handoff = self.inner.connections.send(owner, &message);
+        }
+        if friends_due {
+            handoff = handoff.and(self.friend_activity(actor, change, &timer.timer).await);
+        }
+        handoff
+    }
+
+    /// `timer.friend_activity` to `actor`'s friends who are online here. Nothing is looked up
+    /// when nobody else is online.
+    async fn friend_activity(&self, actor: UserId, change: TimerChange, timer: &Timer) -> Handoff {
+        let connections = &self.inner.connections;
+        if !connections.anyone_online_but(actor) {
+            return Handoff::default();
+        }
+        let friends = match self.friends_of(actor).await {
+            Ok(friends) => friends,
+            Err(error) => {
+                tracing::warn!(%error, "friend list unavailable; friend activity not sent");
+                return Handoff::default();
+            }
+        };
+        let targets: Vec<UserId> = friends
+            .iter()
+            .copied()
+            .filter(|friend| *friend != actor && connections.is_online(*friend))
+            .collect();
+        if targets.is_empty() {
+            return Handoff::default();
+        }
+        let display_name: Arc<str> = match self.inner.users.find(actor).await {
+            Ok(Some(user)) => user.nickname.as_str().into(),
+            Ok(None) => actor.to_string().into(),
+            Err(error) => {
+                tracing::warn!(%error, "nickname unavailable; friend activity not sent");
+                return Handoff::default();
+            }
+        };
+        let message = Arc::new(TimerDelivery::FriendActivity {
+            friend: actor,
+            display_name,
+            change,
+            timer_id: timer.id(),
+            timer_title: timer.title().map(|title| Arc::from(title.as_str())),
+        });
+        targets
+            .into_iter()
+            .fold(Handoff::default(), |sum, friend| {
+                sum.and(connections.send(friend, &message))
+            })
+    }
+
+    /// `user`'s friends: remembered, or looked up and remembered (see [`FriendCache`]).
+    async fn friends_of(&self, user: UserId) -> Result<Arc<[UserId]>, StorageError> {
+        let cache = &self.inner.friends;
+        if let Some(known) = cache.get(user) {
+            return Ok(known);
+        }
+        let fetched_at = cache.generation();
+        let friends: Arc<[UserId]> = self.inner.follows.friend_ids(user).await?.into();
+        cache.remember(user, Arc::clone(&friends), fetched_at);
+        Ok(friends)
+    }
+}
+
+#[async_trait]
+impl LocalDelivery for DeliveryService {
+    async fn deliver_local(&self, event: DomainEvent, received: Instant) {
+        self.deliver(event, Arrival::from_listener(received)).await;
+    }
+
+    async fn resync_local(&self) {
+        self.resync();
+    }
+}
+
+/// The services' publisher on this instance: a committed event is queued for delivery and
+/// `publish` returns at once, so the sender's reply never waits for fan-out work done on its
+/// behalf (friend look-ups, other devices' queues).
+///
+/// Notifications are left to the cross-instance listener, which keeps each receiver's stream in
+/// commit order with the notifications committed elsewhere; the store announces them anyway.
+#[derive(Clone)]
+pub struct InProcessDelivery {
+    lanes: Arc<[mpsc::Sender<(DomainEvent, Arrival)>]>,
+}
+
+impl InProcessDelivery {
+    /// Starts the delivery lanes on the current tokio runtime.
+    pub fn start(service: DeliveryService) -> Self {
+        let lanes: Vec<_> = (0..LANES)
+            .map(|_| {
+                let (sender, mut receiver) = mpsc::channel::<(DomainEvent, Arrival)>(LANE_CAPACITY);
+                let service = service.clone();
+                tokio::spawn(async move {
+                    while let Some((event, arrival)) = receiver.recv().await {
+                        service.deliver(event, arrival).await;
+                    }
+                });
+                sender
+            })
+            .collect();
+        Self {
+            lanes: lanes.into(),
+        }
+    }
+
+    /// The user whose events must stay in order.
+    fn lane_of(event: &DomainEvent) -> Option<UserId> {
+        match event {
+            DomainEvent::TimerChanged { actor, .. } => Some(*actor),
+            DomainEvent::TimerDeleted { owner, .. } => Some(*owner),
+            DomainEvent::FollowChanged { follower, .. } => Some(*follower),
+            DomainEvent::NotificationCreated { .. } => None,
+        }
+    }
+}
+
+#[async_trait]
+impl EventPublisher for InProcessDelivery {
+    async fn publish(&self, event: DomainEvent) -> Result<(), PublishError> {
+        let Some(user) = Self::lane_of(&event) else {
+            return Ok(());
+        };
+        let index = usize::try_from(user.get().rem_euclid(LANES as i64)).unwrap_or(0);
+        let Some(lane) = self.lanes.get(index) else {
+            return Ok(());
+        };
+        lane.send((event, Arrival::in_process()))
+            .await
+            .map_err(|_| PublishError::Unavailable("the delivery lanes have stopped".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,333 @@
+//! Who receives what, against mocked ports.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use hourglass_domain::ids::{NotificationId, TimerId};
+use hourglass_domain::notification::{Notification, NotificationDraft};
+use hourglass_domain::profile::Nickname;
+use hourglass_domain::time::Timestamp;
+use hourglass_domain::timer::{HistoryAction, NewTimer, TimerCommand};
+use hourglass_domain::validation::{AllocatedDuration, Visibility};
+
+use super::*;
+use crate::delivery::{MockDeliveryObserver, MockNotificationStreams};
+use crate::follow::MockFollowRepository;
+use crate::user::{MockUserRepository, User};
+
+const ALICE: UserId = UserId::new(1);
+const BOB: UserId = UserId::new(2);
+const CAROL: UserId = UserId::new(3);
+
+/// A registry of who is online that records what each user was handed.
+#[derive(Default)]
+struct Online {
+    users: Vec<UserId>,
+    received: Mutex<HashMap<UserId, Vec<TimerDelivery>>>,
+}
+
+impl Online {
+    fn of(users: &[UserId]) -> Arc<Self> {
+        Arc::new(Self {
+            users: users.to_vec(),
+            received: Mutex::default(),
+        })
+    }
+
+    fn received(&self, user: UserId) -> Vec<TimerDelivery> {
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&user)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl TimerConnections for Online {
+    fn is_online(&self, user: UserId) -> bool {
+        self.users.contains(&user)
+    }
+
+    fn anyone_online_but(&self, user: UserId) -> bool {
+        self.users.iter().any(|u| *u != user)
+    }
+
+    fn send(&self, user: UserId, message: &Arc<TimerDelivery>) -> Handoff {
+        if !self.is_online(user) {
+            return Handoff::default();
+        }
+        self.received
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(user)
+            .or_default()
+            .push((**message).clone());
+        Handoff {
+            queued: 1,
+            queue_full: 0,
+        }
+    }
+
+    fn send_to_everyone(&self, message: &Arc<TimerDelivery>) {
+        for user in &self.users {
+            self.send(*user, message);
+        }
+    }
+}
+
+fn timer(owner: UserId, visibility: Visibility) -> TaggedTimer {
+    let Ok(allocated_duration) = AllocatedDuration::new(600) else {
+        panic!("valid duration")
+    };
+    let new = NewTimer {
+        owner_id: owner,
+        allocated_duration,
+        title: None,
+        description: None,
+        schedule_id: None,
+        todo_id: None,
+        tag_ids: Vec::new(),
+        visibility,
+    };
+    TaggedTimer::untagged(Timer::start(
+        TimerId::new(uuid::Uuid::nil()),
+        new,
+        Timestamp::EPOCH,
+    ))
+}
+
+fn changed(actor: UserId, change: TimerChange, visibility: Visibility) -> DomainEvent {
+    DomainEvent::TimerChanged {
+        actor,
+        change,
+        timer: timer(actor, visibility),
+    }
+}
+
+fn started(actor: UserId) -> DomainEvent {
+    changed(actor, TimerChange::START, Visibility::Friends)
+}
+
+/// The user repository answering every nickname look-up with `alice`.
+fn users_named_alice() -> MockUserRepository {
+    let mut users = MockUserRepository::new();
+    users.expect_find().returning(|id| {
+        let Ok(nickname) = Nickname::parse("alice") else {
+            panic!("valid nickname")
+        };
+        Ok(Some(User {
+            id,
+            subject: "alice".to_owned(),
+            nickname,
+            profile_image: None,
+            created_at: Timestamp::EPOCH,
+            updated_at: Timestamp::EPOCH,
+        }))
+    });
+    users
+}
+
+fn quiet_observer() -> MockDeliveryObserver {
+    let mut observer = MockDeliveryObserver::new();
+    observer.expect_delivered().return_const(());
+    observer
+}
+
+fn service(online: &Arc<Online>, follows: MockFollowRepository) -> DeliveryService {
+    DeliveryService::new(
+        Arc::clone(online) as Arc<dyn TimerConnections>,
+        Arc::new(MockNotificationStreams::new()),
+        Arc::new(follows),
+        Arc::new(users_named_alice()),
+        Arc::new(quiet_observer()),
+    )
+}
+
+fn friends(list: &'static [UserId]) -> MockFollowRepository {
+    let mut follows = MockFollowRepository::new();
+    follows
+        .expect_friend_ids()
+        .returning(move |_| Ok(list.to_vec()));
+    follows
+}
+
+#[tokio::test]
+async fn a_change_goes_to_the_owner_and_as_activity_to_online_friends_only() {
+    let online = Online::of(&[ALICE, BOB]);
+    let service = service(&online, friends(&[BOB, CAROL]));
+    let report = service.deliver(started(ALICE), Arrival::in_process()).await;
+    assert!(matches!(
+        online.received(ALICE).as_slice(),
+        [TimerDelivery::Changed { change: TimerChange::START, .. }]
+    ));
+    assert!(matches!(
+        online.received(BOB).as_slice(),
+        [TimerDelivery::FriendActivity { friend: ALICE, display_name, .. }] if &**display_name == "alice"
+    ));
+    assert_eq!(report.websocket.queued, 2, "Carol is offline");
+}
+
+#[tokio::test]
+async fn friends_hear_transitions_of_timers_they_may_see_and_nothing_else() {
+    let cases = [
+        (TimerChange::START, Visibility::Public, true),
+        (TimerChange::from(TimerCommand::Pause), Visibility::Friends, true),
+        (TimerChange::Details, Visibility::Friends, false),
+        (TimerChange::Transition(HistoryAction::Stop), Visibility::Private, false),
+    ];
+    for (change, visibility, heard) in cases {
+        let online = Online::of(&[BOB]);
+        let service = service(&online, friends(&[BOB]));
+        service
+            .deliver(changed(ALICE, change, visibility), Arrival::in_process())
+            .await;
+        assert_eq!(
+            !online.received(BOB).is_empty(),
+            heard,
+            "{change} of a {visibility:?} timer"
+        );
+    }
+}
+
+#[tokio::test]
+async fn friends_are_looked_up_once_until_a_follow_of_the_actor_changes() {
+    let mut follows = MockFollowRepository::new();
+    // Two look-ups in all: the first event, then the one after Bob unfollowed.
+    let lookups = AtomicU64::new(0);
+    follows.expect_friend_ids().times(2).returning(move |_| {
+        let first = lookups.fetch_add(1, Ordering::Relaxed) == 0;
+        Ok(if first { vec![BOB] } else { Vec::new() })
+    });
+    let online = Online::of(&[BOB]);
+    let service = service(&online, follows);
+    service.deliver(started(ALICE), Arrival::in_process()).await;
+    service.deliver(started(ALICE), Arrival::in_process()).await;
+    assert_eq!(online.received(BOB).len(), 2);
+    // Bob unfollows Alice (announced by whichever instance did it): no more activity.
+    let unfollowed = DomainEvent::FollowChanged {
+        follower: BOB,
+        followee: ALICE,
+    };
+    service.deliver(unfollowed, Arrival::in_process()).await;
+    service.deliver(started(ALICE), Arrival::in_process()).await;
+    assert_eq!(online.received(BOB).len(), 2);
+}
+
+#[tokio::test]
+async fn a_resync_forgets_every_friend_list_and_asks_everyone_to_sync() {
+    let mut follows = MockFollowRepository::new();
+    follows
+        .expect_friend_ids()
+        .times(2)
+        .returning(|_| Ok(vec![BOB]));
+    let mut streams = MockNotificationStreams::new();
+    streams.expect_resync_all().times(1).return_const(());
+    let online = Online::of(&[BOB]);
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(streams),
+        Arc::new(follows),
+        Arc::new(users_named_alice()),
+        Arc::new(quiet_observer()),
+    );
+    service.deliver(started(ALICE), Arrival::in_process()).await;
+    // The listener reconnected: follow changes may have been missed meanwhile.
+    LocalDelivery::resync_local(&service).await;
+    service.deliver(started(ALICE), Arrival::in_process()).await;
+    assert!(matches!(
+        online.received(BOB).as_slice(),
+        [
+            TimerDelivery::FriendActivity { .. },
+            TimerDelivery::Resync,
+            TimerDelivery::FriendActivity { .. }
+        ]
+    ));
+}
+
+#[tokio::test]
+async fn nobody_else_online_means_no_look_up_at_all() {
+    let mut follows = MockFollowRepository::new();
+    follows.expect_friend_ids().never();
+    let online = Online::of(&[ALICE]);
+    let service = service(&online, follows);
+    service.deliver(started(ALICE), Arrival::in_process()).await;
+    assert_eq!(online.received(ALICE).len(), 1);
+}
+
+#[tokio::test]
+async fn deletions_go_to_the_owner_and_notifications_to_the_streams() {
+    let mut streams = MockNotificationStreams::new();
+    streams.expect_deliver().times(1).returning(|_| Handoff {
+        queued: 2,
+        queue_full: 0,
+    });
+    let mut observer = MockDeliveryObserver::new();
+    observer.expect_delivered().times(2).return_const(());
+    let online = Online::of(&[ALICE, BOB]);
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(streams),
+        Arc::new(MockFollowRepository::new()),
+        Arc::new(MockUserRepository::new()),
+        Arc::new(observer),
+    );
+    let timer_id = TimerId::new(uuid::Uuid::nil());
+    service
+        .deliver(
+            DomainEvent::TimerDeleted {
+                owner: ALICE,
+                timer_id,
+            },
+            Arrival::in_process(),
+        )
+        .await;
+    assert_eq!(
+        online.received(ALICE),
+        vec![TimerDelivery::Deleted { timer_id }]
+    );
+    assert!(online.received(BOB).is_empty());
+    let notification = Notification::from_draft(
+        NotificationId::new(1),
+        NotificationDraft::test(BOB),
+        Timestamp::EPOCH,
+    );
+    let report = service
+        .deliver(
+            DomainEvent::NotificationCreated { notification },
+            Arrival::from_listener(Instant::now()),
+        )
+        .await;
+    assert_eq!(report.sse.queued, 2);
+}
+
+#[tokio::test]
+async fn in_process_events_are_delivered_after_publish_returns_in_order_per_user() {
+    let online = Online::of(&[ALICE]);
+    let service = service(&online, MockFollowRepository::new());
+    let publisher = InProcessDelivery::start(service);
+    for change in [
+        TimerChange::START,
+        TimerChange::from(TimerCommand::Pause),
+        TimerChange::from(TimerCommand::Resume),
+    ] {
+        let published = publisher
+            .publish(changed(ALICE, change, Visibility::Private))
+            .await;
+        assert!(published.is_ok());
+    }
+    // Waits for the lane to catch up, not for a wall-clock margin.
+    while online.received(ALICE).len() < 3 {
+        tokio::task::yield_now().await;
+    }
+    let changes: Vec<&str> = online
+        .received(ALICE)
+        .iter()
+        .filter_map(|delivered| match delivered {
+            TimerDelivery::Changed { change, .. } => Some(change.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changes, ["start", "pause", "resume"]);
+}
