@@ -10,14 +10,14 @@
 
 #![no_main]
 
-use hourglass_adapters_actix::error::ApiError;
-use hourglass_adapters_actix::rest::cursor::{self, CursorId};
-use hourglass_adapters_actix::rest::query::{
+use hourglass_adapters_actix::edge::error::ApiError;
+use hourglass_adapters_actix::http::rest::cursor::{self, CursorId};
+use hourglass_adapters_actix::http::rest::query::{
     DayEdge, QueryError, QueryParams, parse_datetime, parse_instant,
 };
-use hourglass_adapters_actix::rest::render::{TagMode, ViewOptions};
-use hourglass_adapters_actix::social::cursor::{self as social_cursor, ListKind, NumericId};
-use hourglass_adapters_actix::timezone::RenderZone;
+use hourglass_adapters_actix::http::rest::render::{TagMode, ViewOptions};
+use hourglass_adapters_actix::http::social::cursor::{self as social_cursor, ListKind, NumericId};
+use hourglass_adapters_actix::edge::timezone::RenderZone;
 use hourglass_domain::ids::{MeetupId, NotificationId, ScheduleId, TagId, TimerId, TodoId, UserId};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerStatus;
@@ -178,7 +178,7 @@ fn check_datetime_round_trip(raw: &str, t: Timestamp) {
     }
     for zone in [
         RenderZone::NaiveUtc,
-        hourglass_adapters_actix::ws::protocol::stored_zone(),
+        hourglass_adapters_actix::realtime::ws::protocol::stored_zone(),
     ] {
         let written = zone.render(t);
         assert_eq!(parse_datetime(&written), Some(t), "{raw:?} -> {written:?}");

@@ -13,7 +13,7 @@
 #![no_main]
 
 use chrono::{DateTime, NaiveDateTime, Offset as _, TimeZone as _};
-use hourglass_adapters_actix::timezone::{RenderZone, render_envelope_timestamp};
+use hourglass_adapters_actix::edge::timezone::{RenderZone, render_envelope_timestamp};
 use hourglass_domain::time::Timestamp;
 use libfuzzer_sys::fuzz_target;
 

@@ -9,7 +9,7 @@
 
 #![no_main]
 
-use hourglass_adapters_actix::ws::protocol::{
+use hourglass_adapters_actix::realtime::ws::protocol::{
     ClientCommand, Code, ErrorPayload, MAX_REQUEST_ID_CHARS, encode, kind, parse_message,
     peek_request_id,
 };
@@ -92,7 +92,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// `into_new_timer` accepts exactly what the domain's constructors accept, keeping the values.
-fn check_create(create: &hourglass_adapters_actix::ws::protocol::CreateTimer) {
+fn check_create(create: &hourglass_adapters_actix::realtime::ws::protocol::CreateTimer) {
     let owner = UserId::new(7);
     let valid = AllocatedDuration::new(create.allocated_duration).is_ok()
         && create.title.clone().map(Title::new).transpose().is_ok()

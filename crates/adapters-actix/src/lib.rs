@@ -27,34 +27,23 @@
 
 use actix_web::web;
 
-pub mod auth;
-pub mod dto;
-pub mod error;
-pub mod health;
-pub mod middleware;
-pub mod openapi;
-pub mod origin;
-pub mod rest;
+pub mod edge;
+pub mod http;
+pub mod realtime;
 pub mod settings;
-pub mod social;
-pub mod sse;
 pub mod state;
-pub mod telemetry;
-pub mod timezone;
-pub mod users;
-pub mod ws;
 
 /// Registers every route of the service on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz)
-        .service(health::readyz)
-        .service(telemetry::endpoint::metrics);
-    rest::configure(cfg);
-    openapi::configure(cfg);
-    users::configure(cfg);
-    social::configure(cfg);
-    sse::configure(cfg);
-    ws::configure(cfg);
+    cfg.service(http::health::healthz)
+        .service(http::health::readyz)
+        .service(edge::telemetry::endpoint::metrics);
+    http::rest::configure(cfg);
+    http::openapi::configure(cfg);
+    http::users::configure(cfg);
+    http::social::configure(cfg);
+    realtime::sse::configure(cfg);
+    realtime::ws::configure(cfg);
     // Body/parameter error envelopes and the JSON 404 for unknown routes.
-    middleware::body::configure(cfg);
+    edge::middleware::body::configure(cfg);
 }

@@ -15,11 +15,11 @@ use hourglass_ports::service::planning::PlanningService;
 use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 
-use crate::auth::Authenticator;
-use crate::middleware::rate_limit::RestRateLimiter;
+use crate::edge::auth::Authenticator;
+use crate::edge::middleware::rate_limit::RestRateLimiter;
 use crate::settings::EdgeSettings;
-use crate::telemetry::Metrics;
-use crate::ws::hub::Hub;
+use crate::edge::telemetry::Metrics;
+use crate::realtime::ws::hub::Hub;
 
 /// Shared, cheap-to-clone state of the HTTP edge.
 #[derive(Clone)]

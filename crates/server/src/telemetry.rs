@@ -2,7 +2,7 @@
 //!
 //! Logs go to stderr so that stdout carries only a command's result (the JWT of `token`, the
 //! count of `migrate`) and can be piped. Request and connection ids travel as span fields, set
-//! by the HTTP edge (`hourglass_adapters_actix::middleware::request_log`, `telemetry::span`).
+//! by the HTTP edge (`hourglass_adapters_actix::edge::middleware::request_log`, `telemetry::span`).
 
 use std::io::IsTerminal;
 

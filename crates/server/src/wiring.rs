@@ -3,16 +3,16 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use hourglass_adapters_actix::auth::any_of::AnyOf;
-use hourglass_adapters_actix::auth::hs256::Hs256Verifier;
-use hourglass_adapters_actix::auth::oidc::{OidcSettings, OidcVerifier};
-use hourglass_adapters_actix::auth::public_key::PublicKeyVerifier;
-use hourglass_adapters_actix::auth::{Authenticator, TokenVerifier};
-use hourglass_adapters_actix::middleware::rate_limit::RestRateLimiter;
+use hourglass_adapters_actix::edge::auth::any_of::AnyOf;
+use hourglass_adapters_actix::edge::auth::hs256::Hs256Verifier;
+use hourglass_adapters_actix::edge::auth::oidc::{OidcSettings, OidcVerifier};
+use hourglass_adapters_actix::edge::auth::public_key::PublicKeyVerifier;
+use hourglass_adapters_actix::edge::auth::{Authenticator, TokenVerifier};
+use hourglass_adapters_actix::edge::middleware::rate_limit::RestRateLimiter;
 use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
-use hourglass_adapters_actix::telemetry::Metrics;
-use hourglass_adapters_actix::ws::hub::{Hub, InProcessTimerEvents};
+use hourglass_adapters_actix::edge::telemetry::Metrics;
+use hourglass_adapters_actix::realtime::ws::hub::{Hub, InProcessTimerEvents};
 use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
 use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{
@@ -57,7 +57,7 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
 
 /// The token verifier the configuration asks for: every configured key source, tried in the
 /// order `JWT_SECRET`, `JWT_PUBLIC_KEY_FILE`, `OIDC_ISSUER_URL` (the rule is
-/// [`hourglass_adapters_actix::auth::any_of`]'s).
+/// [`hourglass_adapters_actix::edge::auth::any_of`]'s).
 ///
 /// # Errors
 /// When no key source is configured, the public key file cannot be read or holds no RSA/EC

@@ -156,9 +156,9 @@ impl From<StorageError> for ApiError {
     }
 }
 
-impl From<crate::timezone::InvalidTimezone> for ApiError {
+impl From<crate::edge::timezone::InvalidTimezone> for ApiError {
     /// 400 `INVALID_TIMEZONE`, wherever a `timezone` parameter is read (REST, WebSocket, SSE).
-    fn from(error: crate::timezone::InvalidTimezone) -> Self {
+    fn from(error: crate::edge::timezone::InvalidTimezone) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
             "INVALID_TIMEZONE",

@@ -14,7 +14,7 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// The `Origin` value of opaque origins.
 const NULL_ORIGIN: &str = "null";

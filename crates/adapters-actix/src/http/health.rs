@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 use crate::state::AppState;
 
 /// The body of a successful probe: `{"status":"ok"}`.
@@ -42,7 +42,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = HealthBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`: the database does not answer", body = crate::openapi::ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: the database does not answer", body = crate::http::openapi::ErrorBody),
     )
 )]
 #[get("/readyz")]

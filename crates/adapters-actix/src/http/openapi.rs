@@ -3,7 +3,7 @@
 //! `GET /docs`.
 //!
 //! The annotations document each route once, under `/v1`; [`document`] copies every `/v1/…`
-//! path to `/api/v1/…` (the same handlers serve both, see [`crate::rest::PREFIXES`]) with
+//! path to `/api/v1/…` (the same handlers serve both, see [`crate::http::rest::PREFIXES`]) with
 //! operation ids prefixed `api_v1_` so that they stay unique. `docs/openapi.json` in the
 //! repository is this document, pretty-printed ([`document_json`]); an end-to-end test fails
 //! when they differ and `just openapi` rewrites the file.
@@ -19,7 +19,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDocument, PathItem};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::{dto, health, rest, social, sse, telemetry, users};
+use crate::edge::{dto, telemetry};
+use crate::http::{health, rest, social, users};
+use crate::realtime::sse;
 
 /// The error envelope every non-2xx REST answer carries.
 #[derive(Debug, Serialize, ToSchema)]
@@ -211,7 +213,7 @@ pub async fn openapi_json() -> HttpResponse {
             .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
             .body(text),
         Err(error) => {
-            actix_web::ResponseError::error_response(&crate::error::ApiError::internal(&error))
+            actix_web::ResponseError::error_response(&crate::edge::error::ApiError::internal(&error))
         }
     }
 }

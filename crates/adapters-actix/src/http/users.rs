@@ -3,7 +3,7 @@
 //!
 //! Under `/api/v1` keys are camelCase; a user is `{id, nickname, profileImage, createdAt}` with
 //! `id` a number and `createdAt` naive UTC, or converted with a `timezone` query parameter.
-//! Users are created by [`crate::auth::Authenticator`] on first sight of a token; claims never
+//! Users are created by [`crate::edge::auth::Authenticator`] on first sight of a token; claims never
 //! overwrite a profile changed here.
 
 use actix_web::{HttpResponse, get, patch, web};
@@ -14,13 +14,13 @@ use hourglass_ports::service::user::UserServiceError;
 use hourglass_ports::user::{ProfileUpdate, User};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::middleware::body::JsonBody;
-use crate::openapi::ErrorBody;
-use crate::rest::body::tri;
+use crate::edge::auth::CurrentUser;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::body::JsonBody;
+use crate::http::openapi::ErrorBody;
+use crate::http::rest::body::tri;
 use crate::state::AppState;
-use crate::timezone::RenderZone;
+use crate::edge::timezone::RenderZone;
 
 /// Registers the user routes (`/users/me` before `/users/{id}`, so `me` is never read as an id).
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -65,7 +65,7 @@ impl TokenVerifier for AnyOf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::hs256::Hs256Verifier;
+    use crate::edge::auth::hs256::Hs256Verifier;
 
     fn hs256_token(secret: &[u8], sub: &str) -> Result<String, jsonwebtoken::errors::Error> {
         let exp = chrono::Utc::now().timestamp() + 600;

@@ -13,7 +13,7 @@ use actix_web::http::header::{AUTHORIZATION, HeaderMap};
 use actix_web::{FromRequest, HttpRequest, web};
 
 use super::{AuthError, Principal};
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 use crate::state::AppState;
 
 impl From<AuthError> for ApiError {

@@ -12,7 +12,7 @@
 //! - [`oidc`]: `OIDC_ISSUER_URL`, discovery and a cached JWKS.
 //! - [`any_of`]: several of them at once, and the rule that picks one.
 //! - `extract`: [`CurrentUser`], [`bearer_token`], [`authenticate`] and the mapping to
-//!   [`ApiError`](crate::error::ApiError).
+//!   [`ApiError`](crate::edge::error::ApiError).
 
 pub mod any_of;
 mod extract;

@@ -2,7 +2,7 @@
 //!
 //! The domain never derives `Serialize` for the wire (style guide rule 11): responses are built
 //! here from domain values, with every datetime rendered in the caller's
-//! [`RenderZone`](crate::timezone::RenderZone).
+//! [`RenderZone`](crate::edge::timezone::RenderZone).
 //!
 //! - [`timer`]: [`TimerDto`] and the objects it embeds ([`ScheduleDto`], [`TodoDto`],
 //!   [`TagDto`], [`PauseEventDto`]), reused by the REST schedule, todo and tag routes.

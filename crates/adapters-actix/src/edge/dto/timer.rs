@@ -13,7 +13,7 @@ use hourglass_domain::timer::{PauseEvent, Timer};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::timezone::RenderZone;
+use crate::edge::timezone::RenderZone;
 
 /// A tag as embedded in timers (and returned by the tag routes): `{id, name, color}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

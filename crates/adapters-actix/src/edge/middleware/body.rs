@@ -21,7 +21,7 @@ use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// The largest JSON body accepted.
 pub const JSON_BODY_LIMIT: usize = 1024 * 1024;

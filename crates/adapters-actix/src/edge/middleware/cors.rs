@@ -19,7 +19,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError as _, web};
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 use crate::state::AppState;
 
 /// Methods a preflight may ask for.

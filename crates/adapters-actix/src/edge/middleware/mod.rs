@@ -4,7 +4,7 @@
 //! # Layout
 //! - [`cors`]: `CORS_ALLOWED_ORIGINS` for REST (preflight and response headers).
 //! - [`request_log`]: one log line per request, with a request id, never a token.
-//! - [`rate_limit`]: [`rate_limit::RestRateLimiter`], counted by [`crate::auth::CurrentUser`].
+//! - [`rate_limit`]: [`rate_limit::RestRateLimiter`], counted by [`crate::edge::auth::CurrentUser`].
 //! - [`body`]: the 1 MiB JSON limit, JSON/path/query error envelopes, [`body::JsonBody`] and the
 //!   404 for unknown routes.
 //!

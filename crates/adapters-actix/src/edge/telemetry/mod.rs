@@ -2,7 +2,7 @@
 //! spans of long-lived connections.
 //!
 //! The server creates one [`Metrics`] at start-up and shares it (in [`crate::state::AppState`],
-//! and with the [`crate::ws::hub::Hub`] for fan-out); `docs/observability.md` lists every metric
+//! and with the [`crate::realtime::ws::hub::Hub`] for fan-out); `docs/observability.md` lists every metric
 //! and log field.
 //!
 //! # Layout

@@ -1,7 +1,7 @@
 //! JSON request bodies: typed parsing with the field named in every refusal, and tri-state
 //! fields for PATCH.
 //!
-//! Handlers take bodies as [`JsonBody`](crate::middleware::body::JsonBody), which applies the
+//! Handlers take bodies as [`JsonBody`](crate::edge::middleware::body::JsonBody), which applies the
 //! app's `JsonConfig` (size limit → 413, malformed JSON → 422) and names the field that is
 //! missing or of the wrong type. The request DTOs' `try_into_domain` then checks values with the
 //! domain constructors (`Title::new`, …), whose errors name their field too; [`BodyError`]
@@ -17,7 +17,7 @@ use hourglass_domain::validation::ValidationError;
 use serde::{Deserialize, Deserializer};
 
 use super::query::parse_datetime;
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// A body that could not be used; the message names the field. Always 422.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn update<T, U>(
 }
 
 /// Converts a JSON value into `T` the way unit tests need it (the handlers' bodies go through
-/// [`JsonBody`](crate::middleware::body::JsonBody), which also names the field of a wrong type).
+/// [`JsonBody`](crate::edge::middleware::body::JsonBody), which also names the field of a wrong type).
 #[cfg(test)]
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     value: serde_json::Value,

@@ -33,7 +33,7 @@ use hourglass_ports::service::planning::PlanningServiceError;
 use uuid::Uuid;
 
 use self::query::QueryError;
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 
 /// Every REST route is served under each of these prefixes.
 pub const PREFIXES: [&str; 2] = ["/v1", "/api/v1"];

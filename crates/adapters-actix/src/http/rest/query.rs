@@ -18,8 +18,8 @@ use std::fmt;
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use hourglass_domain::time::Timestamp;
 
-use crate::error::ApiError;
-use crate::timezone::{InvalidTimezone, RenderZone};
+use crate::edge::error::ApiError;
+use crate::edge::timezone::{InvalidTimezone, RenderZone};
 
 /// How many characters of a refused value an error message repeats.
 const MAX_ECHOED_CHARS: usize = 64;

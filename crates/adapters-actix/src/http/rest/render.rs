@@ -18,10 +18,10 @@ use hourglass_domain::planning::{Schedule, Tag, Todo};
 use hourglass_domain::timer::Timer;
 
 use super::query::{QueryError, QueryParams};
-use crate::dto::{TimerDto, TimerEmbeds};
-use crate::error::ApiError;
+use crate::edge::dto::{TimerDto, TimerEmbeds};
+use crate::edge::error::ApiError;
 use crate::state::AppState;
-use crate::timezone::RenderZone;
+use crate::edge::timezone::RenderZone;
 
 /// Which tags a timer response lists (`tag_include_mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

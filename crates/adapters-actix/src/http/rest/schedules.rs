@@ -20,11 +20,11 @@ use uuid::Uuid;
 use super::body::{self, BodyError, tri};
 use super::query::{DayEdge, QueryError, QueryParams};
 use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
-use crate::auth::CurrentUser;
-use crate::dto::ScheduleDto;
-use crate::error::ApiError;
-use crate::middleware::body::JsonBody;
-use crate::openapi::ErrorBody;
+use crate::edge::auth::CurrentUser;
+use crate::edge::dto::ScheduleDto;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::body::JsonBody;
+use crate::http::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// The body of `POST /v1/schedules`.

@@ -18,11 +18,11 @@ use super::body::{BodyError, tri};
 use super::query::QueryParams;
 use super::schedules::not_null;
 use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
-use crate::auth::CurrentUser;
-use crate::dto::TagDto;
-use crate::error::ApiError;
-use crate::middleware::body::JsonBody;
-use crate::openapi::ErrorBody;
+use crate::edge::auth::CurrentUser;
+use crate::edge::dto::TagDto;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::body::JsonBody;
+use crate::http::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// The body of `POST /v1/tags`.
@@ -244,7 +244,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::rest::body;
+    use crate::http::rest::body;
 
     #[test]
     fn create_checks_name_and_color() -> Result<(), BodyError> {

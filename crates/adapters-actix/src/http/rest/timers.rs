@@ -27,11 +27,11 @@ use super::cursor;
 use super::query::{DayEdge, QueryError, QueryParams};
 use super::render::{ViewOptions, render_timer, render_timers};
 use super::{Resource, parse_id};
-use crate::auth::CurrentUser;
-use crate::dto::TimerDto;
-use crate::error::ApiError;
-use crate::middleware::body::JsonBody;
-use crate::openapi::ErrorBody;
+use crate::edge::auth::CurrentUser;
+use crate::edge::dto::TimerDto;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::body::JsonBody;
+use crate::http::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// Default page size of timer lists.

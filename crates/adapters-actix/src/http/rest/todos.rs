@@ -19,11 +19,11 @@ use super::body::{self, BodyError, tri};
 use super::query::QueryParams;
 use super::schedules::{not_null, tag_update};
 use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
-use crate::auth::CurrentUser;
-use crate::dto::TodoDto;
-use crate::error::ApiError;
-use crate::middleware::body::JsonBody;
-use crate::openapi::ErrorBody;
+use crate::edge::auth::CurrentUser;
+use crate::edge::dto::TodoDto;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::body::JsonBody;
+use crate::http::openapi::ErrorBody;
 use crate::state::AppState;
 
 /// The body of `POST /v1/todos`.

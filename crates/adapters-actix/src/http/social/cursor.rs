@@ -1,7 +1,7 @@
 //! The opaque `cursor` of the `/api/v1` lists, whose items have numeric ids (users, meetups,
 //! notifications).
 //!
-//! Like the timer lists' cursor ([`crate::rest::cursor`]) it is the keyset position after a
+//! Like the timer lists' cursor ([`crate::http::rest::cursor`]) it is the keyset position after a
 //! page's last item, `created_at` (whole seconds) and id, written as lower-case hex: a format
 //! version, a kind byte (so a follower cursor passed to the notification list is refused rather
 //! than silently skipping rows), the seconds and the id, both big-endian. Anything that does not
@@ -13,8 +13,8 @@ use hourglass_domain::time::Timestamp;
 use hourglass_ports::page::Cursor;
 use serde::Serialize;
 
-use crate::rest::cursor::NEXT_CURSOR_HEADER;
-use crate::rest::query::{QueryError, QueryParams};
+use crate::http::rest::cursor::NEXT_CURSOR_HEADER;
+use crate::http::rest::query::{QueryError, QueryParams};
 
 /// The wire format's version byte.
 const FORMAT_VERSION: u8 = 1;

@@ -14,13 +14,13 @@ use hourglass_ports::user::User;
 
 use super::cursor::{self, ListKind};
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::openapi::ErrorBody;
-use crate::rest::query::QueryParams;
+use crate::edge::auth::CurrentUser;
+use crate::edge::error::ApiError;
+use crate::http::openapi::ErrorBody;
+use crate::http::rest::query::QueryParams;
 use crate::state::AppState;
-use crate::timezone::RenderZone;
-use crate::users::{UserDto, parse_user_id};
+use crate::edge::timezone::RenderZone;
+use crate::http::users::{UserDto, parse_user_id};
 
 /// Registers the follow routes (`/users/me/friends` before anything with `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {

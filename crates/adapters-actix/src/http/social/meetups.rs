@@ -21,14 +21,14 @@ use serde::{Deserialize, Serialize};
 
 use super::cursor::{self, ListKind};
 use super::{DEFAULT_LIMIT, MAX_LIMIT, users_by_id};
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::middleware::body::JsonBody;
-use crate::openapi::ErrorBody;
-use crate::rest::query::{QueryParams, parse_datetime};
+use crate::edge::auth::CurrentUser;
+use crate::edge::error::ApiError;
+use crate::edge::middleware::body::JsonBody;
+use crate::http::openapi::ErrorBody;
+use crate::http::rest::query::{QueryParams, parse_datetime};
 use crate::state::AppState;
-use crate::timezone::RenderZone;
-use crate::users::UserDto;
+use crate::edge::timezone::RenderZone;
+use crate::http::users::UserDto;
 
 /// Registers the meetup routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -1,5 +1,5 @@
 //! The social REST API of `/api/v1` (`notifications-sse.md`): following, meetups and stored
-//! notifications. The notification stream itself is [`crate::sse`].
+//! notifications. The notification stream itself is [`crate::realtime::sse`].
 //!
 //! Under `/api/v1` every JSON key and query parameter is camelCase. Lists are JSON arrays, newest
 //! first, paged with `limit` (1–100, default 50) and an opaque `cursor`; the next page's cursor
@@ -22,7 +22,7 @@ use actix_web::web;
 use hourglass_domain::ids::UserId;
 use hourglass_ports::user::User;
 
-use crate::error::ApiError;
+use crate::edge::error::ApiError;
 use crate::state::AppState;
 
 /// Default page size of the social lists.

@@ -19,12 +19,12 @@ use serde::Serialize;
 
 use super::cursor::{self, ListKind};
 use super::{DEFAULT_LIMIT, MAX_LIMIT, users_by_id};
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::openapi::ErrorBody;
-use crate::rest::query::QueryParams;
+use crate::edge::auth::CurrentUser;
+use crate::edge::error::ApiError;
+use crate::http::openapi::ErrorBody;
+use crate::http::rest::query::QueryParams;
 use crate::state::AppState;
-use crate::timezone::RenderZone;
+use crate::edge::timezone::RenderZone;
 
 /// Registers the notification REST routes (literal paths before `{id}`).
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -41,15 +41,15 @@ use tracing::Instrument as _;
 
 pub use self::registry::SseRegistry;
 use self::stream::{OUT_CAPACITY, StreamTask, connect_frame, notification_frame};
-use crate::auth::{AuthError, authenticate, bearer_token};
-use crate::error::ApiError;
-use crate::openapi::ErrorBody;
-use crate::origin::OriginPolicy;
-use crate::rest::query::QueryParams;
-use crate::social::notifications::NotificationDto;
+use crate::edge::auth::{AuthError, authenticate, bearer_token};
+use crate::edge::error::ApiError;
+use crate::http::openapi::ErrorBody;
+use crate::edge::origin::OriginPolicy;
+use crate::http::rest::query::QueryParams;
+use crate::http::social::notifications::NotificationDto;
 use crate::state::AppState;
-use crate::telemetry::metrics::{ConnectionKind, Refusal, SseVia};
-use crate::telemetry::span::connection_span;
+use crate::edge::telemetry::metrics::{ConnectionKind, Refusal, SseVia};
+use crate::edge::telemetry::span::connection_span;
 
 /// The header a reconnecting `EventSource` sends with the last `id:` it saw.
 pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";
@@ -172,7 +172,7 @@ async fn opening(
     state: &AppState,
     user: hourglass_domain::ids::UserId,
     resume_after: Option<NotificationId>,
-    zone: &crate::timezone::RenderZone,
+    zone: &crate::edge::timezone::RenderZone,
 ) -> Result<(String, Option<NotificationId>), ApiError> {
     let mut initial = connect_frame();
     let Some(after) = resume_after else {

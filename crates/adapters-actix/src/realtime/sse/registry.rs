@@ -22,7 +22,7 @@ use hourglass_domain::notification::Notification;
 use hourglass_ports::user::{User, UserRepository};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::telemetry::metrics::Handoff;
+use crate::edge::telemetry::metrics::Handoff;
 
 /// Live notifications a stream may have waiting before it counts as too slow.
 pub const STREAM_QUEUE_CAPACITY: usize = 256;

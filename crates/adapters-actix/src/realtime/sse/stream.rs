@@ -24,10 +24,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::registry::{EndReason, LiveNotification, StreamRegistration};
-use crate::social::notifications::NotificationDto;
+use crate::http::social::notifications::NotificationDto;
 use crate::state::AppState;
-use crate::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
-use crate::timezone::{RenderZone, render_envelope_timestamp};
+use crate::edge::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
+use crate::edge::timezone::{RenderZone, render_envelope_timestamp};
 
 /// Frames a stream's body may have waiting before the client counts as too slow.
 pub const OUT_CAPACITY: usize = 64;

@@ -29,12 +29,12 @@ use super::protocol::{
     self, ClientCommand, Code, ConnectedPayload, CreateTimer, DeletedPayload, ErrorPayload,
     FriendActivityPayload, StoredReply, SyncPayload, TimerPayload, WsError, kind,
 };
-use crate::auth::{AuthError, Principal};
-use crate::dto::{TimerDto, TimerEmbeds};
+use crate::edge::auth::{AuthError, Principal};
+use crate::edge::dto::{TimerDto, TimerEmbeds};
 use crate::settings::RateLimit;
 use crate::state::AppState;
-use crate::telemetry::metrics::{CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop};
-use crate::timezone::RenderZone;
+use crate::edge::telemetry::metrics::{CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop};
+use crate::edge::timezone::RenderZone;
 
 /// Largest accepted frame, and largest message after joining continuation frames: 64 KiB.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

@@ -36,9 +36,9 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use super::friends::FriendCache;
 use crate::settings::RateLimit;
-use crate::sse::SseRegistry;
-use crate::telemetry::Metrics;
-use crate::telemetry::metrics::{Arrival, ConnectionKind, Handoff};
+use crate::realtime::sse::SseRegistry;
+use crate::edge::telemetry::Metrics;
+use crate::edge::telemetry::metrics::{Arrival, ConnectionKind, Handoff};
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const OUTBOUND_CAPACITY: usize = 256;

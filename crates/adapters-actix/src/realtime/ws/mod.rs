@@ -25,13 +25,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use tracing::Instrument as _;
 
-use crate::auth::AuthError;
-use crate::error::ApiError;
-use crate::origin::OriginPolicy;
+use crate::edge::auth::AuthError;
+use crate::edge::error::ApiError;
+use crate::edge::origin::OriginPolicy;
 use crate::state::AppState;
-use crate::telemetry::metrics::{ConnectionKind, Refusal};
-use crate::telemetry::span::connection_span;
-use crate::timezone::RenderZone;
+use crate::edge::telemetry::metrics::{ConnectionKind, Refusal};
+use crate::edge::telemetry::span::connection_span;
+use crate::edge::timezone::RenderZone;
 
 pub use connection::{CLOSE_TIMEOUT, MAX_FRAME_BYTES};
 

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::dto::{PauseEventDto, TimerDto};
-use crate::error::ErrorChain;
-use crate::timezone::{RenderZone, render_envelope_timestamp};
+use crate::edge::dto::{PauseEventDto, TimerDto};
+use crate::edge::error::ErrorChain;
+use crate::edge::timezone::{RenderZone, render_envelope_timestamp};
 
 /// Longest accepted `request_id`, in characters.
 pub const MAX_REQUEST_ID_CHARS: usize = 64;

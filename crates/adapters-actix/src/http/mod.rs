@@ -1,0 +1,8 @@
+//! The REST API: timers, schedules, todos and tags (`/v1`, `/api/v1`), users, following,
+//! meetups and stored notifications (`/api/v1`), the probes and the OpenAPI document.
+
+pub mod health;
+pub mod openapi;
+pub mod rest;
+pub mod social;
+pub mod users;
