@@ -12,7 +12,7 @@
 
 use hourglass_adapters_actix::edge::error::ApiError;
 use hourglass_adapters_actix::http::rest::cursor::{self, CursorId};
-use hourglass_adapters_actix::http::rest::query::{
+use hourglass_adapters_actix::edge::query::{
     DayEdge, QueryError, QueryParams, parse_datetime, parse_instant,
 };
 use hourglass_adapters_actix::http::rest::render::{TagMode, ViewOptions};

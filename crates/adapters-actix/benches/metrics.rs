@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::{Method, StatusCode};
 use criterion::{Criterion, criterion_group, criterion_main};
-use hourglass_adapters_actix::telemetry::Metrics;
-use hourglass_adapters_actix::telemetry::metrics::{
+use hourglass_adapters_actix::edge::telemetry::Metrics;
+use hourglass_adapters_actix::edge::telemetry::metrics::{
     Arrival, CommandOutcome, CommandType, ConnectionKind, Handoff,
 };
 

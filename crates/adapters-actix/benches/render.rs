@@ -5,8 +5,8 @@
 //! shape of a real timer on a client with a named zone: 23 datetimes go through chrono-tz.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use hourglass_adapters_actix::dto::{TimerDto, TimerEmbeds};
-use hourglass_adapters_actix::timezone::RenderZone;
+use hourglass_adapters_actix::edge::dto::{TimerDto, TimerEmbeds};
+use hourglass_adapters_actix::edge::timezone::RenderZone;
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{NewTimer, Timer, TimerCommand};

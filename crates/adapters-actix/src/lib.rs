@@ -35,15 +35,9 @@ pub mod state;
 
 /// Registers every route of the service on `cfg`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(http::health::healthz)
-        .service(http::health::readyz)
-        .service(edge::telemetry::endpoint::metrics);
-    http::rest::configure(cfg);
-    http::openapi::configure(cfg);
-    http::users::configure(cfg);
-    http::social::configure(cfg);
-    realtime::sse::configure(cfg);
-    realtime::ws::configure(cfg);
+    cfg.service(edge::telemetry::endpoint::metrics);
+    http::configure(cfg);
+    realtime::configure(cfg);
     // Body/parameter error envelopes and the JSON 404 for unknown routes.
     edge::middleware::body::configure(cfg);
 }

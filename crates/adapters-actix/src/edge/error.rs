@@ -22,10 +22,14 @@ pub struct ApiError {
     retry_after_seconds: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a> {
-    code: &'a str,
-    message: &'a str,
+/// The error envelope every non-2xx REST answer carries.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"code": "TIMER_NOT_FOUND", "message": "timer not found"}))]
+pub struct ErrorBody {
+    /// A stable code, e.g. `INVALID_PARAMETER`, `TIMER_NOT_FOUND`, `VALIDATION_FAILED`.
+    pub code: String,
+    /// A human-readable explanation naming the offending parameter or field where there is one.
+    pub message: String,
 }
 
 impl ApiError {
@@ -140,9 +144,9 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after_seconds {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(Envelope {
-            code: self.code,
-            message: &self.message,
+        response.json(ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message.clone(),
         })
     }
 }

@@ -8,5 +8,6 @@ pub mod dto;
 pub mod error;
 pub mod middleware;
 pub mod origin;
+pub mod query;
 pub mod telemetry;
 pub mod timezone;

@@ -42,7 +42,7 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = HealthBody),
-        (status = 503, description = "`SERVICE_UNAVAILABLE`: the database does not answer", body = crate::http::openapi::ErrorBody),
+        (status = 503, description = "`SERVICE_UNAVAILABLE`: the database does not answer", body = crate::edge::error::ErrorBody),
     )
 )]
 #[get("/readyz")]

@@ -19,19 +19,10 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDocument, PathItem};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::edge::error::ErrorBody;
 use crate::edge::{dto, telemetry};
 use crate::http::{health, rest, social, users};
 use crate::realtime::sse;
-
-/// The error envelope every non-2xx REST answer carries.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"code": "TIMER_NOT_FOUND", "message": "timer not found"}))]
-pub struct ErrorBody {
-    /// A stable code, e.g. `INVALID_PARAMETER`, `TIMER_NOT_FOUND`, `VALIDATION_FAILED`.
-    pub code: String,
-    /// A human-readable explanation naming the offending parameter or field where there is one.
-    pub message: String,
-}
 
 /// Adds the bearer-token security scheme every `/v1` route requires.
 struct BearerAuth;
@@ -136,7 +127,7 @@ impl Modify for BearerAuth {
         users::PatchMeBody,
         social::meetups::MeetupDto,
         social::meetups::CreateMeetupRequest,
-        social::notifications::NotificationDto,
+        dto::NotificationDto,
         social::notifications::UnreadCountBody,
         social::notifications::ReadAllBody,
     )),

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::edge::auth::CurrentUser;
 use crate::edge::error::ApiError;
 use crate::edge::middleware::body::JsonBody;
-use crate::http::openapi::ErrorBody;
+use crate::edge::error::ErrorBody;
 use crate::http::rest::body::tri;
 use crate::state::AppState;
 use crate::edge::timezone::RenderZone;

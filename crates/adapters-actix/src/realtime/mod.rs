@@ -3,3 +3,11 @@
 
 pub mod sse;
 pub mod ws;
+
+use actix_web::web;
+
+/// Registers the notification stream and the timer WebSocket.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    sse::configure(cfg);
+    ws::configure(cfg);
+}

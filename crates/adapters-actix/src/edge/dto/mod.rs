@@ -6,7 +6,10 @@
 //!
 //! - [`timer`]: [`TimerDto`] and the objects it embeds ([`ScheduleDto`], [`TodoDto`],
 //!   [`TagDto`], [`PauseEventDto`]), reused by the REST schedule, todo and tag routes.
+//! - [`notification`]: [`NotificationDto`], shared by the REST list and the SSE stream.
 
+pub mod notification;
 pub mod timer;
 
+pub use notification::NotificationDto;
 pub use timer::{PauseEventDto, ScheduleDto, TagDto, TimerDto, TimerEmbeds, TodoDto};

@@ -22,7 +22,7 @@ use crate::state::AppState;
     tag = "operations",
     responses(
         (status = 200, description = "Every metric in the OpenMetrics text format (which Prometheus scrapes natively); see docs/observability.md", body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        (status = 404, description = "`NOT_FOUND`: metrics are switched off (`METRICS_ENABLED=false`)", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "`NOT_FOUND`: metrics are switched off (`METRICS_ENABLED=false`)", body = crate::edge::error::ErrorBody),
     )
 )]
 #[get("/metrics")]

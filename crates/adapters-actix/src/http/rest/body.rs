@@ -16,7 +16,7 @@ use hourglass_domain::timer::FieldUpdate;
 use hourglass_domain::validation::ValidationError;
 use serde::{Deserialize, Deserializer};
 
-use super::query::parse_datetime;
+use crate::edge::query::parse_datetime;
 use crate::edge::error::ApiError;
 
 /// A body that could not be used; the message names the field. Always 422.

@@ -14,7 +14,7 @@ use hourglass_ports::page::Cursor;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::query::{QueryError, QueryParams};
+use crate::edge::query::{QueryError, QueryParams};
 
 /// The response header that carries the next page's cursor (absent on the last page).
 pub const NEXT_CURSOR_HEADER: &str = "X-Next-Cursor";

@@ -20,7 +20,7 @@
 
 pub mod body;
 pub mod cursor;
-pub mod query;
+
 pub mod render;
 pub mod schedules;
 pub mod tags;
@@ -32,7 +32,7 @@ use actix_web::{HttpResponse, Route, web};
 use hourglass_ports::service::planning::PlanningServiceError;
 use uuid::Uuid;
 
-use self::query::QueryError;
+use crate::edge::query::QueryError;
 use crate::edge::error::ApiError;
 
 /// Every REST route is served under each of these prefixes.

@@ -17,7 +17,7 @@ use hourglass_domain::ids::{ScheduleId, TagId, TodoId, UserId};
 use hourglass_domain::planning::{Schedule, Tag, Todo};
 use hourglass_domain::timer::Timer;
 
-use super::query::{QueryError, QueryParams};
+use crate::edge::query::{QueryError, QueryParams};
 use crate::edge::dto::{TimerDto, TimerEmbeds};
 use crate::edge::error::ApiError;
 use crate::state::AppState;

@@ -18,13 +18,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::body::{self, BodyError, tri};
-use super::query::{DayEdge, QueryError, QueryParams};
+use crate::edge::query::{DayEdge, QueryError, QueryParams};
 use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::ScheduleDto;
 use crate::edge::error::ApiError;
 use crate::edge::middleware::body::JsonBody;
-use crate::http::openapi::ErrorBody;
+use crate::edge::error::ErrorBody;
 use crate::state::AppState;
 
 /// The body of `POST /v1/schedules`.

@@ -24,14 +24,14 @@ use uuid::Uuid;
 
 use super::body::{self, BodyError, tri};
 use super::cursor;
-use super::query::{DayEdge, QueryError, QueryParams};
+use crate::edge::query::{DayEdge, QueryError, QueryParams};
 use super::render::{ViewOptions, render_timer, render_timers};
 use super::{Resource, parse_id};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::TimerDto;
 use crate::edge::error::ApiError;
 use crate::edge::middleware::body::JsonBody;
-use crate::http::openapi::ErrorBody;
+use crate::edge::error::ErrorBody;
 use crate::state::AppState;
 
 /// Default page size of timer lists.

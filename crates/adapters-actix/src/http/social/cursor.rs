@@ -14,7 +14,7 @@ use hourglass_ports::page::Cursor;
 use serde::Serialize;
 
 use crate::http::rest::cursor::NEXT_CURSOR_HEADER;
-use crate::http::rest::query::{QueryError, QueryParams};
+use crate::edge::query::{QueryError, QueryParams};
 
 /// The wire format's version byte.
 const FORMAT_VERSION: u8 = 1;

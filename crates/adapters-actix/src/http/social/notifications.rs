@@ -18,11 +18,11 @@ use hourglass_ports::user::User;
 use serde::Serialize;
 
 use super::cursor::{self, ListKind};
-use super::{DEFAULT_LIMIT, MAX_LIMIT, users_by_id};
+use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::edge::auth::CurrentUser;
-use crate::edge::error::ApiError;
-use crate::http::openapi::ErrorBody;
-use crate::http::rest::query::QueryParams;
+use crate::edge::dto::NotificationDto;
+use crate::edge::error::{ApiError, ErrorBody};
+use crate::edge::query::QueryParams;
 use crate::state::AppState;
 use crate::edge::timezone::RenderZone;
 
@@ -44,84 +44,6 @@ impl From<NotificationServiceError> for ApiError {
             }
             NotificationServiceError::Storage(storage) => Self::from(storage),
         }
-    }
-}
-
-/// A notification as REST and the SSE `notification` event render it: exactly the original
-/// spec's object, camelCase.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(example = json!({
-    "id": 1, "receiverId": 100, "actorId": 102, "actorNickname": "user0",
-    "actorProfileImage": "https://example.com/profile/user0.jpg", "type": "FOLLOW",
-    "message": "user0님이 회원님을 팔로우하기 시작했습니다.", "isRead": false,
-    "relatedId": null, "relatedType": "FOLLOW", "redirectUrl": "/profile/102",
-    "createdAt": "2025-12-15T22:35:21"
-}))]
-pub struct NotificationDto {
-    /// Increases per receiver in commit order; the SSE `id:` and `Last-Event-ID`.
-    pub id: i64,
-    /// Who receives it.
-    pub receiver_id: i64,
-    /// Who caused it; null for a system notification.
-    pub actor_id: Option<i64>,
-    /// The actor's current nickname; null without an actor.
-    pub actor_nickname: Option<String>,
-    /// The actor's current picture; null without one.
-    pub actor_profile_image: Option<String>,
-    /// `FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic) or `TEST`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The Korean text to show.
-    pub message: String,
-    /// Whether the receiver has read it.
-    pub is_read: bool,
-    /// The meetup id for meetup kinds; null otherwise.
-    pub related_id: Option<i64>,
-    /// `FOLLOW`, `POST` or `TEST`.
-    pub related_type: String,
-    /// The front-end path to open on click.
-    pub redirect_url: String,
-    /// When it was stored (naive UTC, or in the request's `timezone`).
-    pub created_at: String,
-}
-
-impl NotificationDto {
-    /// `notification` rendered with `zone`, `actor` being its actor's current profile.
-    pub fn render(notification: &Notification, actor: Option<&User>, zone: &RenderZone) -> Self {
-        Self {
-            id: notification.id().get(),
-            receiver_id: notification.receiver().get(),
-            actor_id: notification.actor().map(UserId::get),
-            actor_nickname: actor.map(|user| user.nickname.as_str().to_owned()),
-            actor_profile_image: actor
-                .and_then(|user| user.profile_image.as_ref())
-                .map(|image| image.as_str().to_owned()),
-            kind: notification.kind().as_str().to_owned(),
-            message: notification.message().to_owned(),
-            is_read: notification.is_read(),
-            related_id: notification.related_id(),
-            related_type: notification.related_type().as_str().to_owned(),
-            redirect_url: notification.redirect_url().to_owned(),
-            created_at: zone.render(notification.created_at()),
-        }
-    }
-
-    /// Every notification of `page` rendered, with all their actors loaded in one query.
-    ///
-    /// # Errors
-    /// Storage failures as 503/500.
-    pub async fn render_all(
-        state: &AppState,
-        page: &[Notification],
-        zone: &RenderZone,
-    ) -> Result<Vec<Self>, ApiError> {
-        let actors: HashMap<UserId, User> =
-            users_by_id(state, page.iter().filter_map(Notification::actor)).await?;
-        Ok(page
-            .iter()
-            .map(|n| Self::render(n, n.actor().and_then(|a| actors.get(&a)), zone))
-            .collect())
     }
 }
 
@@ -176,7 +98,7 @@ pub async fn list_notifications(
         .notifications
         .list(me.user_id, unread_only, page)
         .await?;
-    let items = NotificationDto::render_all(&state, &page.items, &zone).await?;
+    let items = NotificationDto::render_all(&state.users, &page.items, &zone).await?;
     Ok(cursor::page_response(
         ListKind::Notifications,
         &items,

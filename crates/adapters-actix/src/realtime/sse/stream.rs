@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::registry::{EndReason, LiveNotification, StreamRegistration};
-use crate::http::social::notifications::NotificationDto;
+use crate::edge::dto::NotificationDto;
 use crate::state::AppState;
 use crate::edge::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
 use crate::edge::timezone::{RenderZone, render_envelope_timestamp};
