@@ -8,22 +8,15 @@
 //! stays thin.
 //!
 //! # Layout
-//! - [`settings`]: what the server configures the edge with.
-//! - [`error`]: [`error::ApiError`], the one error envelope, and where 5xx causes are logged.
-//! - [`auth`]: token verification and the signed-in user.
+//! The modules fall into three groups by job, and depend only downwards: `http` and `realtime`
+//! use `edge`, `edge` uses neither.
+//! - [`edge`]: what every route shares: [`edge::error::ApiError`] and its one envelope, auth,
+//!   time zones, query parsing, wire DTOs, telemetry, the `Origin` allow-list, middleware.
+//! - [`http`]: the REST API (timers, schedules, todos, tags, users, following, meetups,
+//!   notifications), the probes and the OpenAPI document.
+//! - [`realtime`]: the timer WebSocket, the notification stream (SSE) and their registries.
 //! - [`state`]: [`state::AppState`], the services every handler reaches.
-//! - [`health`]: `GET /healthz` (liveness) and `GET /readyz` (the database answers).
-//! - [`telemetry`]: [`telemetry::Metrics`] and `GET /metrics`, the log spans of connections.
-//! - [`rest`]: the REST API of timers, schedules, todos and tags under `/v1` and `/api/v1`.
-//! - [`openapi`]: the OpenAPI document (`GET /openapi.json`) and the reference page (`GET /docs`).
-//! - [`timezone`]: the `timezone` parameter ([`timezone::RenderZone`]) and datetime rendering.
-//! - [`users`]: `/api/v1/users/me` and `/api/v1/users/{id}`.
-//! - [`social`]: following, meetups and stored notifications under `/api/v1`.
-//! - [`sse`]: the notification stream `/api/v1/notifications/subscribe` and its registry.
-//! - [`middleware`]: CORS, request logging with redaction, the REST rate limit, body limits.
-//! - [`origin`]: the browser `Origin` allow-list of the WebSocket and SSE handshakes.
-//! - [`ws`]: the timer WebSocket `/v1/ws/timers` and its fan-out hub.
-//! - [`dto`]: wire shapes (timer, schedule, todo, tag) rendered for a viewer, instant and zone.
+//! - [`settings`]: what the server configures the edge with.
 
 use actix_web::web;
 

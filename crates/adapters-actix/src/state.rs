@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use hourglass_ports::clock::Clock;
 use hourglass_ports::health::ReadinessProbe;
-use hourglass_ports::processed::ProcessedCommandRepository;
+use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
@@ -19,13 +19,18 @@ use crate::edge::auth::Authenticator;
 use crate::edge::middleware::rate_limit::RestRateLimiter;
 use crate::settings::EdgeSettings;
 use crate::edge::telemetry::Metrics;
-use crate::realtime::ws::hub::Hub;
+use crate::realtime::registry::ConnectionRegistry;
+use crate::realtime::shutdown::Shutdown;
+use crate::realtime::sse::SseRegistry;
+use crate::realtime::ws::limits::ConnectLimiter;
 
 /// Shared, cheap-to-clone state of the HTTP edge.
 #[derive(Clone)]
 pub struct AppState {
     /// Timer use cases.
     pub timers: TimerService,
+    /// State-changing timer commands, at most once per `request_id`.
+    pub commands: CommandService,
     /// User use cases.
     pub users: UserService,
     /// Follow use cases.
@@ -44,12 +49,16 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Limits, origins, intervals.
     pub settings: Arc<EdgeSettings>,
-    /// The WebSocket connection registry and fan-out (also the services' event publisher).
-    pub hub: Hub,
-    /// Replies of WebSocket commands remembered by `request_id`.
-    pub processed: Arc<dyn ProcessedCommandRepository>,
+    /// The open timer WebSocket connections (the delivery service queues on them).
+    pub connections: ConnectionRegistry,
+    /// The open notification streams (the delivery service queues on them).
+    pub streams: SseRegistry,
+    /// Raised once at shutdown; every WebSocket and stream obeys it.
+    pub shutdown: Shutdown,
+    /// Recent WebSocket connections per user (`settings.ws_connect_limit`).
+    pub connect_limiter: Arc<ConnectLimiter>,
     /// Per-user REST request counts (`settings.rest_limit`), shared by every worker.
     pub rest_limiter: Arc<RestRateLimiter>,
-    /// Every metric (`GET /metrics`); the hub holds the same instance.
+    /// Every metric (`GET /metrics`); the delivery service reports to the same instance.
     pub metrics: Arc<Metrics>,
 }

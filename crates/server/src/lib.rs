@@ -72,9 +72,10 @@ pub async fn run(
         .await
         .context("the database does not answer through the pool")?;
 
-    let state = actix_web::web::Data::new(wiring::app_state(&config, &pool)?);
+    let (state, delivery) = wiring::app_state(&config, &pool)?;
+    let state = actix_web::web::Data::new(state);
     // Listening before serving: every change committed once a client can connect reaches it.
-    let listener_local: Arc<dyn LocalDelivery> = Arc::new(state.hub.clone());
+    let listener_local: Arc<dyn LocalDelivery> = Arc::new(delivery);
     let events = PgEventListener::start(
         database.database_url.expose(),
         pool.clone(),
@@ -85,10 +86,10 @@ pub async fn run(
     .context("cannot listen for events on the database")?;
     // WebSockets close with 1001 as soon as shutdown starts (each once its in-flight command is
     // done); actix then waits for those connections like for any other request.
-    let hub = state.hub.clone();
+    let connections_closing = state.shutdown.clone();
     let shutdown = async move {
         shutdown.await;
-        hub.close_all();
+        connections_closing.close_all();
     };
 
     let address = listener
@@ -106,7 +107,7 @@ pub async fn run(
                 .wrap(from_fn(edge::cors::cors))
                 .wrap(from_fn(edge::request_log::request_log))
         })
-        .on_connect(move |connection, _| limit_stalled_peer(connection, user_timeout));
+        .on_connect(move |connection, _| configure_accepted_socket(connection, user_timeout));
         let builder = match config.http.http_workers {
             Some(workers) => builder.workers(workers),
             None => builder,
@@ -128,17 +129,31 @@ pub async fn run(
     Ok(())
 }
 
-/// Sets `TCP_USER_TIMEOUT` on an accepted connection. A client that stops reading is dropped by
-/// the application (WebSocket 1013, SSE stream ended), but actix keeps the socket as long as
-/// its write buffer cannot be flushed, which for a client that never reads again is forever:
-/// the kernel option ends it once data has waited `timeout` for the peer's window or ACK.
-fn limit_stalled_peer(connection: &dyn std::any::Any, timeout: std::time::Duration) {
+/// Configures an accepted TCP connection for a server of small, latency-bound messages.
+///
+/// - `TCP_NODELAY`: every WebSocket frame and SSE event is a small write, and a socket is quiet
+///   between two of them. With Nagle's algorithm on, a frame written while the previous one is
+///   still unacknowledged waits in the kernel for that ACK, and a client that has nothing to send
+///   delays its ACK by about 40 ms (Linux). The copy of a command sent to a user's other
+///   device, which had nothing to send meanwhile, reached p99 47 ms that way at light load
+///   (issue 16). actix-web leaves the option at the OS default (off).
+/// - `TCP_USER_TIMEOUT` (Linux): a client that stops reading is dropped by the application
+///   (WebSocket 1013, SSE stream ended), but actix keeps the socket as long as its write buffer
+///   cannot be flushed, which for a client that never reads again is forever: the kernel option
+///   ends it once data has waited `user_timeout` for the peer's window or ACK.
+///
+/// A failure is logged and the connection served anyway.
+fn configure_accepted_socket(connection: &dyn std::any::Any, user_timeout: std::time::Duration) {
+    let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+        return;
+    };
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+    }
     #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
-    if let Some(stream) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
-        && let Err(error) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(timeout))
-    {
+    if let Err(error) = socket2::SockRef::from(stream).set_tcp_user_timeout(Some(user_timeout)) {
         tracing::warn!(%error, "cannot set TCP_USER_TIMEOUT on a connection");
     }
     #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "fuchsia")))]
-    let _unsupported = (connection, timeout);
+    let _unsupported = user_timeout;
 }

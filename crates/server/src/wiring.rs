@@ -12,7 +12,10 @@ use hourglass_adapters_actix::edge::middleware::rate_limit::RestRateLimiter;
 use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_actix::edge::telemetry::Metrics;
-use hourglass_adapters_actix::realtime::ws::hub::{Hub, InProcessTimerEvents};
+use hourglass_adapters_actix::realtime::registry::ConnectionRegistry;
+use hourglass_adapters_actix::realtime::shutdown::Shutdown;
+use hourglass_adapters_actix::realtime::sse::SseRegistry;
+use hourglass_adapters_actix::realtime::ws::limits::ConnectLimiter;
 use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
 use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{
@@ -25,6 +28,8 @@ use hourglass_adapters_postgres::repository::{
 use hourglass_ports::clock::{Clock, SystemClock};
 use hourglass_ports::event::EventPublisher;
 use hourglass_ports::id::UuidV7Generator;
+use hourglass_ports::service::command::CommandService;
+use hourglass_ports::service::delivery::{DeliveryService, InProcessDelivery};
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
@@ -100,37 +105,51 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
     }
 }
 
-/// Every service, over PostgreSQL, sharing one clock, one fan-out hub and one set of metrics
-/// (which samples `pool`'s usage on each scrape). Timer events reach this
-/// instance's hub straight from the services after commit, and other instances through the
-/// PostgreSQL listener that [`crate::run`] starts; notifications reach every instance, this one
-/// included, through that listener.
+/// Every service, over PostgreSQL, sharing one clock, one delivery service and one set of
+/// metrics (which samples `pool`'s usage on each scrape). Also returns the delivery service, which
+/// the PostgreSQL listener that [`crate::run`] starts hands the other instances' events to.
+///
+/// Timer events reach this instance's connections from the services through the in-process
+/// delivery lanes, after the sender's reply; notifications reach every instance, this one
+/// included, through the listener.
 ///
 /// # Errors
 /// When the token verifier cannot be built.
-pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
+pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<(AppState, DeliveryService)> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = Arc::new(Metrics::new(Some(Arc::new(PgPoolUsage::new(pool.clone())))));
-    // The hub reads friends, nicknames and tags itself, to fan a committed change out.
-    let hub = Hub::new(
+    let shutdown = Shutdown::default();
+    let connections = ConnectionRegistry::new(shutdown.clone());
+    let streams = SseRegistry::new(Arc::new(PgUserRepository::new(pool.clone())));
+    let delivery = DeliveryService::new(
+        Arc::new(connections.clone()),
+        Arc::new(streams.clone()),
         Arc::new(PgFollowRepository::new(pool.clone())),
         Arc::new(PgUserRepository::new(pool.clone())),
-        Arc::new(PgTagRepository::new(pool.clone())),
         metrics.clone(),
     );
     // The repositories announce every change with `pg_notify` inside its transaction for the
     // other instances; this instance's own timer events are delivered in-process (its listener
     // skips them by their origin, see `run`).
-    let publisher: Arc<dyn EventPublisher> = Arc::new(InProcessTimerEvents(hub.clone()));
-    let users = UserService::new(Arc::new(PgUserRepository::new(pool.clone())), clock.clone());
-    let verifier = token_verifier(&config.auth).context("cannot set up token verification")?;
-    let settings = edge_settings(config);
-    Ok(AppState {
-        timers: TimerService::new(
+    let publisher: Arc<dyn EventPublisher> = Arc::new(InProcessDelivery::start(delivery.clone()));
+    let timer_service = || {
+        TimerService::new(
             Arc::new(PgTimerRepository::new(pool.clone())),
+            Arc::new(PgTagRepository::new(pool.clone())),
             publisher.clone(),
             clock.clone(),
             Arc::new(UuidV7Generator),
+        )
+    };
+    let users = UserService::new(Arc::new(PgUserRepository::new(pool.clone())), clock.clone());
+    let verifier = token_verifier(&config.auth).context("cannot set up token verification")?;
+    let settings = edge_settings(config);
+    let state = AppState {
+        timers: timer_service(),
+        commands: CommandService::new(
+            timer_service(),
+            Arc::new(PgProcessedCommandRepository::new(pool.clone())),
+            clock.clone(),
         ),
         follows: FollowService::new(
             Arc::new(PgUserRepository::new(pool.clone())),
@@ -143,25 +162,20 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
             publisher.clone(),
             clock.clone(),
         ),
-        // Its own handle on the timer use cases (same repository type, same publisher): deletes
-        // of schedules, todos and tags announce the timers they changed through it.
+        // Deletes of schedules, todos and tags announce the timers they changed through its
+        // own handle on the timer use cases.
         planning: PlanningService::new(
             Arc::new(PgScheduleRepository::new(pool.clone())),
             Arc::new(PgTodoRepository::new(pool.clone())),
             Arc::new(PgTagRepository::new(pool.clone())),
-            TimerService::new(
-                Arc::new(PgTimerRepository::new(pool.clone())),
-                publisher.clone(),
-                clock.clone(),
-                Arc::new(UuidV7Generator),
-            ),
+            timer_service(),
             clock.clone(),
             Arc::new(UuidV7Generator),
         ),
         readiness: Arc::new(PgReadiness::new(pool.clone())),
         notifications: NotificationService::new(
             Arc::new(PgNotificationRepository::new(pool.clone())),
-            publisher,
+            publisher.clone(),
             clock.clone(),
         ),
         auth: Authenticator::new(verifier, users.clone()),
@@ -169,8 +183,11 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<AppState> {
         clock,
         rest_limiter: Arc::new(RestRateLimiter::new(settings.rest_limit)),
         settings: Arc::new(settings),
-        hub,
-        processed: Arc::new(PgProcessedCommandRepository::new(pool.clone())),
+        connections,
+        streams,
+        shutdown,
+        connect_limiter: Arc::new(ConnectLimiter::default()),
         metrics,
-    })
+    };
+    Ok((state, delivery))
 }

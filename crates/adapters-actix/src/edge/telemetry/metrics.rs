@@ -12,9 +12,10 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode};
+use hourglass_ports::delivery::{Arrival, DeliveryObserver, DeliveryReport, EventSource, Handoff};
 use hourglass_ports::health::PoolUsageProbe;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -23,7 +24,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::histogram::LatencyHistogram;
-use crate::realtime::ws::protocol::Code;
+pub use super::labels::{
+    CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop, SseVia,
+};
 
 /// The content type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -31,305 +34,28 @@ pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; cha
 /// The prefix of every metric name.
 const PREFIX: &str = "hourglass";
 
+/// Every way an event reaches delivery (label `source`), in index order.
+const EVENT_SOURCES: [EventSource; 2] = [EventSource::InProcess, EventSource::Listener];
+
+fn source_index(source: EventSource) -> usize {
+    match source {
+        EventSource::InProcess => 0,
+        EventSource::Listener => 1,
+    }
+}
+
+fn source_label(source: EventSource) -> &'static str {
+    match source {
+        EventSource::InProcess => "in_process",
+        EventSource::Listener => "listener",
+    }
+}
+
 /// A label set of fixed names and values.
 type Labels<const N: usize> = [(&'static str, &'static str); N];
 
 /// `method`, `route` (pattern, e.g. `/v1/timers/{id}`) and `status` (class, e.g. `2xx`).
 type HttpLabels = [(&'static str, Cow<'static, str>); 3];
-
-/// A long-lived connection's kind (label `kind`; also the fan-out `target`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectionKind {
-    /// The timer WebSocket `/v1/ws/timers`.
-    WebSocket = 0,
-    /// The notification stream `/api/v1/notifications/subscribe`.
-    Sse = 1,
-}
-
-impl ConnectionKind {
-    const ALL: [Self; 2] = [Self::WebSocket, Self::Sse];
-
-    /// The label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::WebSocket => "websocket",
-            Self::Sse => "sse",
-        }
-    }
-}
-
-/// Why a connection attempt was refused (label `reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// A browser `Origin` outside `CORS_ALLOWED_ORIGINS` (403).
-    Origin = 0,
-    /// A bad parameter (`timezone`, `lastEventId`) or not a WebSocket handshake (400).
-    InvalidRequest = 1,
-    /// No token, or a token that does not verify (401, close 1008).
-    Unauthenticated = 2,
-    /// Keys or storage unavailable (503, close 1011).
-    Unavailable = 3,
-    /// Too many WebSocket connections of this user in the window (close 4029).
-    RateLimited = 4,
-    /// Anything else (500).
-    Error = 5,
-}
-
-impl Refusal {
-    const ALL: [Self; 6] = [
-        Self::Origin,
-        Self::InvalidRequest,
-        Self::Unauthenticated,
-        Self::Unavailable,
-        Self::RateLimited,
-        Self::Error,
-    ];
-
-    /// The label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Origin => "origin",
-            Self::InvalidRequest => "invalid_request",
-            Self::Unauthenticated => "unauthenticated",
-            Self::Unavailable => "unavailable",
-            Self::RateLimited => "rate_limited",
-            Self::Error => "error",
-        }
-    }
-
-    /// The refusal an HTTP answer to a handshake stands for.
-    pub fn from_status(status: StatusCode) -> Self {
-        match status.as_u16() {
-            400 => Self::InvalidRequest,
-            401 => Self::Unauthenticated,
-            403 => Self::Origin,
-            429 => Self::RateLimited,
-            503 => Self::Unavailable,
-            _ => Self::Error,
-        }
-    }
-}
-
-/// Why the server ended an open connection on its own (label `reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServerDrop {
-    /// The client stopped reading and its queue filled (WebSocket 1013, SSE stream ended).
-    TooSlow = 0,
-    /// The user opened more SSE streams than allowed; this was the oldest.
-    Evicted = 1,
-}
-
-impl ServerDrop {
-    const ALL: [Self; 2] = [Self::TooSlow, Self::Evicted];
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::TooSlow => "too_slow",
-            Self::Evicted => "evicted",
-        }
-    }
-}
-
-/// A WebSocket client message type (label `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandType {
-    /// `timer.create`.
-    Create = 0,
-    /// `timer.pause`.
-    Pause = 1,
-    /// `timer.resume`.
-    Resume = 2,
-    /// `timer.stop`.
-    Stop = 3,
-    /// `timer.cancel`.
-    Cancel = 4,
-    /// `timer.sync`.
-    Sync = 5,
-    /// Anything else: not JSON, no or an unknown `type`, a binary frame.
-    Unknown = 6,
-}
-
-impl CommandType {
-    const ALL: [Self; 7] = [
-        Self::Create,
-        Self::Pause,
-        Self::Resume,
-        Self::Stop,
-        Self::Cancel,
-        Self::Sync,
-        Self::Unknown,
-    ];
-
-    /// The type of a message whose `type` field is `name` (if any).
-    pub fn from_type_name(name: Option<&str>) -> Self {
-        match name {
-            Some("timer.create") => Self::Create,
-            Some("timer.pause") => Self::Pause,
-            Some("timer.resume") => Self::Resume,
-            Some("timer.stop") => Self::Stop,
-            Some("timer.cancel") => Self::Cancel,
-            Some("timer.sync") => Self::Sync,
-            _ => Self::Unknown,
-        }
-    }
-
-    /// The label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Create => "timer.create",
-            Self::Pause => "timer.pause",
-            Self::Resume => "timer.resume",
-            Self::Stop => "timer.stop",
-            Self::Cancel => "timer.cancel",
-            Self::Sync => "timer.sync",
-            Self::Unknown => "unknown",
-        }
-    }
-}
-
-/// How a WebSocket command ended (label `outcome`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandOutcome {
-    /// Done; the reply went out.
-    Ok = 0,
-    /// A repeated `request_id`: the stored reply was sent again, nothing ran.
-    Replayed = 1,
-    /// A rule of the timer refused it (`*_FAILED`).
-    Rejected = 2,
-    /// Malformed or unknown (`INVALID_MESSAGE`, `UNKNOWN_TYPE`).
-    Invalid = 3,
-    /// `TIMER_NOT_FOUND`.
-    NotFound = 4,
-    /// `RATE_LIMIT_EXCEEDED`.
-    RateLimited = 5,
-    /// `SERVICE_UNAVAILABLE`: storage could not be reached.
-    Unavailable = 6,
-    /// `INTERNAL_ERROR`.
-    InternalError = 7,
-}
-
-impl CommandOutcome {
-    const ALL: [Self; 8] = [
-        Self::Ok,
-        Self::Replayed,
-        Self::Rejected,
-        Self::Invalid,
-        Self::NotFound,
-        Self::RateLimited,
-        Self::Unavailable,
-        Self::InternalError,
-    ];
-
-    /// The label value.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Replayed => "replayed",
-            Self::Rejected => "rejected",
-            Self::Invalid => "invalid",
-            Self::NotFound => "not_found",
-            Self::RateLimited => "rate_limited",
-            Self::Unavailable => "unavailable",
-            Self::InternalError => "internal_error",
-        }
-    }
-}
-
-impl From<Code> for CommandOutcome {
-    fn from(code: Code) -> Self {
-        match code {
-            Code::InvalidMessage | Code::UnknownType => Self::Invalid,
-            Code::TimerNotFound => Self::NotFound,
-            Code::CreateFailed
-            | Code::PauseFailed
-            | Code::ResumeFailed
-            | Code::StopFailed
-            | Code::CancelFailed
-            | Code::SyncFailed => Self::Rejected,
-            Code::RateLimitExceeded => Self::RateLimited,
-            Code::ServiceUnavailable => Self::Unavailable,
-            Code::InternalError => Self::InternalError,
-        }
-    }
-}
-
-/// How a committed event reached the hub (label `source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FanoutSource {
-    /// From this instance's services, right after the command's transaction committed.
-    InProcess = 0,
-    /// From the PostgreSQL listener: committed on another instance, or a notification.
-    Listener = 1,
-}
-
-impl FanoutSource {
-    const ALL: [Self; 2] = [Self::InProcess, Self::Listener];
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::InProcess => "in_process",
-            Self::Listener => "listener",
-        }
-    }
-}
-
-/// Where the fan-out latency of one event starts.
-#[derive(Debug, Clone, Copy)]
-pub struct Arrival {
-    /// Which way the event came.
-    pub source: FanoutSource,
-    /// In-process: when the service published it (its transaction had committed). Listener:
-    /// when its announcement was read from the `LISTEN` connection, before it was loaded.
-    pub at: Instant,
-}
-
-impl Arrival {
-    /// An event published in-process, now.
-    pub fn in_process() -> Self {
-        Self {
-            source: FanoutSource::InProcess,
-            at: Instant::now(),
-        }
-    }
-
-    /// An event whose announcement the listener read at `received`.
-    pub fn from_listener(received: Instant) -> Self {
-        Self {
-            source: FanoutSource::Listener,
-            at: received,
-        }
-    }
-}
-
-/// What one hand-off of a message to a user's connections did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Handoff {
-    /// Copies queued on a connection.
-    pub queued: u64,
-    /// Copies refused because the connection's queue was full (it is then dropped as too slow).
-    pub queue_full: u64,
-}
-
-/// How an SSE notification frame reached the client (label `via`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SseVia {
-    /// Pushed as it was committed.
-    Live = 0,
-    /// Read back from storage: `Last-Event-ID` on connect, or a resync after the listener
-    /// reconnected.
-    Replay = 1,
-}
-
-impl SseVia {
-    const ALL: [Self; 2] = [Self::Live, Self::Replay];
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::Live => "live",
-            Self::Replay => "replay",
-        }
-    }
-}
 
 /// The database pool's gauges, set from the probe on each scrape.
 struct PoolGauges {
@@ -372,7 +98,7 @@ pub struct Metrics {
     /// By [`CommandType`], then [`CommandOutcome`].
     commands: [[Counter; CommandOutcome::ALL.len()]; CommandType::ALL.len()],
     command_duration: [LatencyHistogram; CommandType::ALL.len()],
-    /// By [`FanoutSource`], then target ([`ConnectionKind`]).
+    /// By [`EventSource`], then target ([`ConnectionKind`]).
     fanout_duration: [[LatencyHistogram; 2]; 2],
     /// By target ([`ConnectionKind`]).
     fanout_dropped: [Counter; 2],
@@ -458,10 +184,10 @@ impl Metrics {
         );
 
         let fanout_family = Family::<Labels<2>, LatencyHistogram>::default();
-        let fanout_duration = FanoutSource::ALL.map(|source| {
+        let fanout_duration = EVENT_SOURCES.map(|source| {
             ConnectionKind::ALL.map(|target| {
                 fanout_family
-                    .get_or_create_owned(&[("source", source.label()), ("target", target.label())])
+                    .get_or_create_owned(&[("source", source_label(source)), ("target", target.label())])
             })
         });
         let dropped_family = Family::<Labels<1>, Counter>::default();
@@ -575,7 +301,7 @@ impl Metrics {
     /// latency observation per queued copy, and the copies a full queue refused.
     pub fn fanout(&self, arrival: Arrival, target: ConnectionKind, handoff: Handoff) {
         if handoff.queued > 0 {
-            self.fanout_duration[arrival.source as usize][target as usize]
+            self.fanout_duration[source_index(arrival.source)][target as usize]
                 .observe_many(arrival.at.elapsed(), handoff.queued);
         }
         if handoff.queue_full > 0 {
@@ -655,8 +381,17 @@ fn status_class(status: StatusCode) -> &'static str {
     }
 }
 
+impl DeliveryObserver for Metrics {
+    fn delivered(&self, arrival: Arrival, report: DeliveryReport) {
+        self.fanout(arrival, ConnectionKind::WebSocket, report.websocket);
+        self.fanout(arrival, ConnectionKind::Sse, report.sse);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use hourglass_ports::health::{MockPoolUsageProbe, PoolUsage};
 
     use super::*;
@@ -742,10 +477,10 @@ mod tests {
         let metrics = metrics();
         let pause = CommandType::from_type_name(Some("timer.pause"));
         metrics.command(pause, CommandOutcome::Ok, Duration::from_millis(2));
-        metrics.command(pause, Code::PauseFailed.into(), Duration::from_micros(300));
+        metrics.command(pause, CommandOutcome::Rejected, Duration::from_micros(300));
         metrics.command(
             CommandType::from_type_name(Some("timer.explode")),
-            Code::UnknownType.into(),
+            CommandOutcome::Invalid,
             Duration::from_micros(10),
         );
         let text = metrics.encode()?;

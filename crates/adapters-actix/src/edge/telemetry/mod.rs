@@ -2,17 +2,19 @@
 //! spans of long-lived connections.
 //!
 //! The server creates one [`Metrics`] at start-up and shares it (in [`crate::state::AppState`],
-//! and with the [`crate::realtime::ws::hub::Hub`] for fan-out); `docs/observability.md` lists every metric
-//! and log field.
+//! and as the delivery service's observer); `docs/observability.md` lists every metric and log
+//! field. Nothing here knows the routes that record.
 //!
 //! # Layout
 //! - [`metrics`]: [`Metrics`], every metric and the calls that move them.
+//! - [`labels`]: the closed sets of label values.
 //! - [`histogram`]: [`histogram::LatencyHistogram`], a histogram without a lock.
 //! - [`endpoint`]: `GET /metrics`.
 //! - [`span`]: the span of a WebSocket or SSE connection (`connection_id`, `user_id`).
 
 pub mod endpoint;
 pub mod histogram;
+pub mod labels;
 pub mod metrics;
 pub mod span;
 

@@ -114,7 +114,7 @@ async fn open_stream(
     let resume_after = last_event_id(&request, &params)?;
 
     let user = principal.user_id;
-    let sse = state.hub.sse();
+    let sse = state.streams.clone();
     let registration = sse.register(user, state.settings.sse_max_streams_per_user);
     let (initial, last_sent) = match opening(&state, user, resume_after, &zone).await {
         Ok(opening) => opening,
@@ -130,7 +130,7 @@ async fn open_stream(
     let expires_in = Duration::from_secs(
         u64::try_from(principal.expires_at.seconds_since(state.clock.now())).unwrap_or(0),
     );
-    let shutdown = state.hub.shutdown_signal();
+    let shutdown = state.shutdown.subscribe();
     let span = connection_span(ConnectionKind::Sse, Some(user));
     actix_web::rt::spawn(
         StreamTask {
@@ -182,7 +182,7 @@ async fn opening(
         .notifications
         .replay_after(user, after, REPLAY_LIMIT)
         .await?;
-    let dtos = NotificationDto::render_all(state, &replay, zone).await?;
+    let dtos = NotificationDto::render_all(&state.users, &replay, zone).await?;
     for dto in &dtos {
         match notification_frame(dto) {
             Ok(frame) => {

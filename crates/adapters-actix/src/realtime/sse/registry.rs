@@ -1,8 +1,8 @@
 //! The registry of open SSE streams (user → streams, oldest first) and the delivery seam.
 //!
-//! [`SseRegistry::deliver`] is the one way a stored notification reaches streams: the in-process
-//! hub calls it for `DomainEvent::NotificationCreated`, and a cross-instance event listener calls
-//! the same method for events committed elsewhere. It looks up the actor's current profile once
+//! [`SseRegistry::deliver`] is the one way a stored notification reaches streams: the delivery
+//! service hands every `DomainEvent::NotificationCreated` to it through the
+//! [`NotificationStreams`] port, whichever instance committed it. It looks up the actor's current profile once
 //! per notification (only when the receiver has a stream here), then queues one shared
 //! [`LiveNotification`] on every stream of the receiver; each stream renders it in its own
 //! `timezone`.
@@ -19,10 +19,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use hourglass_domain::ids::UserId;
 use hourglass_domain::notification::Notification;
+use async_trait::async_trait;
+use hourglass_ports::delivery::{Handoff, NotificationStreams};
 use hourglass_ports::user::{User, UserRepository};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::edge::telemetry::metrics::Handoff;
 
 /// Live notifications a stream may have waiting before it counts as too slow.
 pub const STREAM_QUEUE_CAPACITY: usize = 256;
@@ -242,6 +243,17 @@ impl SseRegistry {
             .streams
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[async_trait]
+impl NotificationStreams for SseRegistry {
+    async fn deliver(&self, notification: &Notification) -> Handoff {
+        SseRegistry::deliver(self, notification).await
+    }
+
+    fn resync_all(&self) {
+        SseRegistry::resync_all(self);
     }
 }
 

@@ -9,7 +9,7 @@
 //! - the body's queue is full (the client stopped reading), or the registry ended it (too slow,
 //!   or evicted as the oldest of too many streams: then it first sends `retry: 3600000`);
 //! - the token expires;
-//! - the server shuts down (the hub's shutdown signal, shared with the WebSocket connections).
+//! - the server shuts down (the shutdown flag, shared with the WebSocket connections).
 //!
 //! Only `try_send` is used on the body's queue: a stalled client can never block the task, so
 //! the task always notices the end conditions above.
@@ -80,7 +80,7 @@ enum End {
 
 /// The task behind one stream.
 pub struct StreamTask {
-    /// Services (notifications for resync replays, users for actors), settings and the hub.
+    /// Services (notifications for resync replays, users for actors), settings and the registry.
     pub state: web::Data<AppState>,
     /// The stream's user.
     pub user: UserId,
@@ -108,10 +108,7 @@ impl StreamTask {
             "sse stream opened"
         );
         let end = self.pump().await;
-        self.state
-            .hub
-            .sse()
-            .unregister(self.user, self.registration.id);
+        self.state.streams.unregister(self.user, self.registration.id);
         let dropped = match end {
             End::TooSlow => Some(ServerDrop::TooSlow),
             End::Evicted => Some(ServerDrop::Evicted),
@@ -137,7 +134,7 @@ impl StreamTask {
         let expiry = tokio::time::sleep(self.expires_in);
         tokio::pin!(expiry);
         // An owned future, so that waiting on it borrows nothing of `self`. A dropped flag (the
-        // hub is gone) also means the server is going away.
+        // state is gone) also means the server is going away.
         let mut shutdown = self.shutdown.clone();
         let stopping = async move {
             let _down_or_gone = shutdown.wait_for(|down| *down).await;
@@ -224,7 +221,7 @@ impl StreamTask {
                 return Err(End::Dropped);
             }
         };
-        let Ok(dtos) = NotificationDto::render_all(&self.state, &missed, &self.zone).await else {
+        let Ok(dtos) = NotificationDto::render_all(&self.state.users, &missed, &self.zone).await else {
             return Err(End::Dropped);
         };
         for (notification, dto) in missed.iter().zip(&dtos) {

@@ -1,4 +1,4 @@
-//! The timer WebSocket `/v1/ws/timers` (`timer-api.md`, "WebSocket") and its fan-out hub.
+//! The timer WebSocket `/v1/ws/timers` (`timer-api.md`, "WebSocket").
 //!
 //! The handshake ([`timers_socket`]) decides everything that can be refused over HTTP before the
 //! upgrade — the `Origin` (403 `FORBIDDEN`) and the `timezone` parameter (400
@@ -10,14 +10,16 @@
 //! task then closes with 1008 and a reason.
 //!
 //! # Layout
-//! - [`protocol`]: message parsing, server envelopes, error codes, stored replies.
-//! - [`hub`]: the connection registry and the [`hourglass_ports::event::EventPublisher`].
-//! - `connection`: the task that serves one connection.
-//! - `friends`: the friend lists the hub remembers for `timer.friend_activity`.
+//! - [`protocol`]: client messages, server envelopes, error codes.
+//! - `connection`: the task that serves one connection (the loop, frames, pings).
+//! - `commands`: what a message or a delivery does, rendered in the connection's zone.
+//! - `close`: why a connection ends and the close code each reason gets.
+//! - [`limits`]: connections per user, messages per connection.
 
+mod close;
+mod commands;
 mod connection;
-mod friends;
-pub mod hub;
+pub mod limits;
 pub mod protocol;
 
 use actix_web::http::header::{self, HeaderValue};
@@ -33,7 +35,10 @@ use crate::edge::telemetry::metrics::{ConnectionKind, Refusal};
 use crate::edge::telemetry::span::connection_span;
 use crate::edge::timezone::RenderZone;
 
-pub use connection::{CLOSE_TIMEOUT, MAX_FRAME_BYTES};
+pub use connection::CLOSE_TIMEOUT;
+
+/// Largest accepted frame, and largest message after joining continuation frames: 64 KiB.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 /// Where the timer WebSocket is served.
 pub const PATH: &str = "/v1/ws/timers";
