@@ -47,8 +47,9 @@ pub struct ProcessedCommand {
 pub enum Reservation {
     /// The key is now the caller's: run the command, then `complete` or `release` it.
     Reserved,
-    /// A command with this key already succeeded within [`REMEMBER_SECONDS`].
-    Completed(ProcessedCommand),
+    /// A command with this key already succeeded within [`REMEMBER_SECONDS`] (boxed: a timer
+    /// snapshot is large and the other answers are tiny).
+    Completed(Box<ProcessedCommand>),
     /// Another caller holds the key and has not finished yet.
     InProgress {
         /// The `type` of the command the holder is running.

@@ -89,11 +89,6 @@ impl Closing {
         })
     }
 
-    /// The close code, for the logs.
-    pub(super) fn code(&self) -> Option<u16> {
-        self.frame().map(|frame| u16::from(frame.code))
-    }
-
     /// How `/metrics` counts a connection refused before it was served.
     pub(super) fn refusal(&self) -> Option<Refusal> {
         match self {
@@ -115,7 +110,7 @@ mod tests {
     use super::*;
 
     fn code(closing: &Closing) -> Option<u16> {
-        closing.code()
+        closing.frame().map(|frame| u16::from(frame.code))
     }
 
     #[test]

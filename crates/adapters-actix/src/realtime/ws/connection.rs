@@ -49,7 +49,7 @@ pub(crate) async fn run(
                     .metrics
                     .connection_refused(ConnectionKind::WebSocket, refusal);
             }
-            tracing::info!(code = ?refused.code(), closing = ?refused, "websocket refused");
+            log_close("websocket refused", &refused);
             close(session, &refused).await;
             return;
         }
@@ -81,8 +81,19 @@ pub(crate) async fn run(
             .metrics
             .connection_dropped(ConnectionKind::WebSocket, dropped);
     }
-    tracing::info!(code = ?closing.code(), ?closing, "websocket closed");
+    log_close("websocket closed", &closing);
     close(session, &closing).await;
+}
+
+/// One line per ended connection, with the close frame's code and reason.
+fn log_close(message: &'static str, closing: &Closing) {
+    match closing.frame() {
+        Some(frame) => {
+            let reason = frame.description.unwrap_or_default();
+            tracing::info!(code = u16::from(frame.code), %reason, "{message}");
+        }
+        None => tracing::info!("{message}: the client is gone"),
+    }
 }
 
 /// The signed-in user, or why the connection is refused: a bad token, or one connection too

@@ -116,14 +116,14 @@ fn pausing_repository(times: usize) -> MockTimerRepository {
 }
 
 fn completed(kind: &str) -> Reservation {
-    Reservation::Completed(ProcessedCommand {
+    Reservation::Completed(Box::new(ProcessedCommand {
         command_type: kind.to_owned(),
         outcome: RecordedOutcome {
             change: TimerChange::Transition(HistoryAction::Pause),
             timer: paused_timer(),
         },
         created_at: at(10),
-    })
+    }))
 }
 
 #[tokio::test]
