@@ -178,7 +178,8 @@ fn check_datetime_round_trip(raw: &str, t: Timestamp) {
     }
     for zone in [
         RenderZone::NaiveUtc,
-        hourglass_adapters_actix::realtime::ws::protocol::stored_zone(),
+        // UTC with an explicit `+00:00`, the other way an instant is written.
+        RenderZone::Fixed(chrono::Offset::fix(&chrono::Utc)),
     ] {
         let written = zone.render(t);
         assert_eq!(parse_datetime(&written), Some(t), "{raw:?} -> {written:?}");

@@ -1,4 +1,4 @@
-//! The WebSocket decoder (`ws::protocol`) on arbitrary text frames.
+//! The WebSocket decoder (`ws::protocol::inbound`) on arbitrary text frames.
 //!
 //! Properties: parsing never panics; an accepted message's command has the `type` the JSON says;
 //! a `request_id` is echoed only when it is a 1–64 character string, and `peek_request_id` (used
@@ -9,10 +9,11 @@
 
 #![no_main]
 
-use hourglass_adapters_actix::realtime::ws::protocol::{
-    ClientCommand, Code, ErrorPayload, MAX_REQUEST_ID_CHARS, encode, kind, parse_message,
-    peek_request_id,
+use hourglass_adapters_actix::realtime::ws::protocol::codes::Code;
+use hourglass_adapters_actix::realtime::ws::protocol::inbound::{
+    ClientCommand, MAX_REQUEST_ID_CHARS, parse_message, peek_request_id,
 };
+use hourglass_adapters_actix::realtime::ws::protocol::outbound::{ErrorPayload, encode, kind};
 use hourglass_domain::ids::UserId;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::validation::{AllocatedDuration, Description, Title};
@@ -92,7 +93,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 /// `into_new_timer` accepts exactly what the domain's constructors accept, keeping the values.
-fn check_create(create: &hourglass_adapters_actix::realtime::ws::protocol::CreateTimer) {
+fn check_create(create: &hourglass_adapters_actix::realtime::ws::protocol::inbound::CreateTimer) {
     let owner = UserId::new(7);
     let valid = AllocatedDuration::new(create.allocated_duration).is_ok()
         && create.title.clone().map(Title::new).transpose().is_ok()

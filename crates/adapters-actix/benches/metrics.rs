@@ -9,8 +9,9 @@ use actix_web::http::{Method, StatusCode};
 use criterion::{Criterion, criterion_group, criterion_main};
 use hourglass_adapters_actix::edge::telemetry::Metrics;
 use hourglass_adapters_actix::edge::telemetry::metrics::{
-    Arrival, CommandOutcome, CommandType, ConnectionKind, Handoff,
+    CommandOutcome, CommandType, ConnectionKind,
 };
+use hourglass_ports::delivery::{Arrival, Handoff};
 
 fn metrics(c: &mut Criterion) {
     let metrics = Metrics::new(None);
