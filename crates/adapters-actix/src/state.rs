@@ -21,7 +21,7 @@ use crate::settings::EdgeSettings;
 use crate::edge::telemetry::Metrics;
 use crate::realtime::registry::ConnectionRegistry;
 use crate::realtime::shutdown::Shutdown;
-use crate::realtime::sse::SseRegistry;
+use crate::realtime::sse::registry::SseRegistry;
 use crate::realtime::ws::limits::ConnectLimiter;
 
 /// Shared, cheap-to-clone state of the HTTP edge.

@@ -8,8 +8,6 @@ use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch, TimerStatus, Tran
 use thiserror::Error;
 
 use crate::error::StorageError;
-#[cfg(doc)]
-use crate::event::DomainEvent;
 use crate::page::{Page, PageRequest};
 
 /// Whose timers a list shows.
@@ -181,7 +179,7 @@ pub struct PatchedTimer {
 pub trait TimerRepository: Send + Sync {
     /// Stores a new timer and its tag links in one transaction.
     ///
-    /// An announcing store emits [`DomainEvent::TimerChanged`] (`start`) in that transaction.
+    /// An announcing store emits [`crate::event::DomainEvent::TimerChanged`] (`start`) in that transaction.
     ///
     /// # Errors
     /// [`InsertTimerError::UnknownLink`] when `schedule_id`, `todo_id` or a tag is missing or
@@ -193,7 +191,7 @@ pub trait TimerRepository: Send + Sync {
     /// MUST run in one transaction: lock the row (`SELECT … FOR UPDATE`), apply
     /// [`Timer::apply`] at `now`, store the result, commit. Two concurrent commands on one timer
     /// are therefore serialised, and the loser sees the winner's state. An announcing store emits
-    /// [`DomainEvent::TimerChanged`] (the command's action) before the commit.
+    /// [`crate::event::DomainEvent::TimerChanged`] (the command's action) before the commit.
     ///
     /// # Errors
     /// [`TimerCommandError::NotFound`] for a missing or foreign timer;
@@ -209,7 +207,7 @@ pub trait TimerRepository: Send + Sync {
 
     /// Applies a metadata change to the owner's timer under the row lock, like
     /// [`TimerRepository::apply_command`]; stores only when something changed, and only then does
-    /// an announcing store emit [`DomainEvent::TimerChanged`] (`update`) in the transaction.
+    /// an announcing store emit [`crate::event::DomainEvent::TimerChanged`] (`update`) in the transaction.
     ///
     /// # Errors
     /// [`UpdateTimerError::NotFound`]; [`UpdateTimerError::UnknownLink`] for a new link that is
@@ -223,7 +221,7 @@ pub trait TimerRepository: Send + Sync {
     ) -> Result<PatchedTimer, UpdateTimerError>;
 
     /// Deletes the owner's timer, whatever its status; an announcing store emits
-    /// [`DomainEvent::TimerDeleted`] in the same transaction.
+    /// [`crate::event::DomainEvent::TimerDeleted`] in the same transaction.
     ///
     /// # Errors
     /// [`DeleteTimerError::NotFound`]; [`DeleteTimerError::Storage`].
