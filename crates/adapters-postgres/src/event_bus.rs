@@ -10,10 +10,19 @@
 //! # The payload
 //! PostgreSQL refuses payloads of 8000 bytes or more, and one notification is copied to every
 //! listening instance, so a payload carries ids and facts only ([`Announcement`], a few dozen
-//! bytes of JSON such as `{"k":"timer","action":"pause","timer_id":…,"owner":7,"version":3}`).
-//! The receiving instance loads what it needs **once per event** (the timer, the notification)
-//! and hands a [`DomainEvent`] to its [`LocalDelivery`], which routes it to its WebSocket and SSE
-//! connections exactly as an in-process publish would.
+//! bytes of JSON such as `{"k":"timer","action":"pause","timer_id":…,"owner":7,"version":3}`),
+//! plus `src`, the `application_name` of the sending connection, which PostgreSQL adds as it
+//! sends (the instance's own listener skips the timer events it delivered in-process).
+//!
+//! The format is defined here and nowhere else: `Announcement::encode` writes the facts,
+//! `payload_with_src!` is the SQL that adds `src` (used by `notify` and by the one statement that
+//! updates a timer and notifies in one round trip), and `Announcement::decode` reads both.
+//! Instances of the previous release may listen during a rolling restart, so the format only
+//! ever gains optional fields.
+//!
+//! The receiving instance loads what it needs **once per event** (the timer and its tags, the
+//! notification) and hands a [`DomainEvent`] to its [`LocalDelivery`], which routes it to its
+//! WebSocket and SSE connections exactly as an in-process publish would.
 //!
 //! # Listening
 //! [`PgEventListener`] owns one connection opened outside the pool (a pooled connection would
@@ -23,6 +32,7 @@
 //! delivery to resynchronise every client ([`LocalDelivery::resync_local`]): whatever was
 //! committed during the gap reaches the clients through that resync instead of being lost.
 
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,17 +41,18 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt as _;
 use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
-use hourglass_domain::timer::Timer;
-use hourglass_ports::event::{DomainEvent, LocalDelivery, TimerAction};
+use hourglass_domain::timer::{Timer, TimerChange};
+use hourglass_ports::event::{DomainEvent, LocalDelivery};
 use hourglass_ports::notification::NotificationRepository;
-use hourglass_ports::timer::TimerRepository;
+use hourglass_ports::planning::TagRepository;
+use hourglass_ports::timer::{TaggedTimer, TimerRepository};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::DbError;
 use crate::pool::PgPool;
-use crate::repository::{PgNotificationRepository, PgTimerRepository};
+use crate::repository::{PgNotificationRepository, PgTagRepository, PgTimerRepository};
 use crate::statement::CachedSql;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -75,7 +86,7 @@ const LANE_CAPACITY: usize = 1024;
 pub enum Announcement {
     /// A timer was created or changed (`TimerChanged`).
     Timer {
-        /// The [`TimerAction`] wire value.
+        /// The [`TimerChange`] wire value.
         action: String,
         /// The timer.
         timer_id: uuid::Uuid,
@@ -118,10 +129,10 @@ impl Announcement {
         }
     }
 
-    /// `timer` changed by `action`.
-    pub fn timer(action: TimerAction, timer: &Timer) -> Self {
+    /// `timer` changed by `change`.
+    pub fn timer(change: TimerChange, timer: &Timer) -> Self {
         Self::Timer {
-            action: action.as_str().to_owned(),
+            action: change.as_str().to_owned(),
             timer_id: timer.id().get(),
             owner: timer.owner_id().get(),
             version: timer.version(),
@@ -152,25 +163,53 @@ impl Announcement {
         }
     }
 
-    /// The JSON payload.
+    /// The JSON payload, before [`payload_with_src`] adds `src`.
     pub(crate) fn encode(&self) -> Result<String, DbError> {
         serde_json::to_string(self).map_err(|error| crate::error::corrupt("event payload", error))
     }
+
+    /// A payload as received, `src` included.
+    ///
+    /// # Errors
+    /// The payload is not an announcement this release knows.
+    fn decode(payload: &str) -> Result<Received, serde_json::Error> {
+        serde_json::from_str(payload)
+    }
 }
 
-/// The action named by a wire value.
-fn parse_action(raw: &str) -> Option<TimerAction> {
-    [
-        TimerAction::Start,
-        TimerAction::Pause,
-        TimerAction::Resume,
-        TimerAction::Stop,
-        TimerAction::Cancel,
-        TimerAction::Update,
-    ]
-    .into_iter()
-    .find(|action| action.as_str() == raw)
+/// An announcement as it arrived.
+#[derive(Debug, Deserialize)]
+struct Received {
+    #[serde(flatten)]
+    announcement: Announcement,
+    /// The `application_name` of the connection that sent it; absent when sent by hand.
+    #[serde(default)]
+    src: Option<String>,
 }
+
+/// SQL that turns the JSON text `$payload` (an [`Announcement::encode`]) into the payload as
+/// sent: with `src` set to the sending connection's `application_name`. The server names its
+/// pool after its instance, so its own listener can tell the timer events it already delivered
+/// in-process. Done by PostgreSQL rather than in Rust because only the connection knows its name.
+/// A macro so that `concat!` keeps each statement a `&'static str` ([`CachedSql`]).
+macro_rules! payload_with_src {
+    ($payload:literal) => {
+        concat!(
+            "jsonb_set(",
+            $payload,
+            "::jsonb, '{src}', to_jsonb(current_setting('application_name')))::text"
+        )
+    };
+}
+pub(crate) use payload_with_src;
+
+/// See [`notify`]. `unnest … WITH ORDINALITY` keeps the order, so one change's events arrive in
+/// order.
+const NOTIFY: &str = concat!(
+    "SELECT pg_notify($1, ",
+    payload_with_src!("p.payload"),
+    ") FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) ORDER BY p.ord"
+);
 
 /// Emits `announcements` on [`CHANNEL`] in one round trip, on the caller's connection. Called
 /// inside the transaction that made the change, so they are delivered only if it commits.
@@ -185,18 +224,11 @@ pub(crate) async fn notify(
         .iter()
         .map(Announcement::encode)
         .collect::<Result<Vec<_>, _>>()?;
-    // `unnest … WITH ORDINALITY` keeps the order, so one change's events arrive in order.
-    // `src` is the sending connection's `application_name`: the server names its pool after its
-    // instance, so its own listener can skip the timer events it already delivered in-process.
-    CachedSql::new(
-        "SELECT pg_notify($1, jsonb_set(p.payload::jsonb, '{src}', \
-         to_jsonb(current_setting('application_name')))::text) \
-         FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) ORDER BY p.ord",
-    )
-    .bind::<Text, _>(CHANNEL)
-    .bind::<Array<Text>, _>(payloads)
-    .execute(conn)
-    .await?;
+    CachedSql::new(NOTIFY)
+        .bind::<Text, _>(CHANNEL)
+        .bind::<Array<Text>, _>(payloads)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -211,6 +243,7 @@ pub enum ListenerError {
 /// Turns announcements into domain events by loading what they name, once per event.
 struct Loader {
     timers: PgTimerRepository,
+    tags: PgTagRepository,
     notifications: PgNotificationRepository,
 }
 
@@ -225,23 +258,30 @@ impl Loader {
                 version,
                 ..
             } => {
-                let action = parse_action(&action)?;
-                match self.timers.find(TimerId::new(timer_id)).await {
+                let change = match TimerChange::from_str(&action) {
+                    Ok(change) => change,
+                    Err(error) => {
+                        tracing::warn!(%error, "ignoring a timer event of an unknown change");
+                        return None;
+                    }
+                };
+                let timer = match self.timers.find(TimerId::new(timer_id)).await {
                     // The timer moved on since: every version bump is announced, in commit
-                    // order, so the newer state arrives with its own action right after. Skipping
-                    // keeps each message's action true to the state it carries.
-                    Ok(Some(timer)) if timer.version() > version => None,
-                    Ok(Some(timer)) => Some(DomainEvent::TimerChanged {
-                        actor: timer.owner_id(),
-                        action,
-                        timer,
-                    }),
-                    Ok(None) => None,
+                    // order, so the newer state arrives with its own change right after. Skipping
+                    // keeps each message's change true to the state it carries.
+                    Ok(Some(timer)) if timer.version() > version => return None,
+                    Ok(Some(timer)) => timer,
+                    Ok(None) => return None,
                     Err(error) => {
                         tracing::warn!(%error, "timer unavailable for fan-out");
-                        None
+                        return None;
                     }
-                }
+                };
+                Some(DomainEvent::TimerChanged {
+                    actor: timer.owner_id(),
+                    change,
+                    timer: self.tagged(timer).await,
+                })
             }
             Announcement::TimerDeleted { timer_id, owner } => Some(DomainEvent::TimerDeleted {
                 owner: UserId::new(owner),
@@ -272,21 +312,35 @@ impl Loader {
             }
         }
     }
+
+    /// `timer` with its tags, loaded with one query for every receiver of the event.
+    async fn tagged(&self, timer: Timer) -> TaggedTimer {
+        if timer.tag_ids().is_empty() {
+            return TaggedTimer::untagged(timer);
+        }
+        match self.tags.find_many(timer.owner_id(), timer.tag_ids()).await {
+            Ok(tags) => TaggedTimer::new(timer, tags),
+            // The change is committed, so its devices must still hear of it; the tags come back
+            // with their next sync.
+            Err(error) => {
+                tracing::warn!(%error, "timer tags unavailable for fan-out; sent without them");
+                TaggedTimer::untagged(timer)
+            }
+        }
+    }
 }
 
-/// Whether this instance already delivered `announcement` itself: a timer event sent by its own
+/// Whether this instance already delivered `received` itself: a timer event sent by its own
 /// pool (see [`PgEventListener::start`]).
-fn delivered_in_process(announcement: &Announcement, payload: &str, own: Option<&str>) -> bool {
+fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
     let Some(own) = own else {
         return false;
     };
     let is_timer_event = matches!(
-        announcement,
+        received.announcement,
         Announcement::Timer { .. } | Announcement::TimerDeleted { .. }
     );
-    is_timer_event
-        && serde_json::from_str::<Origin>(payload)
-            .is_ok_and(|origin| origin.src.as_deref() == Some(own))
+    is_timer_event && received.src.as_deref() == Some(own)
 }
 
 /// The workers that load and deliver events, [`LANES`] of them, each user's events in one.
@@ -348,13 +402,6 @@ pub fn with_application_name(database_url: &str, name: &str) -> String {
     format!("{database_url}{separator}application_name={name}")
 }
 
-/// Where an announcement was sent from: the `application_name` of the sending connection.
-#[derive(Deserialize)]
-struct Origin {
-    #[serde(default)]
-    src: Option<String>,
-}
-
 /// Opens the dedicated connection and subscribes to [`CHANNEL`].
 async fn connect(url: &str) -> Result<AsyncPgConnection, BoxError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
@@ -387,6 +434,7 @@ impl PgEventListener {
         let (stop, stopped) = watch::channel(false);
         let loader = Arc::new(Loader {
             timers: PgTimerRepository::new(pool.clone()),
+            tags: PgTagRepository::new(pool.clone()),
             notifications: PgNotificationRepository::new(pool),
         });
         let task = tokio::spawn(run(url, conn, loader, local, own_origin, stopped));
@@ -481,10 +529,10 @@ async fn listen(
             }
             Some(Some(Ok(notification))) => {
                 let received = Instant::now();
-                match serde_json::from_str::<Announcement>(&notification.payload) {
-                    Ok(announcement) => {
-                        if !delivered_in_process(&announcement, &notification.payload, own_origin) {
-                            lanes.dispatch(announcement, received).await;
+                match Announcement::decode(&notification.payload) {
+                    Ok(decoded) => {
+                        if !delivered_in_process(&decoded, own_origin) {
+                            lanes.dispatch(decoded.announcement, received).await;
                         }
                     }
                     Err(error) => tracing::warn!(%error, payload = %notification.payload,
@@ -504,6 +552,25 @@ async fn listen(
 mod tests {
     use super::*;
 
+    /// `announcement` as a listener receives it from a connection named `src`.
+    fn received(announcement: &Announcement, src: Option<&str>) -> Received {
+        let Ok(encoded) = announcement.encode() else {
+            panic!("encodable")
+        };
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(&encoded) else {
+            panic!("an object")
+        };
+        if let Some(src) = src {
+            fields.insert("src".to_owned(), src.into());
+        }
+        let Ok(received) = Announcement::decode(&serde_json::Value::Object(fields).to_string())
+        else {
+            panic!("decodable")
+        };
+        assert_eq!(&received.announcement, announcement);
+        received
+    }
+
     #[test]
     fn own_timer_events_are_skipped_and_everything_else_is_routed() {
         let timer = Announcement::Timer {
@@ -517,27 +584,72 @@ mod tests {
             owner: 7,
         };
         let notification = Announcement::Notification { id: 1, receiver: 7 };
-        let from = |src: &str| format!(r#"{{"k":"timer","src":"{src}"}}"#);
         let me = Some("hourglass-a");
 
-        assert!(delivered_in_process(&timer, &from("hourglass-a"), me));
-        assert!(delivered_in_process(&deleted, &from("hourglass-a"), me));
+        assert!(delivered_in_process(
+            &received(&timer, Some("hourglass-a")),
+            me
+        ));
+        assert!(delivered_in_process(
+            &received(&deleted, Some("hourglass-a")),
+            me
+        ));
         assert!(
-            !delivered_in_process(&timer, &from("hourglass-b"), me),
+            !delivered_in_process(&received(&timer, Some("hourglass-b")), me),
             "another instance"
         );
         assert!(
-            !delivered_in_process(&timer, r#"{"k":"timer"}"#, me),
+            !delivered_in_process(&received(&timer, None), me),
             "no origin"
         );
         assert!(
-            !delivered_in_process(&timer, &from("hourglass-a"), None),
+            !delivered_in_process(&received(&timer, Some("hourglass-a")), None),
             "no own origin"
         );
         assert!(
-            !delivered_in_process(&notification, &from("hourglass-a"), me),
+            !delivered_in_process(&received(&notification, Some("hourglass-a")), me),
             "notifications always come through the listener"
         );
+    }
+
+    /// The format instances of the previous release send and read, byte for byte.
+    #[test]
+    fn the_wire_format_is_unchanged() -> Result<(), Box<dyn std::error::Error>> {
+        let id = uuid::Uuid::nil();
+        let sent = r#"{"k":"timer","action":"pause","timer_id":"00000000-0000-0000-0000-000000000000","owner":7,"version":3,"src":"hourglass-b"}"#;
+        let decoded = Announcement::decode(sent)?;
+        let expected = Announcement::Timer {
+            action: "pause".to_owned(),
+            timer_id: id,
+            owner: 7,
+            version: 3,
+        };
+        assert_eq!(decoded.announcement, expected);
+        assert_eq!(decoded.src.as_deref(), Some("hourglass-b"));
+        assert_eq!(
+            expected.encode()?,
+            r#"{"k":"timer","action":"pause","timer_id":"00000000-0000-0000-0000-000000000000","owner":7,"version":3}"#
+        );
+        for (payload, announcement) in [
+            (
+                r#"{"k":"notification","id":5,"receiver":7}"#,
+                Announcement::Notification { id: 5, receiver: 7 },
+            ),
+            (
+                r#"{"k":"follow","follower":7,"followee":8}"#,
+                Announcement::Follow {
+                    follower: 7,
+                    followee: 8,
+                },
+            ),
+        ] {
+            assert_eq!(announcement.encode()?, payload);
+            let decoded = Announcement::decode(payload)?;
+            assert_eq!(decoded.announcement, announcement);
+            assert_eq!(decoded.src, None);
+        }
+        assert!(Announcement::decode(r#"{"k":"explode"}"#).is_err());
+        Ok(())
     }
 
     #[test]
@@ -552,24 +664,52 @@ mod tests {
             r#"{"k":"timer_deleted","timer_id":"00000000-0000-0000-0000-000000000000","owner":7}"#
         );
         assert!(encoded.len() < 200);
-        let decoded: Result<Announcement, _> = serde_json::from_str(&encoded);
+        let decoded = Announcement::decode(&encoded).map(|received| received.announcement);
         assert_eq!(decoded.ok(), Some(announcement));
         Ok(())
     }
 
+    fn test_timer() -> Timer {
+        use hourglass_domain::timer::NewTimer;
+        use hourglass_domain::validation::{AllocatedDuration, Visibility};
+        let Ok(allocated_duration) = AllocatedDuration::new(1500) else {
+            panic!("valid duration")
+        };
+        Timer::start(
+            TimerId::new(uuid::Uuid::nil()),
+            NewTimer {
+                owner_id: UserId::new(7),
+                allocated_duration,
+                title: None,
+                description: None,
+                schedule_id: None,
+                todo_id: None,
+                tag_ids: Vec::new(),
+                visibility: Visibility::Private,
+            },
+            hourglass_domain::time::Timestamp::EPOCH,
+        )
+    }
+
+    /// What the emitting side writes, the loading side reads back as the same change.
     #[test]
-    fn every_action_round_trips() {
-        for action in [
-            TimerAction::Start,
-            TimerAction::Pause,
-            TimerAction::Resume,
-            TimerAction::Stop,
-            TimerAction::Cancel,
-            TimerAction::Update,
+    fn every_change_round_trips() {
+        use hourglass_domain::timer::HistoryAction;
+        for change in [
+            TimerChange::START,
+            TimerChange::Transition(HistoryAction::Pause),
+            TimerChange::Transition(HistoryAction::Resume),
+            TimerChange::Transition(HistoryAction::Stop),
+            TimerChange::Transition(HistoryAction::Cancel),
+            TimerChange::Details,
         ] {
-            assert_eq!(parse_action(action.as_str()), Some(action));
+            let Announcement::Timer { action, .. } = Announcement::timer(change, &test_timer())
+            else {
+                panic!("a timer announcement")
+            };
+            assert_eq!(TimerChange::from_str(&action).ok(), Some(change));
         }
-        assert_eq!(parse_action("explode"), None);
+        assert!(TimerChange::from_str("explode").is_err());
     }
 
     /// The helper itself, on the admin database (NOTIFY needs no table): a notification sent
@@ -633,6 +773,102 @@ mod tests {
         let seen = seen?;
         assert_eq!(seen.len(), 1, "exactly the committed one: {seen:?}");
         assert_eq!(<[_]>::first(&seen).and_then(|(_, c)| *c), Some(true));
+        Ok(())
+    }
+
+    fn test_tag(owner: UserId, name: &str) -> hourglass_domain::planning::Tag {
+        use hourglass_domain::validation::{TagColor, TagName};
+        let (Ok(name), Ok(color)) = (TagName::new(name), TagColor::new("#A1B2C3")) else {
+            panic!("valid tag")
+        };
+        hourglass_domain::planning::Tag {
+            id: hourglass_domain::ids::TagId::new(uuid::Uuid::now_v7()),
+            owner_id: owner,
+            name,
+            color,
+            created_at: hourglass_domain::time::Timestamp::EPOCH,
+            updated_at: hourglass_domain::time::Timestamp::EPOCH,
+        }
+    }
+
+    /// A timer event arrives with the timer and its tags in the timer's order, loaded once; a
+    /// failed tag look-up still delivers the committed change, without tags.
+    #[tokio::test]
+    async fn a_timer_event_carries_its_tags() -> Result<(), BoxError> {
+        use hourglass_domain::profile::Nickname;
+        use hourglass_ports::user::{InitialProfile, UserRepository};
+
+        use crate::repository::PgUserRepository;
+
+        let db = hourglass_test_support::TestDatabase::create().await?;
+        let pool = crate::pool::build_pool(db.url(), 2)?;
+        let Ok(nickname) = Nickname::parse("alice") else {
+            panic!("valid nickname")
+        };
+        let alice = PgUserRepository::new(pool.clone())
+            .find_or_create(
+                "alice",
+                InitialProfile {
+                    nickname,
+                    profile_image: None,
+                },
+                hourglass_domain::time::Timestamp::EPOCH,
+            )
+            .await?
+            .id;
+        let tags = PgTagRepository::new(pool.clone());
+        let (first, second) = (test_tag(alice, "first"), test_tag(alice, "second"));
+        tags.insert(&first).await?;
+        tags.insert(&second).await?;
+        let timers = PgTimerRepository::new(pool.clone());
+        let untagged = Timer::restore(hourglass_domain::timer::TimerSnapshot {
+            owner_id: alice,
+            ..test_timer().to_snapshot()
+        })?;
+        let tagged = Timer::restore(hourglass_domain::timer::TimerSnapshot {
+            id: TimerId::new(uuid::Uuid::now_v7()),
+            tag_ids: vec![second.id, first.id],
+            ..untagged.to_snapshot()
+        })?;
+        timers.insert(&untagged).await?;
+        timers.insert(&tagged).await?;
+        let loader = Loader {
+            timers,
+            tags,
+            notifications: PgNotificationRepository::new(pool.clone()),
+        };
+        let event = |timer: &Timer| Announcement::timer(TimerChange::START, timer);
+        let changed = |timer: TaggedTimer| DomainEvent::TimerChanged {
+            actor: alice,
+            change: TimerChange::START,
+            timer,
+        };
+
+        assert_eq!(
+            loader.event_for(event(&tagged)).await,
+            Some(changed(TaggedTimer {
+                timer: tagged.clone(),
+                tags: vec![second.clone(), first.clone()],
+            }))
+        );
+        assert_eq!(
+            loader.event_for(event(&untagged)).await,
+            Some(changed(TaggedTimer::untagged(untagged.clone())))
+        );
+
+        // The tags cannot be read any more; the timer can.
+        let mut conn = pool.get().await?;
+        diesel::sql_query("ALTER TABLE tags RENAME TO tags_unreadable")
+            .execute(&mut conn)
+            .await?;
+        drop(conn);
+        assert_eq!(
+            loader.event_for(event(&tagged)).await,
+            Some(changed(TaggedTimer::untagged(tagged.clone())))
+        );
+        drop(loader);
+        drop(pool);
+        db.cleanup().await?;
         Ok(())
     }
 

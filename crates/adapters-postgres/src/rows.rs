@@ -18,11 +18,12 @@ use hourglass_domain::planning::{Schedule, ScheduleWindow, Tag, Todo};
 use hourglass_domain::profile::{Nickname, ProfileImage};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{
-    HistoryAction, PauseEvent, PauseHistory, Timer, TimerSnapshot, TimerStatus,
+    HistoryAction, PauseEvent, PauseHistory, Timer, TimerChange, TimerSnapshot, TimerStatus,
 };
 use hourglass_domain::validation::{
     AllocatedDuration, Description, TagColor, TagName, Title, Visibility,
 };
+use hourglass_ports::processed::{ProcessedCommand, RecordedOutcome};
 use hourglass_ports::user::User;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -111,31 +112,55 @@ pub(crate) struct TimerRecord {
 
 impl TimerRecord {
     pub(crate) fn from_timer(timer: &Timer) -> Result<Self, DbError> {
+        // One conversion of a timer into plain values ([`TimerRow::from_timer`]), whether it
+        // goes into the columns or into a JSON document.
+        let TimerRow {
+            id,
+            owner_id,
+            schedule_id,
+            todo_id,
+            title,
+            description,
+            allocated_duration,
+            status,
+            started_at,
+            paused_at,
+            ended_at,
+            pause_history,
+            visibility,
+            version,
+            created_at,
+            updated_at,
+            tag_ids: _,
+        } = TimerRow::from_timer(timer)?;
         Ok(Self {
-            id: timer.id().get(),
-            owner_id: timer.owner_id().get(),
-            schedule_id: timer.schedule_id().map(ScheduleId::get),
-            todo_id: timer.todo_id().map(TodoId::get),
-            title: timer.title().map(|t| t.as_str().to_owned()),
-            description: timer.description().map(|d| d.as_str().to_owned()),
-            allocated_duration: i32::try_from(timer.allocated_duration().seconds())
-                .map_err(|e| corrupt("allocated_duration", e))?,
-            status: timer.status().as_str().to_owned(),
-            started_at: ts(timer.started_at()),
-            paused_at: timer.paused_at().map(ts),
-            ended_at: timer.ended_at().map(ts),
-            pause_history: history_to_json(timer.pause_history())?,
-            visibility: timer.visibility().as_str().to_owned(),
-            version: timer.version(),
-            created_at: ts(timer.created_at()),
-            updated_at: ts(timer.updated_at()),
+            id,
+            owner_id,
+            schedule_id,
+            todo_id,
+            title,
+            description,
+            allocated_duration,
+            status,
+            started_at,
+            paused_at,
+            ended_at,
+            pause_history,
+            visibility,
+            version,
+            created_at,
+            updated_at,
         })
     }
 }
 
-/// A timer as read by [`crate::repository::timer`]'s queries, tag ids included (an
-/// `ARRAY(SELECT …)` column, so a page of timers is one round trip).
-#[derive(Debug, QueryableByName)]
+/// A timer as plain values: what [`crate::repository::timer`]'s queries read, tag ids included
+/// (an `ARRAY(SELECT …)` column, so a page of timers is one round trip), and the JSON document
+/// `processed_commands.timer` ([`timer_to_json`]).
+///
+/// The field names are JSON keys of stored documents too: renaming one makes the outcomes
+/// remembered in the last 24 h unreadable.
+#[derive(Debug, QueryableByName, Serialize, Deserialize)]
 pub(crate) struct TimerRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: Uuid,
@@ -171,6 +196,63 @@ pub(crate) struct TimerRow {
     updated_at: DateTime<Utc>,
     #[diesel(sql_type = Array<diesel::sql_types::Uuid>)]
     tag_ids: Vec<Uuid>,
+}
+
+impl TimerRow {
+    /// `timer` as plain values; [`Timer::try_from`] reads them back.
+    pub(crate) fn from_timer(timer: &Timer) -> Result<Self, DbError> {
+        // Destructured, so that a field added to the snapshot cannot be forgotten here.
+        let TimerSnapshot {
+            id,
+            owner_id,
+            schedule_id,
+            todo_id,
+            title,
+            description,
+            allocated_duration,
+            status,
+            started_at,
+            paused_at,
+            ended_at,
+            pause_history,
+            tag_ids,
+            visibility,
+            version,
+            created_at,
+            updated_at,
+        } = timer.to_snapshot();
+        Ok(Self {
+            id: id.get(),
+            owner_id: owner_id.get(),
+            schedule_id: schedule_id.map(ScheduleId::get),
+            todo_id: todo_id.map(TodoId::get),
+            title: title.map(|t| t.as_str().to_owned()),
+            description: description.map(|d| d.as_str().to_owned()),
+            allocated_duration: i32::try_from(allocated_duration.seconds())
+                .map_err(|e| corrupt("allocated_duration", e))?,
+            status: status.as_str().to_owned(),
+            started_at: ts(started_at),
+            paused_at: paused_at.map(ts),
+            ended_at: ended_at.map(ts),
+            pause_history: history_to_json(&pause_history)?,
+            visibility: visibility.as_str().to_owned(),
+            version,
+            created_at: ts(created_at),
+            updated_at: ts(updated_at),
+            tag_ids: tag_ids.into_iter().map(TagId::get).collect(),
+        })
+    }
+}
+
+/// `timer` as the JSON document of `processed_commands.timer`.
+pub(crate) fn timer_to_json(timer: &Timer) -> Result<serde_json::Value, DbError> {
+    serde_json::to_value(TimerRow::from_timer(timer)?).map_err(|e| corrupt("timer", e))
+}
+
+/// The timer a [`timer_to_json`] document holds, validated like a row of `timers`.
+pub(crate) fn timer_from_json(value: serde_json::Value) -> Result<Timer, DbError> {
+    let row: TimerRow = serde_json::from_value(value).map_err(|e| corrupt("timer", e))?;
+    Timer::try_from(row)
 }
 
 fn opt_title(value: Option<String>) -> Result<Option<Title>, DbError> {
@@ -555,13 +637,30 @@ pub(crate) struct NewMeetupRecord {
 // ---------------------------------------------------------------------------------------------
 // Processed commands
 
-/// A row of `processed_commands`.
-#[derive(Debug, Queryable, Selectable, Insertable)]
+/// A row of `processed_commands`: a reservation while `change` and `timer` are null (the
+/// migration's `processed_commands_outcome_whole` keeps them null or set together).
+#[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = processed_commands, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct ProcessedCommandRow {
-    pub(crate) user_id: i64,
-    pub(crate) request_id: String,
     pub(crate) command_type: String,
-    pub(crate) reply: String,
+    pub(crate) change: Option<String>,
+    pub(crate) timer: Option<serde_json::Value>,
     pub(crate) created_at: DateTime<Utc>,
+}
+
+impl ProcessedCommandRow {
+    /// The completed command, or `None` for a reservation.
+    pub(crate) fn completed(self) -> Result<Option<ProcessedCommand>, DbError> {
+        let (Some(change), Some(timer)) = (self.change, self.timer) else {
+            return Ok(None);
+        };
+        Ok(Some(ProcessedCommand {
+            command_type: self.command_type,
+            outcome: RecordedOutcome {
+                change: TimerChange::from_str(&change).map_err(|e| corrupt("change", e))?,
+                timer: timer_from_json(timer)?,
+            },
+            created_at: instant(self.created_at),
+        }))
+    }
 }

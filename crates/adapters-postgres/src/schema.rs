@@ -61,8 +61,9 @@ diesel::table! {
         user_id -> Int8,
         request_id -> Text,
         command_type -> Text,
-        reply -> Text,
         created_at -> Timestamptz,
+        change -> Nullable<Text>,
+        timer -> Nullable<Jsonb>,
     }
 }
 

@@ -53,25 +53,25 @@ WHERE f.follower_id = $1 \
 ORDER BY f.created_at DESC, f.followee_id DESC \
 LIMIT $4";
 
-/// Friends are ordered by when the friendship began: the later of the two follows.
-const FRIENDS: &str = "\
-SELECT u.id, u.subject, u.nickname, u.profile_image, u.created_at, u.updated_at, \
-       GREATEST(a.created_at, b.created_at) AS listed_at \
-FROM follows a \
-JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
-JOIN users u ON u.id = a.followee_id \
-WHERE a.follower_id = $1 \
-  AND ($2::timestamptz IS NULL \
-       OR (GREATEST(a.created_at, b.created_at), a.followee_id) < ($2, $3::bigint)) \
-ORDER BY listed_at DESC, u.id DESC \
-LIMIT $4";
+/// Friends are ordered by when the friendship began (`since`).
+pub(super) const FRIENDS: &str = concat!(
+    "SELECT u.id, u.subject, u.nickname, u.profile_image, u.created_at, u.updated_at, \
+            friendship.since AS listed_at \
+     FROM ",
+    friendships!(),
+    "JOIN users u ON u.id = friendship.friend_id \
+     WHERE friendship.user_id = $1 \
+       AND ($2::timestamptz IS NULL \
+            OR (friendship.since, friendship.friend_id) < ($2, $3::bigint)) \
+     ORDER BY listed_at DESC, u.id DESC \
+     LIMIT $4"
+);
 
-const FRIEND_IDS: &str = "\
-SELECT a.followee_id AS id \
-FROM follows a \
-JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
-WHERE a.follower_id = $1 \
-ORDER BY a.followee_id";
+pub(super) const FRIEND_IDS: &str = concat!(
+    "SELECT friendship.friend_id AS id FROM ",
+    friendships!(),
+    "WHERE friendship.user_id = $1 ORDER BY friendship.friend_id"
+);
 
 #[derive(QueryableByName)]
 struct FollowerLock {

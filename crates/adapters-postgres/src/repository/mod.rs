@@ -23,6 +23,24 @@ macro_rules! timer_select {
     };
 }
 
+/// Friendship, the mutual follow, as a derived table `friendship (user_id, friend_id, since)`:
+/// one row per friend of each user, `since` being when the friendship began (the later of the
+/// two follows). The one definition of who counts as a friend, for the friend lists, the shared
+/// timer lists and the read check of `friends` timers; follow it with the joins and the `WHERE`
+/// clause. PostgreSQL pulls a derived table like this up into the query that uses it, so each
+/// query keeps the plan of a hand-written join (index scans of `follows` by follower and by
+/// followee, or two primary-key lookups for a pair): the test
+/// `friendship_queries_read_follows_through_indexes` keeps it so.
+macro_rules! friendships {
+    () => {
+        "(SELECT a.follower_id AS user_id, a.followee_id AS friend_id, \
+                 GREATEST(a.created_at, b.created_at) AS since \
+          FROM follows a \
+          JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
+         ) AS friendship "
+    };
+}
+
 pub mod follow;
 pub mod meetup;
 pub mod notification;
@@ -70,4 +88,87 @@ pub(crate) fn into_page<T, Id>(
         None
     };
     Page { items, next }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::QueryableByName;
+    use diesel::sql_types::Text;
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    use hourglass_test_support::TestDatabase;
+
+    #[derive(QueryableByName)]
+    struct PlanLine {
+        #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+
+    /// The generic plans (the ones a connection caches) of every query over `friendships!` read
+    /// `follows` through its indexes, and a pair through its primary key.
+    #[tokio::test]
+    async fn friendship_queries_read_follows_through_indexes() -> anyhow::Result<()> {
+        let db = TestDatabase::create().await?;
+        let mut conn = db.pool().get().await?;
+        conn.batch_execute(
+            "INSERT INTO users (subject, nickname, created_at, updated_at) \
+             SELECT 'plan-' || g, 'plan' || g, now(), now() FROM generate_series(1, 2000) AS g; \
+             INSERT INTO follows (follower_id, followee_id, created_at) \
+             SELECT a.id, b.id, now() FROM users a JOIN users b \
+               ON b.id <> a.id AND (b.id - a.id + 2000) % 2000 < 10; \
+             ANALYZE users, follows, timers; \
+             SET plan_cache_mode = force_generic_plan;",
+        )
+        .await?;
+        let queries = [
+            (
+                "are_friends",
+                "bigint, bigint",
+                super::timer::ARE_FRIENDS,
+                "1, 2",
+            ),
+            (
+                "list_timers",
+                "bigint, boolean, boolean, text[], text, timestamptz, timestamptz, uuid, uuid, \
+                 timestamptz, uuid, bigint",
+                super::timer::LIST_TIMERS,
+                "1, true, true, '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 51",
+            ),
+            ("friend_ids", "bigint", super::follow::FRIEND_IDS, "1"),
+            (
+                "friends",
+                "bigint, timestamptz, bigint, bigint",
+                super::follow::FRIENDS,
+                "1, NULL, NULL, 21",
+            ),
+        ];
+        for (name, types, sql, args) in queries {
+            conn.batch_execute(&format!("PREPARE {name}({types}) AS {sql}"))
+                .await?;
+            let plan: Vec<PlanLine> =
+                diesel::sql_query(format!("EXPLAIN (COSTS OFF) EXECUTE {name}({args})"))
+                    .load(&mut conn)
+                    .await?;
+            let plan: Vec<String> = plan.into_iter().map(|row| row.line).collect();
+            let follows_scans: Vec<&String> = plan
+                .iter()
+                .filter(|line| line.contains(" on follows "))
+                .collect();
+            assert_eq!(follows_scans.len(), 2, "{name}: {plan:#?}");
+            assert!(
+                follows_scans.iter().all(|line| line.contains("Index")),
+                "{name}: {plan:#?}"
+            );
+            if name == "are_friends" {
+                assert!(
+                    follows_scans
+                        .iter()
+                        .all(|line| line.contains("using follows_pkey")),
+                    "{name}: {plan:#?}"
+                );
+            }
+        }
+        drop(conn);
+        db.cleanup().await?;
+        Ok(())
+    }
 }

@@ -14,9 +14,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{ScheduleId, TagId, TodoId, UserId};
 use hourglass_domain::planning::{Schedule, Tag, Todo};
 use hourglass_domain::time::Timestamp;
-use hourglass_domain::timer::Timer;
+use hourglass_domain::timer::{Timer, TimerChange};
 use hourglass_ports::error::StorageError;
-use hourglass_ports::event::TimerAction;
 use hourglass_ports::page::{Page, PageRequest};
 use hourglass_ports::planning::{
     PlanningError, ScheduleFilter, ScheduleRepository, TagRepository, TodoRepository,
@@ -142,7 +141,7 @@ async fn link_tags(
 async fn announce_updates(conn: &mut AsyncPgConnection, timers: &[Timer]) -> Result<(), DbError> {
     let announcements: Vec<Announcement> = timers
         .iter()
-        .map(|timer| Announcement::timer(TimerAction::Update, timer))
+        .map(|timer| Announcement::timer(TimerChange::Details, timer))
         .collect();
     notify(conn, &announcements).await
 }

@@ -1,9 +1,15 @@
 //! [`ProcessedCommandRepository`] on PostgreSQL.
 //!
-//! One row per (user, `request_id`) in `processed_commands`. A reservation is a row whose `reply`
-//! is the empty string (a completed reply is a JSON document, never empty), so reserving is one
-//! `INSERT … ON CONFLICT` that either creates the row or finds the holder's: the primary key makes
-//! concurrent duplicates wait for each other inside PostgreSQL, and exactly one of them inserts.
+//! One row per (user, `request_id`) in `processed_commands`. A completed row holds the outcome as
+//! data: `change` (the [`TimerChange`] wire value) and `timer` (the timer's plain values as JSONB,
+//! the document of `rows::timer_to_json`), so a replay is rendered by the current code like a
+//! fresh reply. A reservation is a row whose `timer` is null (with `change`, by a CHECK), so
+//! reserving is one `INSERT … ON CONFLICT` that either creates the row or finds the holder's: the
+//! primary key makes concurrent duplicates wait for each other inside PostgreSQL, and exactly one
+//! of them inserts. A stored timer that no longer restores (a document written by a release
+//! whose timer rules differ) is a [`StorageError`], never a replay of an invalid timer.
+//!
+//! [`TimerChange`]: hourglass_domain::timer::TimerChange
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
@@ -14,29 +20,27 @@ use hourglass_domain::ids::UserId;
 use hourglass_domain::time::Timestamp;
 use hourglass_ports::error::StorageError;
 use hourglass_ports::processed::{
-    ProcessedCommand, ProcessedCommandRepository, REMEMBER_SECONDS, Reservation,
+    ProcessedCommand, ProcessedCommandRepository, REMEMBER_SECONDS, RecordedOutcome, Reservation,
     STALE_RESERVATION_SECONDS,
 };
 
 use crate::error::DbError;
 use crate::pool::PgPool;
-use crate::rows::{ProcessedCommandRow, instant, ts};
+use crate::rows::{ProcessedCommandRow, timer_to_json, ts};
 use crate::schema::processed_commands;
 use crate::statement::CachedSql;
 
-/// The `reply` of a row that is reserved but not completed.
-const RESERVED: &str = "";
-
-/// Inserts a reservation, or takes over the key when its row is expired (a completed reply older
-/// than 24 h, or a reservation whose holder died). Affects one row exactly when the caller now
-/// holds the key.
+/// Inserts a reservation, or takes over the key when its row is expired (a completed outcome
+/// older than 24 h, or a reservation whose holder died). Affects one row exactly when the caller
+/// now holds the key.
 const RESERVE: &str = "\
-INSERT INTO processed_commands (user_id, request_id, command_type, reply, created_at)
-VALUES ($1, $2, $3, '', $4)
+INSERT INTO processed_commands (user_id, request_id, command_type, created_at)
+VALUES ($1, $2, $3, $4)
 ON CONFLICT (user_id, request_id) DO UPDATE
-   SET command_type = EXCLUDED.command_type, reply = '', created_at = EXCLUDED.created_at
- WHERE (processed_commands.reply <> '' AND processed_commands.created_at < $5)
-    OR (processed_commands.reply = '' AND processed_commands.created_at < $6)";
+   SET command_type = EXCLUDED.command_type, change = NULL, timer = NULL,
+       created_at = EXCLUDED.created_at
+ WHERE (processed_commands.timer IS NOT NULL AND processed_commands.created_at < $5)
+    OR (processed_commands.timer IS NULL AND processed_commands.created_at < $6)";
 
 /// [`ProcessedCommandRepository`] over the shared pool.
 #[derive(Clone)]
@@ -55,14 +59,6 @@ impl std::fmt::Debug for PgProcessedCommandRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgProcessedCommandRepository")
             .finish_non_exhaustive()
-    }
-}
-
-fn command(row: ProcessedCommandRow) -> ProcessedCommand {
-    ProcessedCommand {
-        command_type: row.command_type,
-        reply: row.reply,
-        created_at: instant(row.created_at),
     }
 }
 
@@ -104,14 +100,17 @@ impl ProcessedCommandRepository for PgProcessedCommandRepository {
             .await
             .optional()
             .map_err(DbError::from)?;
-        Ok(match row {
-            None => Reservation::InProgress {
+        let Some(row) = row else {
+            return Ok(Reservation::InProgress {
                 command_type: command_type.to_owned(),
+            });
+        };
+        let holder = row.command_type.clone();
+        Ok(match row.completed()? {
+            Some(command) => Reservation::Completed(Box::new(command)),
+            None => Reservation::InProgress {
+                command_type: holder,
             },
-            Some(row) if row.reply == RESERVED => Reservation::InProgress {
-                command_type: row.command_type,
-            },
-            Some(row) => Reservation::Completed(command(row)),
         })
     }
 
@@ -119,18 +118,20 @@ impl ProcessedCommandRepository for PgProcessedCommandRepository {
         &self,
         user: UserId,
         request_id: &str,
-        reply: &str,
+        outcome: &RecordedOutcome,
         now: Timestamp,
     ) -> Result<(), StorageError> {
+        let timer = timer_to_json(&outcome.timer)?;
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         diesel::update(
             processed_commands::table
                 .filter(processed_commands::user_id.eq(user.get()))
                 .filter(processed_commands::request_id.eq(request_id))
-                .filter(processed_commands::reply.eq(RESERVED)),
+                .filter(processed_commands::timer.is_null()),
         )
         .set((
-            processed_commands::reply.eq(reply),
+            processed_commands::change.eq(outcome.change.as_str()),
+            processed_commands::timer.eq(timer),
             processed_commands::created_at.eq(ts(now)),
         ))
         .execute(&mut conn)
@@ -145,7 +146,7 @@ impl ProcessedCommandRepository for PgProcessedCommandRepository {
             processed_commands::table
                 .filter(processed_commands::user_id.eq(user.get()))
                 .filter(processed_commands::request_id.eq(request_id))
-                .filter(processed_commands::reply.eq(RESERVED)),
+                .filter(processed_commands::timer.is_null()),
         )
         .execute(&mut conn)
         .await
@@ -163,14 +164,17 @@ impl ProcessedCommandRepository for PgProcessedCommandRepository {
         let row = processed_commands::table
             .filter(processed_commands::user_id.eq(user.get()))
             .filter(processed_commands::request_id.eq(request_id))
-            .filter(processed_commands::reply.ne(RESERVED))
+            .filter(processed_commands::timer.is_not_null())
             .filter(processed_commands::created_at.ge(ts(not_before)))
             .select(ProcessedCommandRow::as_select())
             .first(&mut conn)
             .await
             .optional()
             .map_err(DbError::from)?;
-        Ok(row.map(command))
+        match row {
+            Some(row) => Ok(row.completed()?),
+            None => Ok(None),
+        }
     }
 
     async fn purge(&self, before: Timestamp) -> Result<u64, StorageError> {

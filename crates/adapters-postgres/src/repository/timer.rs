@@ -16,9 +16,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Tim
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::time::Timestamp;
-use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch};
+use hourglass_domain::timer::{Timer, TimerChange, TimerCommand, TimerPatch};
 use hourglass_ports::error::StorageError;
-use hourglass_ports::event::TimerAction;
 use hourglass_ports::page::Page;
 use hourglass_ports::timer::{
     DeleteTimerError, InsertTimerError, PatchedTimer, TimerCommandError, TimerKind, TimerListQuery,
@@ -27,7 +26,7 @@ use hourglass_ports::timer::{
 
 use super::{MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, CHANNEL, notify};
+use crate::event_bus::{Announcement, CHANNEL, notify, payload_with_src};
 use crate::pool::PgPool;
 use crate::rows::{TimerRecord, TimerRow, ts};
 use crate::schema::{timer_tags, timers};
@@ -48,13 +47,16 @@ const LOCK_OWN_TIMER: &str = concat!(
 
 /// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
 /// channel and the announcement's JSON.
-const STORE_TIMER: &str = "WITH stored AS ( \
+const STORE_TIMER: &str = concat!(
+    "WITH stored AS ( \
          UPDATE timers SET schedule_id = $2, todo_id = $3, title = $4, description = $5, \
          allocated_duration = $6, status = $7, started_at = $8, paused_at = $9, ended_at = $10, \
          pause_history = $11, visibility = $12, version = $13, updated_at = $14 \
          WHERE id = $1 RETURNING id) \
-     SELECT pg_notify($15, jsonb_set($16::jsonb, '{src}', \
-         to_jsonb(current_setting('application_name')))::text) FROM stored";
+     SELECT pg_notify($15, ",
+    payload_with_src!("$16"),
+    ") FROM stored"
+);
 
 const FIND_TIMER: &str = concat!(timer_select!(), "WHERE t.id = $1");
 
@@ -71,13 +73,13 @@ const LIST_ACTIVE: &str = concat!(
 /// an empty array) when absent, so the text never changes with the input.
 /// `$1` viewer, `$2` include own, `$3` include friends', `$4` statuses, `$5` kind,
 /// `$6`/`$7` started_at range, `$8` schedule, `$9` todo, `$10`/`$11` cursor, `$12` limit.
-const LIST_TIMERS: &str = concat!(
+pub(super) const LIST_TIMERS: &str = concat!(
     "WITH owners AS ( \
          SELECT $1::bigint AS owner_id WHERE $2 \
          UNION \
-         SELECT a.followee_id FROM follows a \
-         JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
-         WHERE a.follower_id = $1 AND $3 \
+         SELECT friendship.friend_id FROM ",
+    friendships!(),
+    "WHERE friendship.user_id = $1 AND $3 \
      ) ",
     timer_select!(),
     "WHERE t.owner_id IN (SELECT owner_id FROM owners) \
@@ -96,11 +98,11 @@ const LIST_TIMERS: &str = concat!(
      LIMIT $12"
 );
 
-const ARE_FRIENDS: &str = "SELECT EXISTS ( \
-         SELECT 1 FROM follows a \
-         JOIN follows b ON b.follower_id = a.followee_id AND b.followee_id = a.follower_id \
-         WHERE a.follower_id = $1 AND a.followee_id = $2 \
-     ) AS value";
+pub(super) const ARE_FRIENDS: &str = concat!(
+    "SELECT EXISTS (SELECT 1 FROM ",
+    friendships!(),
+    "WHERE friendship.user_id = $1 AND friendship.friend_id = $2) AS value"
+);
 
 /// Writes a timer's tag links in the given order, in one statement.
 const INSERT_TIMER_TAGS: &str = "INSERT INTO timer_tags (timer_id, tag_id, owner_id, position) \
@@ -148,8 +150,8 @@ async fn lock_own_timer(
 }
 
 /// Writes the timer's columns (not its tags) over the stored row and emits `announcement`, in
-/// one round trip (the `UPDATE` runs as a data-modifying CTE, then the notify of
-/// [`crate::event_bus::notify`], `src` tag included). Hand-written rather than
+/// one round trip (the `UPDATE` runs as a data-modifying CTE, then a `pg_notify` of the payload
+/// as [`crate::event_bus::notify`] sends it, `src` included). Hand-written rather than
 /// `diesel::update(…).set(…)` because diesel never caches an `UPDATE`'s prepared statement, and
 /// this one runs for every command. The owner and `created_at` never change.
 async fn store(
@@ -210,7 +212,7 @@ impl TimerRepository for PgTimerRepository {
                 .execute(conn)
                 .await?;
             insert_tags(conn, timer, timer.tag_ids()).await?;
-            notify(conn, &[Announcement::timer(TimerAction::Start, timer)]).await?;
+            notify(conn, &[Announcement::timer(TimerChange::START, timer)]).await?;
             Ok::<_, TxError<InsertTimerError>>(())
         })
         .await
@@ -257,7 +259,7 @@ impl TimerRepository for PgTimerRepository {
                 store(
                     conn,
                     &timer,
-                    &Announcement::timer(TimerAction::Update, &timer),
+                    &Announcement::timer(TimerChange::Details, &timer),
                 )
                 .await?;
                 if old_tags != timer.tag_ids() {
