@@ -331,3 +331,58 @@ async fn in_process_events_are_delivered_after_publish_returns_in_order_per_user
         .collect();
     assert_eq!(changes, ["start", "pause", "resume"]);
 }
+
+/// Connections whose `send` waits for the test to open a gate: delivery work that is slow.
+struct Gated {
+    gate: Mutex<std::sync::mpsc::Receiver<()>>,
+    sent: AtomicU64,
+}
+
+impl TimerConnections for Gated {
+    fn is_online(&self, _: UserId) -> bool {
+        true
+    }
+
+    fn anyone_online_but(&self, _: UserId) -> bool {
+        false
+    }
+
+    fn send(&self, _: UserId, _: &Arc<TimerDelivery>) -> Handoff {
+        let gate = self.gate.lock().unwrap_or_else(PoisonError::into_inner);
+        let _opened = gate.recv();
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        Handoff {
+            queued: 1,
+            queue_full: 0,
+        }
+    }
+
+    fn send_to_everyone(&self, _: &Arc<TimerDelivery>) {}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishing_never_waits_for_the_delivery_it_starts() {
+    let (open, gate) = std::sync::mpsc::channel();
+    let connections = Arc::new(Gated {
+        gate: Mutex::new(gate),
+        sent: AtomicU64::new(0),
+    });
+    let service = DeliveryService::new(
+        Arc::clone(&connections) as Arc<dyn TimerConnections>,
+        Arc::new(MockNotificationStreams::new()),
+        Arc::new(MockFollowRepository::new()),
+        Arc::new(MockUserRepository::new()),
+        Arc::new(quiet_observer()),
+    );
+    let publisher = InProcessDelivery::start(service);
+    // The delivery blocks in `send` until the gate opens; the publisher has returned long before.
+    let published = publisher
+        .publish(changed(ALICE, TimerChange::START, Visibility::Private))
+        .await;
+    assert!(published.is_ok());
+    assert_eq!(connections.sent.load(Ordering::SeqCst), 0);
+    assert!(open.send(()).is_ok());
+    while connections.sent.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+}
