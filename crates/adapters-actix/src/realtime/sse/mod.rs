@@ -24,8 +24,11 @@
 //! - [`registry`]: open streams per user, the cap, bounded queues, and the delivery seam
 //!   [`SseRegistry::deliver`] that every notification event goes through.
 //! - [`stream`]: frames and the task behind one stream.
+//! - `resume`: the `Last-Event-ID` seam: the position a stream resumes from, what it missed, and
+//!   which live notifications it already has.
 
 pub mod registry;
+mod resume;
 pub mod stream;
 
 use std::convert::Infallible;
@@ -111,7 +114,7 @@ async fn open_stream(
         },
     };
     let zone = params.timezone()?;
-    let resume_after = last_event_id(&request, &params)?;
+    let resume_after = resume::last_event_id(&request, &params)?;
 
     let user = principal.user_id;
     let sse = state.streams.clone();
@@ -178,12 +181,8 @@ async fn opening(
     let Some(after) = resume_after else {
         return Ok((initial, None));
     };
-    let replay = state
-        .notifications
-        .replay_after(user, after, REPLAY_LIMIT)
-        .await?;
-    let dtos = NotificationDto::render_all(&state.users, &replay, zone).await?;
-    for dto in &dtos {
+    let missed = resume::missed_after(state, user, after, zone).await?;
+    for (_, dto) in &missed {
         match notification_frame(dto) {
             Ok(frame) => {
                 initial.push_str(&frame);
@@ -192,67 +191,6 @@ async fn opening(
             Err(error) => return Err(ApiError::internal(&error)),
         }
     }
-    let last = replay.last().map_or(after, |n| n.id());
+    let last = missed.last().map_or(after, |(id, _)| *id);
     Ok((initial, Some(last)))
-}
-
-/// `Last-Event-ID` (header; the browser's reconnect) or else `lastEventId` (query). Empty means
-/// none.
-///
-/// # Errors
-/// 400 `INVALID_PARAMETER` naming the parameter when it is not a non-negative integer.
-fn last_event_id(
-    request: &HttpRequest,
-    params: &QueryParams,
-) -> Result<Option<NotificationId>, ApiError> {
-    let header = request
-        .headers()
-        .get(LAST_EVENT_ID_HEADER)
-        .map(|value| value.to_str().unwrap_or("?").trim())
-        .filter(|value| !value.is_empty());
-    let (name, raw) = match header {
-        Some(raw) => ("Last-Event-ID", raw),
-        None => match params.single("lastEventId")?.map(str::trim) {
-            Some(raw) if !raw.is_empty() => ("lastEventId", raw),
-            _ => return Ok(None),
-        },
-    };
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id >= 0)
-        .map(|id| Some(NotificationId::new(id)))
-        .ok_or_else(|| {
-            ApiError::invalid_parameter(format!(
-                "{name} must be a notification id (a non-negative integer)"
-            ))
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use actix_web::test::TestRequest;
-
-    use super::*;
-
-    fn resume(header: Option<&'static str>, query: &str) -> Result<Option<i64>, String> {
-        let mut request = TestRequest::default().uri(&format!("/x?{query}"));
-        if let Some(value) = header {
-            request = request.insert_header((LAST_EVENT_ID_HEADER, value));
-        }
-        let request = request.to_http_request();
-        last_event_id(&request, &QueryParams::parse(request.query_string()))
-            .map(|id| id.map(NotificationId::get))
-            .map_err(|error| error.message().to_owned())
-    }
-
-    #[test]
-    fn the_header_wins_over_the_query_and_empty_means_none() {
-        assert_eq!(resume(None, ""), Ok(None));
-        assert_eq!(resume(None, "lastEventId=5"), Ok(Some(5)));
-        assert_eq!(resume(Some("9"), "lastEventId=5"), Ok(Some(9)));
-        assert_eq!(resume(Some(""), "lastEventId=5"), Ok(Some(5)));
-        assert_eq!(resume(None, "lastEventId="), Ok(None));
-        assert!(matches!(resume(Some("x"), ""), Err(m) if m.starts_with("Last-Event-ID")));
-        assert!(matches!(resume(None, "lastEventId=-1"), Err(m) if m.starts_with("lastEventId")));
-    }
 }

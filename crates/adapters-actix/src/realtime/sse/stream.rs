@@ -19,11 +19,11 @@ use std::time::Duration;
 use actix_web::web::{self, Bytes};
 use hourglass_domain::ids::{NotificationId, UserId};
 use hourglass_domain::time::Timestamp;
-use hourglass_ports::service::notification::REPLAY_LIMIT;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use super::registry::{EndReason, LiveNotification, StreamRegistration};
+use super::resume;
 use crate::edge::dto::NotificationDto;
 use crate::state::AppState;
 use crate::edge::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
@@ -178,7 +178,7 @@ impl StreamTask {
     /// Writes a live notification unless the client already has it.
     fn send_live(&mut self, live: &LiveNotification) -> Result<(), End> {
         let id = live.notification.id();
-        if self.last_sent.is_some_and(|last| id <= last) {
+        if resume::already_sent(self.last_sent, id) {
             return Ok(());
         }
         let dto = NotificationDto::render(&live.notification, live.actor.as_ref(), &self.zone);
@@ -208,12 +208,7 @@ impl StreamTask {
         let Some(last) = self.last_sent else {
             return Ok(());
         };
-        let missed = match self
-            .state
-            .notifications
-            .replay_after(self.user, last, REPLAY_LIMIT)
-            .await
-        {
+        let missed = match resume::missed_after(&self.state, self.user, last, &self.zone).await {
             Ok(missed) => missed,
             Err(error) => {
                 // Ending the stream makes the browser reconnect and replay by Last-Event-ID.
@@ -221,11 +216,8 @@ impl StreamTask {
                 return Err(End::Dropped);
             }
         };
-        let Ok(dtos) = NotificationDto::render_all(&self.state.users, &missed, &self.zone).await else {
-            return Err(End::Dropped);
-        };
-        for (notification, dto) in missed.iter().zip(&dtos) {
-            self.send_notification(dto, notification.id(), SseVia::Replay)?;
+        for (id, dto) in &missed {
+            self.send_notification(dto, *id, SseVia::Replay)?;
         }
         Ok(())
     }
