@@ -49,7 +49,6 @@ use crate::edge::error::ApiError;
 use crate::edge::error::ErrorBody;
 use crate::edge::origin::OriginPolicy;
 use crate::edge::query::QueryParams;
-use crate::edge::dto::NotificationDto;
 use crate::state::AppState;
 use crate::edge::telemetry::metrics::{ConnectionKind, Refusal, SseVia};
 use crate::edge::telemetry::span::connection_span;

@@ -20,7 +20,7 @@ use crate::state::AppState;
 ///
 /// # Errors
 /// 400 `INVALID_PARAMETER` naming the parameter when it is not a non-negative integer.
-fn last_event_id(
+pub(super) fn last_event_id(
     request: &HttpRequest,
     params: &QueryParams,
 ) -> Result<Option<NotificationId>, ApiError> {
