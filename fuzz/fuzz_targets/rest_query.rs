@@ -6,26 +6,20 @@
 //! within `1..=max`; enumerations hold no duplicates; a plain date's start is not after its end,
 //! and a datetime reads the same at either edge; an accepted datetime is written back by the
 //! renderer as a string that parses to the same instant; a cursor that decodes is exactly the
-//! canonical form `encode` writes (case aside) and is refused by every other list kind.
+//! canonical form `encode` writes (case aside) and is refused by every other list.
 
 #![no_main]
 
 use hourglass_adapters_actix::edge::error::ApiError;
-use hourglass_adapters_actix::http::rest::cursor::{self, CursorId};
 use hourglass_adapters_actix::edge::query::{
     DayEdge, QueryError, QueryParams, parse_datetime, parse_instant,
 };
-use hourglass_adapters_actix::http::rest::render::{TagMode, ViewOptions};
-use hourglass_adapters_actix::http::social::cursor::{self as social_cursor, ListKind, NumericId};
 use hourglass_adapters_actix::edge::timezone::RenderZone;
-use hourglass_domain::ids::{MeetupId, NotificationId, ScheduleId, TagId, TimerId, TodoId, UserId};
+use hourglass_adapters_actix::http::paging::{self, CursorKey, List};
+use hourglass_adapters_actix::http::render::{TagMode, ViewOptions};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerStatus;
 use libfuzzer_sys::fuzz_target;
-
-/// What the list handlers pass to `limit`.
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 200;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(query) = std::str::from_utf8(data) else {
@@ -72,9 +66,11 @@ fuzz_target!(|data: &[u8]| {
         check(params.flag(name), name);
     }
 
-    match params.limit(DEFAULT_LIMIT, MAX_LIMIT) {
-        Ok(limit) => assert!((1..=MAX_LIMIT).contains(&limit), "{limit}"),
-        Err(error) => assert_names(&error, "limit"),
+    for max in [paging::TIMER_LIST_MAX_LIMIT, paging::MAX_LIMIT] {
+        match params.limit(paging::DEFAULT_LIMIT, max) {
+            Ok(limit) => assert!((1..=max).contains(&limit), "{limit}"),
+            Err(error) => assert_names(&error, "limit"),
+        }
     }
 
     let zone = params.timezone();
@@ -94,15 +90,7 @@ fuzz_target!(|data: &[u8]| {
         check_instant(&params, name, &zone);
     }
 
-    check_cursor::<TimerId>(&params);
-    check_cursor::<ScheduleId>(&params);
-    check_cursor::<TodoId>(&params);
-    check_cursor::<TagId>(&params);
-    check_social_cursor::<UserId>(&params, ListKind::Followers);
-    check_social_cursor::<UserId>(&params, ListKind::Following);
-    check_social_cursor::<UserId>(&params, ListKind::Friends);
-    check_social_cursor::<MeetupId>(&params, ListKind::Meetups);
-    check_social_cursor::<NotificationId>(&params, ListKind::Notifications);
+    check_cursors(&params);
 });
 
 fn check<T>(result: Result<T, QueryError>, name: &str) {
@@ -186,54 +174,60 @@ fn check_datetime_round_trip(raw: &str, t: Timestamp) {
     }
 }
 
-fn check_cursor<Id: CursorId + PartialEq + std::fmt::Debug>(params: &QueryParams) {
-    match cursor::from_query::<Id>(params) {
+/// Every list's `cursor`, each at its index in [`decodes_per_list`].
+fn check_cursors(params: &QueryParams) {
+    check_cursor(params, paging::TIMERS, 0);
+    check_cursor(params, paging::SCHEDULES, 1);
+    check_cursor(params, paging::TODOS, 2);
+    check_cursor(params, paging::TAGS, 3);
+    check_cursor(params, paging::FOLLOWERS, 4);
+    check_cursor(params, paging::FOLLOWING, 5);
+    check_cursor(params, paging::FRIENDS, 6);
+    check_cursor(params, paging::MEETUPS, 7);
+    check_cursor(params, paging::NOTIFICATIONS, 8);
+}
+
+fn check_cursor<Id: CursorKey + PartialEq + std::fmt::Debug>(
+    params: &QueryParams,
+    list: List<Id>,
+    index: usize,
+) {
+    match paging::cursor(list, params) {
         Ok(None) => assert!(matches!(params.single("cursor"), Ok(None))),
         Ok(Some(decoded)) => {
             let Ok(Some(raw)) = params.single("cursor") else {
                 panic!("a cursor was decoded from nothing");
             };
-            let encoded = cursor::encode(&decoded);
+            let encoded = paging::encode(list, &decoded);
             assert_eq!(
                 encoded,
                 raw.trim().to_ascii_lowercase(),
                 "a cursor that is not the canonical form was accepted"
             );
-            assert_eq!(cursor::decode::<Id>(&encoded), Some(decoded));
+            assert_eq!(paging::decode(list, &encoded), Some(decoded));
+            let mut expected = [false; 9];
+            expected[index] = true;
+            assert_eq!(
+                decodes_per_list(&encoded),
+                expected,
+                "{encoded} is read by another list"
+            );
         }
         Err(error) => assert_names(&error, "cursor"),
     }
 }
 
-fn check_social_cursor<Id: NumericId + PartialEq + std::fmt::Debug>(
-    params: &QueryParams,
-    kind: ListKind,
-) {
-    match social_cursor::from_query::<Id>(kind, params) {
-        Ok(None) => assert!(matches!(params.single("cursor"), Ok(None))),
-        Ok(Some(decoded)) => {
-            let Ok(Some(raw)) = params.single("cursor") else {
-                panic!("a cursor was decoded from nothing");
-            };
-            let encoded = social_cursor::encode(kind, &decoded);
-            assert_eq!(
-                encoded,
-                raw.trim().to_ascii_lowercase(),
-                "a cursor that is not the canonical form was accepted"
-            );
-            assert_eq!(social_cursor::decode::<Id>(kind, &encoded), Some(decoded));
-            for other in [
-                ListKind::Followers,
-                ListKind::Following,
-                ListKind::Friends,
-                ListKind::Meetups,
-                ListKind::Notifications,
-            ] {
-                if other != kind {
-                    assert!(social_cursor::decode::<Id>(other, &encoded).is_none());
-                }
-            }
-        }
-        Err(error) => assert_names(&error, "cursor"),
-    }
+/// Whether `raw` decodes as a cursor of each list, in the order of [`check_cursors`].
+fn decodes_per_list(raw: &str) -> [bool; 9] {
+    [
+        paging::decode(paging::TIMERS, raw).is_some(),
+        paging::decode(paging::SCHEDULES, raw).is_some(),
+        paging::decode(paging::TODOS, raw).is_some(),
+        paging::decode(paging::TAGS, raw).is_some(),
+        paging::decode(paging::FOLLOWERS, raw).is_some(),
+        paging::decode(paging::FOLLOWING, raw).is_some(),
+        paging::decode(paging::FRIENDS, raw).is_some(),
+        paging::decode(paging::MEETUPS, raw).is_some(),
+        paging::decode(paging::NOTIFICATIONS, raw).is_some(),
+    ]
 }

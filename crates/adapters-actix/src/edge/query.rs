@@ -18,7 +18,6 @@ use std::fmt;
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use hourglass_domain::time::Timestamp;
 
-use crate::edge::error::ApiError;
 use crate::edge::timezone::{InvalidTimezone, RenderZone};
 
 /// How many characters of a refused value an error message repeats.
@@ -65,15 +64,6 @@ impl fmt::Display for QueryError {
 }
 
 impl std::error::Error for QueryError {}
-
-impl From<QueryError> for ApiError {
-    fn from(error: QueryError) -> Self {
-        match error {
-            QueryError::Invalid { message, .. } => ApiError::invalid_parameter(message),
-            QueryError::Timezone(invalid) => ApiError::from(invalid),
-        }
-    }
-}
 
 /// A refused value as repeated in a message: at most 64 characters.
 fn echo(value: &str) -> String {
@@ -349,6 +339,7 @@ fn day_edge(date: NaiveDate, zone: &RenderZone, edge: DayEdge) -> Option<Timesta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edge::error::ApiError;
 
     fn ts(raw: &str) -> Timestamp {
         let Ok(instant) = DateTime::parse_from_rfc3339(raw) else {

@@ -47,11 +47,7 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .readiness
-        .check()
-        .await
-        .map_err(|not_ready| ApiError::unavailable(&not_ready))?;
+    state.readiness.check().await?;
     Ok(HttpResponse::Ok().json(HealthBody { status: "ok" }))
 }
 
@@ -59,6 +55,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 mod tests {
     use actix_web::http::{StatusCode, header};
     use actix_web::{App, test};
+    use hourglass_ports::health::NotReady;
+
+    use crate::http::testing::{Ports, call_anonymous, error_of};
 
     #[actix_web::test]
     async fn healthz_answers_ok_in_json() {
@@ -74,5 +73,21 @@ mod tests {
         );
         let body: serde_json::Value = test::read_body_json(response).await;
         assert_eq!(body, serde_json::json!({ "status": "ok" }));
+    }
+
+    #[actix_web::test]
+    async fn readyz_is_503_while_the_database_does_not_answer() {
+        let mut ports = Ports::default();
+        ports.readiness.expect_check().returning(|| {
+            Err(NotReady {
+                what: "database",
+                source: "connection refused".into(),
+            })
+        });
+        let response = call_anonymous(ports, test::TestRequest::get().uri("/readyz")).await;
+        assert_eq!(
+            error_of(response).await,
+            (503, "SERVICE_UNAVAILABLE".to_owned())
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! `GET /docs`.
 //!
 //! The annotations document each route once, under `/v1`; [`document`] copies every `/v1/…`
-//! path to `/api/v1/…` (the same handlers serve both, see [`crate::http::rest::PREFIXES`]) with
+//! path to `/api/v1/…` (the same handlers serve both, see [`crate::http`], "Routing") with
 //! operation ids prefixed `api_v1_` so that they stay unique. `docs/openapi.json` in the
 //! repository is this document, pretty-printed ([`document_json`]); an end-to-end test fails
 //! when they differ and `just openapi` rewrites the file.
@@ -13,15 +13,15 @@
 //! internet (no Swagger UI bundle), so it works offline and under a strict CSP.
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use actix_web::{HttpResponse, web};
-use serde::Serialize;
+use actix_web::{HttpResponse, ResponseError, get};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as OpenApiDocument, PathItem};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-use crate::edge::error::ErrorBody;
+use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::{dto, telemetry};
-use crate::http::{health, rest, social, users};
+use crate::http::{follows, health, meetups, notifications, schedules, tags, timers, todos, users};
+// The one name `http` takes from `realtime`: the stream's handler, for the document.
 use crate::realtime::sse;
 
 /// Adds the bearer-token security scheme every `/v1` route requires.
@@ -62,50 +62,50 @@ impl Modify for BearerAuth {
         health::healthz,
         health::readyz,
         telemetry::endpoint::metrics,
-        rest::timers::list_timers,
-        rest::timers::get_active_timer,
-        rest::timers::get_timer,
-        rest::timers::update_timer,
-        rest::timers::delete_timer,
-        rest::timers::list_schedule_timers,
-        rest::timers::get_active_schedule_timer,
-        rest::timers::list_todo_timers,
-        rest::timers::get_active_todo_timer,
-        rest::schedules::list_schedules,
-        rest::schedules::create_schedule,
-        rest::schedules::get_schedule,
-        rest::schedules::update_schedule,
-        rest::schedules::delete_schedule,
-        rest::todos::list_todos,
-        rest::todos::create_todo,
-        rest::todos::get_todo,
-        rest::todos::update_todo,
-        rest::todos::delete_todo,
-        rest::tags::list_tags,
-        rest::tags::create_tag,
-        rest::tags::get_tag,
-        rest::tags::update_tag,
-        rest::tags::delete_tag,
+        timers::list_timers,
+        timers::get_active_timer,
+        timers::get_timer,
+        timers::update_timer,
+        timers::delete_timer,
+        timers::list_schedule_timers,
+        timers::get_active_schedule_timer,
+        timers::list_todo_timers,
+        timers::get_active_todo_timer,
+        schedules::list_schedules,
+        schedules::create_schedule,
+        schedules::get_schedule,
+        schedules::update_schedule,
+        schedules::delete_schedule,
+        todos::list_todos,
+        todos::create_todo,
+        todos::get_todo,
+        todos::update_todo,
+        todos::delete_todo,
+        tags::list_tags,
+        tags::create_tag,
+        tags::get_tag,
+        tags::update_tag,
+        tags::delete_tag,
         users::get_me,
         users::patch_me,
         users::get_user,
-        social::follows::follow_user,
-        social::follows::unfollow_user,
-        social::follows::list_followers,
-        social::follows::list_following,
-        social::follows::list_friends,
-        social::meetups::create_meetup,
-        social::meetups::list_meetups,
-        social::meetups::get_meetup,
-        social::meetups::join_meetup,
-        social::meetups::leave_meetup,
-        social::meetups::cancel_meetup,
-        social::notifications::list_notifications,
-        social::notifications::unread_count,
-        social::notifications::read_all,
-        social::notifications::send_test_notification,
-        social::notifications::mark_read,
-        social::notifications::delete_notification,
+        follows::follow_user,
+        follows::unfollow_user,
+        follows::list_followers,
+        follows::list_following,
+        follows::list_friends,
+        meetups::create_meetup,
+        meetups::list_meetups,
+        meetups::get_meetup,
+        meetups::join_meetup,
+        meetups::leave_meetup,
+        meetups::cancel_meetup,
+        notifications::list_notifications,
+        notifications::unread_count,
+        notifications::read_all,
+        notifications::send_test_notification,
+        notifications::mark_read,
+        notifications::delete_notification,
         sse::subscribe,
     ),
     components(schemas(
@@ -115,21 +115,21 @@ impl Modify for BearerAuth {
         dto::ScheduleDto,
         dto::TodoDto,
         dto::TagDto,
-        rest::timers::PatchTimerRequest,
-        rest::schedules::CreateScheduleRequest,
-        rest::schedules::PatchScheduleRequest,
-        rest::todos::CreateTodoRequest,
-        rest::todos::PatchTodoRequest,
-        rest::tags::CreateTagRequest,
-        rest::tags::PatchTagRequest,
+        timers::PatchTimerRequest,
+        schedules::CreateScheduleRequest,
+        schedules::PatchScheduleRequest,
+        todos::CreateTodoRequest,
+        todos::PatchTodoRequest,
+        tags::CreateTagRequest,
+        tags::PatchTagRequest,
         health::HealthBody,
         users::UserDto,
         users::PatchMeBody,
-        social::meetups::MeetupDto,
-        social::meetups::CreateMeetupRequest,
+        meetups::MeetupDto,
+        meetups::CreateMeetupRequest,
         dto::NotificationDto,
-        social::notifications::UnreadCountBody,
-        social::notifications::ReadAllBody,
+        notifications::UnreadCountBody,
+        notifications::ReadAllBody,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -198,18 +198,18 @@ pub fn document_json() -> Result<String, serde_json::Error> {
 const DOCS_PAGE: &str = include_str!("openapi/docs.html");
 
 /// `GET /openapi.json`: the document.
+#[get("/openapi.json")]
 pub async fn openapi_json() -> HttpResponse {
     match document_json() {
         Ok(text) => HttpResponse::Ok()
             .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
             .body(text),
-        Err(error) => {
-            actix_web::ResponseError::error_response(&crate::edge::error::ApiError::internal(&error))
-        }
+        Err(error) => ApiError::internal(&error).error_response(),
     }
 }
 
 /// `GET /docs`: the self-contained reference page.
+#[get("/docs")]
 pub async fn docs_page() -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((
@@ -218,12 +218,6 @@ pub async fn docs_page() -> HttpResponse {
         ))
         .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-cache")))
         .body(DOCS_PAGE)
-}
-
-/// Registers `/openapi.json` and `/docs`.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(openapi_json))
-        .route("/docs", web::get().to(docs_page));
 }
 
 #[cfg(test)]

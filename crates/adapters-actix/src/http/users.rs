@@ -6,26 +6,22 @@
 //! Users are created by [`crate::edge::auth::Authenticator`] on first sight of a token; claims never
 //! overwrite a profile changed here.
 
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, get, patch, web};
 use hourglass_domain::ids::UserId;
 use hourglass_domain::profile::{Nickname, ProfileImage};
 use hourglass_domain::timer::FieldUpdate;
-use hourglass_ports::service::user::UserServiceError;
 use hourglass_ports::user::{ProfileUpdate, User};
 use serde::{Deserialize, Serialize};
 
 use crate::edge::auth::CurrentUser;
-use crate::edge::error::ApiError;
+use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::middleware::body::JsonBody;
-use crate::edge::error::ErrorBody;
-use crate::http::rest::body::tri;
-use crate::state::AppState;
 use crate::edge::timezone::RenderZone;
-
-/// Registers the user routes (`/users/me` before `/users/{id}`, so `me` is never read as an id).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_me).service(patch_me).service(get_user);
-}
+use crate::http::body::tri;
+use crate::http::path;
+use crate::state::AppState;
 
 /// A user as `/api/v1` renders it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -66,15 +62,6 @@ pub struct ZoneQuery {
 impl ZoneQuery {
     fn zone(&self) -> Result<RenderZone, ApiError> {
         Ok(RenderZone::from_param(self.timezone.as_deref())?)
-    }
-}
-
-impl From<UserServiceError> for ApiError {
-    fn from(error: UserServiceError) -> Self {
-        match error {
-            UserServiceError::NotFound => Self::not_found("USER_NOT_FOUND", "user not found"),
-            UserServiceError::Storage(storage) => Self::from(storage),
-        }
     }
 }
 
@@ -195,27 +182,33 @@ pub async fn get_user(
     id: web::Path<String>,
     query: web::Query<ZoneQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_user_id(&id)?;
+    let id = path::user_id(&id)?;
     let zone = query.zone()?;
     let user = state.users.get(id).await?;
     Ok(HttpResponse::Ok().json(UserDto::render(&user, &zone)))
 }
 
-/// A user id from the path: a positive decimal integer.
+/// The users among `ids`, by id, loaded in one query (never one per user).
 ///
 /// # Errors
-/// 400 `INVALID_PARAMETER` naming `id`.
-pub fn parse_user_id(raw: &str) -> Result<UserId, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(UserId::new)
-        .ok_or_else(|| ApiError::invalid_parameter("id must be a positive integer user id"))
+/// Storage failures as 503/500.
+pub async fn users_by_id(
+    state: &AppState,
+    ids: impl IntoIterator<Item = UserId>,
+) -> Result<HashMap<UserId, User>, ApiError> {
+    let mut ids: Vec<UserId> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let users = state.users.find_many(&ids).await?;
+    Ok(users.into_iter().map(|user| (user.id, user)).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::test::TestRequest;
+
+    use crate::http::testing::{Ports, call, error_of};
 
     fn body(json: serde_json::Value) -> Result<PatchMeBody, serde_json::Error> {
         serde_json::from_value(json)
@@ -267,11 +260,30 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn ids_must_be_positive_integers() {
-        assert!(parse_user_id("7").is_ok());
-        for raw in ["0", "-1", "abc", "1.5", ""] {
-            assert!(parse_user_id(raw).is_err(), "{raw}");
-        }
+    #[actix_web::test]
+    async fn an_unknown_user_is_404_user_not_found() {
+        let mut ports = Ports::signed_in();
+        ports.users.expect_find().returning(|_| Ok(None));
+        let request = TestRequest::get().uri("/api/v1/users/9");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "USER_NOT_FOUND".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_null_nickname_is_422_and_a_bad_id_400() {
+        let request = TestRequest::patch()
+            .uri("/api/v1/users/me")
+            .set_json(serde_json::json!({"nickname": null}));
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (422, "VALIDATION_FAILED".to_owned())
+        );
+        let request = TestRequest::get().uri("/api/v1/users/-3");
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (400, "INVALID_PARAMETER".to_owned())
+        );
     }
 }

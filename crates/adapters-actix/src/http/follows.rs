@@ -9,41 +9,16 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use hourglass_domain::ids::UserId;
 use hourglass_ports::page::{Page, PageRequest};
-use hourglass_ports::service::follow::FollowServiceError;
 use hourglass_ports::user::User;
 
-use super::cursor::{self, ListKind};
-use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::edge::auth::CurrentUser;
-use crate::edge::error::ApiError;
-use crate::edge::error::ErrorBody;
+use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::query::QueryParams;
-use crate::state::AppState;
 use crate::edge::timezone::RenderZone;
-use crate::http::users::{UserDto, parse_user_id};
-
-/// Registers the follow routes (`/users/me/friends` before anything with `{id}`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_friends)
-        .service(follow_user)
-        .service(unfollow_user)
-        .service(list_followers)
-        .service(list_following);
-}
-
-impl From<FollowServiceError> for ApiError {
-    fn from(error: FollowServiceError) -> Self {
-        match error {
-            FollowServiceError::CannotFollowSelf => Self::new(
-                StatusCode::BAD_REQUEST,
-                "CANNOT_FOLLOW_SELF",
-                "a user cannot follow themselves",
-            ),
-            FollowServiceError::UserNotFound => Self::not_found("USER_NOT_FOUND", "user not found"),
-            FollowServiceError::Storage(storage) => Self::from(storage),
-        }
-    }
-}
+use crate::http::paging::{self, List};
+use crate::http::path;
+use crate::http::users::UserDto;
+use crate::state::AppState;
 
 /// `POST /api/v1/users/{id}/follow`: follows the user; 201 with the followed user, 200 when
 /// already following.
@@ -72,7 +47,7 @@ pub async fn follow_user(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let followee = parse_user_id(&id)?;
+    let followee = path::user_id(&id)?;
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let outcome = state.follows.follow(me.user_id, followee).await?;
     let user = state.users.get(followee).await?;
@@ -105,7 +80,7 @@ pub async fn unfollow_user(
     CurrentUser(me): CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let followee = parse_user_id(&id)?;
+    let followee = path::user_id(&id)?;
     state.follows.unfollow(me.user_id, followee).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -138,10 +113,10 @@ pub async fn list_followers(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let user = parse_user_id(&id)?;
-    let (zone, page) = list_request(&request, ListKind::Followers)?;
+    let user = path::user_id(&id)?;
+    let (zone, page) = list_request(&request, paging::FOLLOWERS)?;
     let page = state.follows.followers(user, page).await?;
-    Ok(render_page(ListKind::Followers, &page, &zone))
+    Ok(render_page(paging::FOLLOWERS, &page, &zone))
 }
 
 /// `GET /api/v1/users/{id}/following`: whom the user follows, newest follow first.
@@ -172,10 +147,10 @@ pub async fn list_following(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let user = parse_user_id(&id)?;
-    let (zone, page) = list_request(&request, ListKind::Following)?;
+    let user = path::user_id(&id)?;
+    let (zone, page) = list_request(&request, paging::FOLLOWING)?;
     let page = state.follows.following(user, page).await?;
-    Ok(render_page(ListKind::Following, &page, &zone))
+    Ok(render_page(paging::FOLLOWING, &page, &zone))
 }
 
 /// `GET /api/v1/users/me/friends`: the caller's mutual follows, newest first.
@@ -203,30 +178,76 @@ pub async fn list_friends(
     CurrentUser(me): CurrentUser,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let (zone, page) = list_request(&request, ListKind::Friends)?;
+    let (zone, page) = list_request(&request, paging::FRIENDS)?;
     let page = state.follows.friends(me.user_id, page).await?;
-    Ok(render_page(ListKind::Friends, &page, &zone))
+    Ok(render_page(paging::FRIENDS, &page, &zone))
 }
 
 /// `timezone`, `limit` and `cursor` of a user list.
 fn list_request(
     request: &HttpRequest,
-    kind: ListKind,
+    list: List<UserId>,
 ) -> Result<(RenderZone, PageRequest<UserId>), ApiError> {
     let params = QueryParams::parse(request.query_string());
     let zone = params.timezone()?;
-    let page = PageRequest {
-        limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-        after: cursor::from_query(kind, &params)?,
-    };
+    let page = paging::page_request(list, &params)?;
     Ok((zone, page))
 }
 
-fn render_page(kind: ListKind, page: &Page<User, UserId>, zone: &RenderZone) -> HttpResponse {
+fn render_page(list: List<UserId>, page: &Page<User, UserId>, zone: &RenderZone) -> HttpResponse {
     let items: Vec<UserDto> = page
         .items
         .iter()
         .map(|user| UserDto::render(user, zone))
         .collect();
-    cursor::page_response(kind, &items, page.next)
+    paging::page_response(list, &items, page.next)
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use hourglass_ports::page::Cursor;
+
+    use super::*;
+    use crate::http::testing::{CALLER, Ports, call, error_of, now};
+
+    #[actix_web::test]
+    async fn following_yourself_is_400_cannot_follow_self() {
+        let request = TestRequest::post().uri(&format!("/api/v1/users/{}/follow", CALLER.get()));
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (400, "CANNOT_FOLLOW_SELF".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn following_an_unknown_user_is_404_user_not_found() {
+        let mut ports = Ports::signed_in();
+        ports.users.expect_find().returning(|_| Ok(None));
+        let request = TestRequest::post().uri("/api/v1/users/9/follow");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "USER_NOT_FOUND".to_owned())
+        );
+    }
+
+    /// A cursor of the friends list is refused by the followers list (same id type, another
+    /// list).
+    #[actix_web::test]
+    async fn another_lists_cursor_is_400() {
+        let friends_cursor = paging::encode(
+            paging::FRIENDS,
+            &Cursor {
+                created_at: now(),
+                id: UserId::new(5),
+            },
+        );
+        let request = TestRequest::get().uri(&format!(
+            "/api/v1/users/9/followers?cursor={friends_cursor}"
+        ));
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (400, "INVALID_PARAMETER".to_owned())
+        );
+    }
 }

@@ -1,51 +1,20 @@
-//! Stored notifications (`notifications-sse.md`, "Notification object" and "Notification REST"):
-//! the wire object shared with the SSE stream, list, unread count, read one, read all, delete,
-//! and the `test` endpoint of the original spec.
+//! Stored notifications (`notifications-sse.md`, "Notification REST"): list, unread count, read
+//! one, read all, delete, and the `test` endpoint of the original spec. The stream itself is
+//! `realtime::sse`.
 //!
+//! Notifications are written as [`NotificationDto`], the object the stream sends too: its
 //! `actorNickname` and `actorProfileImage` are the actor's *current* profile, loaded for a whole
-//! page in one query; they are null for system notifications (no actor) and for an actor whose
-//! account is gone. The message keeps the nickname it was created with, as the original does.
+//! page in one query.
 
-use std::collections::HashMap;
-
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
-use hourglass_domain::ids::{NotificationId, UserId};
-use hourglass_domain::notification::Notification;
-use hourglass_ports::page::PageRequest;
-use hourglass_ports::service::notification::NotificationServiceError;
-use hourglass_ports::user::User;
 use serde::Serialize;
 
-use super::cursor::{self, ListKind};
-use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::NotificationDto;
 use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::query::QueryParams;
+use crate::http::{paging, path};
 use crate::state::AppState;
-use crate::edge::timezone::RenderZone;
-
-/// Registers the notification REST routes (literal paths before `{id}`).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_notifications)
-        .service(unread_count)
-        .service(read_all)
-        .service(send_test_notification)
-        .service(mark_read)
-        .service(delete_notification);
-}
-
-impl From<NotificationServiceError> for ApiError {
-    fn from(error: NotificationServiceError) -> Self {
-        match error {
-            NotificationServiceError::NotFound => {
-                Self::not_found("NOTIFICATION_NOT_FOUND", "notification not found")
-            }
-            NotificationServiceError::Storage(storage) => Self::from(storage),
-        }
-    }
-}
 
 /// The body of `GET /api/v1/notifications/unread-count`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -90,17 +59,14 @@ pub async fn list_notifications(
     let params = QueryParams::parse(request.query_string());
     let zone = params.timezone()?;
     let unread_only = params.flag("unreadOnly")?;
-    let page = PageRequest {
-        limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-        after: cursor::from_query::<NotificationId>(ListKind::Notifications, &params)?,
-    };
+    let page = paging::page_request(paging::NOTIFICATIONS, &params)?;
     let page = state
         .notifications
         .list(me.user_id, unread_only, page)
         .await?;
     let items = NotificationDto::render_all(&state.users, &page.items, &zone).await?;
-    Ok(cursor::page_response(
-        ListKind::Notifications,
+    Ok(paging::page_response(
+        paging::NOTIFICATIONS,
         &items,
         page.next,
     ))
@@ -194,7 +160,7 @@ pub async fn mark_read(
     CurrentUser(me): CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_notification_id(&id)?;
+    let id = path::notification_id(&id)?;
     state.notifications.mark_read(me.user_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -219,22 +185,78 @@ pub async fn delete_notification(
     CurrentUser(me): CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_notification_id(&id)?;
+    let id = path::notification_id(&id)?;
     state.notifications.delete(me.user_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// A notification id from the path: a positive decimal integer.
-fn parse_notification_id(raw: &str) -> Result<NotificationId, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(NotificationId::new)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "INVALID_PARAMETER",
-                "id must be a positive integer notification id",
-            )
-        })
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use hourglass_domain::ids::MeetupId;
+    use hourglass_ports::notification::NotificationError;
+    use hourglass_ports::page::Cursor;
+
+    use super::*;
+    use crate::http::testing::{Ports, call, error_of, now};
+
+    #[actix_web::test]
+    async fn an_unknown_or_foreign_notification_is_404() {
+        let mut ports = Ports::signed_in();
+        ports
+            .notifications
+            .expect_mark_read()
+            .returning(|_, _| Err(NotificationError::NotFound));
+        let request = TestRequest::patch().uri("/api/v1/notifications/5/read");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "NOTIFICATION_NOT_FOUND".to_owned())
+        );
+        let mut ports = Ports::signed_in();
+        ports
+            .notifications
+            .expect_delete()
+            .returning(|_, _| Err(NotificationError::NotFound));
+        let request = TestRequest::delete().uri("/api/v1/notifications/5");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "NOTIFICATION_NOT_FOUND".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_bad_cursor_limit_or_id_is_400() {
+        let meetup_cursor = paging::encode(
+            paging::MEETUPS,
+            &Cursor {
+                created_at: now(),
+                id: MeetupId::new(5),
+            },
+        );
+        for request in [
+            TestRequest::get().uri(&format!("/api/v1/notifications?cursor={meetup_cursor}")),
+            TestRequest::get().uri("/api/v1/notifications?limit=101"),
+            TestRequest::get().uri("/api/v1/notifications?unreadOnly=maybe"),
+            TestRequest::patch().uri("/api/v1/notifications/x/read"),
+        ] {
+            assert_eq!(
+                error_of(call(Ports::signed_in(), request).await).await,
+                (400, "INVALID_PARAMETER".to_owned())
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn storage_unavailable_is_503() {
+        let mut ports = Ports::signed_in();
+        ports
+            .notifications
+            .expect_unread_count()
+            .returning(|_| Err(crate::http::testing::unavailable()));
+        let request = TestRequest::get().uri("/api/v1/notifications/unread-count");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (503, "SERVICE_UNAVAILABLE".to_owned())
+        );
+    }
 }

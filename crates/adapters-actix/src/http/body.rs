@@ -11,13 +11,15 @@
 //! fields are `Option<Option<T>>` deserialized with [`tri`] — the outer `None` is "absent"
 //! (`#[serde(default)]`), `Some(None)` is `null`.
 
+use hourglass_domain::ids::TagId;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::FieldUpdate;
 use hourglass_domain::validation::ValidationError;
 use serde::{Deserialize, Deserializer};
+use uuid::Uuid;
 
-use crate::edge::query::parse_datetime;
 use crate::edge::error::ApiError;
+use crate::edge::query::parse_datetime;
 
 /// A body that could not be used; the message names the field. Always 422.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,27 @@ pub fn update<T, U>(
         Some(None) => FieldUpdate::Clear,
         Some(Some(value)) => FieldUpdate::Set(Some(convert(value)?)),
     })
+}
+
+/// A PATCH field that may be absent but not `null` (a title, a status, a color).
+///
+/// # Errors
+/// [`BodyError`] naming `field` for `null`.
+pub fn not_null<T>(field: &str, value: Option<Option<T>>) -> Result<Option<T>, BodyError> {
+    match value {
+        Some(None) => Err(BodyError(format!("{field} must not be null"))),
+        Some(Some(value)) => Ok(Some(value)),
+        None => Ok(None),
+    }
+}
+
+/// A tag-set update: `null` and `[]` both clear.
+pub fn tag_update(value: Option<Option<Vec<Uuid>>>) -> FieldUpdate<Vec<TagId>> {
+    match value {
+        None => FieldUpdate::Keep,
+        Some(None) => FieldUpdate::Clear,
+        Some(Some(ids)) => FieldUpdate::Set(ids.into_iter().map(TagId::new).collect()),
+    }
 }
 
 /// Converts a JSON value into `T` the way unit tests need it (the handlers' bodies go through

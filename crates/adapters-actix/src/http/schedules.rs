@@ -5,26 +5,23 @@
 //!
 //! [`PlanningService`]: hourglass_ports::service::planning::PlanningService
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, routes, web};
 use hourglass_domain::ids::{ScheduleId, TagId};
 use hourglass_domain::planning::ScheduleWindow;
-use hourglass_domain::timer::FieldUpdate;
 use hourglass_domain::validation::{Description, Title};
-use hourglass_ports::page::PageRequest;
 use hourglass_ports::planning::ScheduleFilter;
-use hourglass_ports::service::planning::{NewSchedule, SchedulePatch};
+use hourglass_ports::service::planning::{NewSchedule, PlanningServiceError, SchedulePatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::body::{self, BodyError, tri};
-use crate::edge::query::{DayEdge, QueryError, QueryParams};
-use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::ScheduleDto;
-use crate::edge::error::ApiError;
+use crate::edge::error::{ApiError, ErrorBody, PlanningObject};
 use crate::edge::middleware::body::JsonBody;
-use crate::edge::error::ErrorBody;
+use crate::edge::query::{DayEdge, QueryError, QueryParams};
+use crate::http::body::{self, BodyError, not_null, tag_update, tri};
+use crate::http::{paging, path};
 use crate::state::AppState;
 
 /// The body of `POST /v1/schedules`.
@@ -91,24 +88,6 @@ pub struct PatchScheduleRequest {
     pub tag_ids: Option<Option<Vec<Uuid>>>,
 }
 
-/// A field that may be absent but not `null`.
-pub(super) fn not_null<T>(field: &str, value: Option<Option<T>>) -> Result<Option<T>, BodyError> {
-    match value {
-        Some(None) => Err(BodyError(format!("{field} must not be null"))),
-        Some(Some(value)) => Ok(Some(value)),
-        None => Ok(None),
-    }
-}
-
-/// A tag-set update: `null` and `[]` both clear.
-pub(super) fn tag_update(value: Option<Option<Vec<Uuid>>>) -> FieldUpdate<Vec<TagId>> {
-    match value {
-        None => FieldUpdate::Keep,
-        Some(None) => FieldUpdate::Clear,
-        Some(Some(ids)) => FieldUpdate::Set(ids.into_iter().map(TagId::new).collect()),
-    }
-}
-
 impl PatchScheduleRequest {
     /// The domain change, with every value checked (the window is checked by the service
     /// against the stored start or end).
@@ -130,8 +109,8 @@ impl PatchScheduleRequest {
     }
 }
 
-fn schedule_error(error: hourglass_ports::service::planning::PlanningServiceError) -> ApiError {
-    Resource::Schedule.error(error)
+fn schedule_error(error: PlanningServiceError) -> ApiError {
+    ApiError::planning(PlanningObject::Schedule, error)
 }
 
 /// `GET /v1/schedules`: the caller's schedules, newest first.
@@ -155,6 +134,9 @@ fn schedule_error(error: hourglass_ports::service::planning::PlanningServiceErro
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/schedules")]
+#[get("/api/v1/schedules", name = "api_v1_list_schedules")]
 pub async fn list_schedules(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -173,20 +155,17 @@ pub async fn list_schedules(
             QueryError::invalid("start_date", "start_date must not be after end_date").into(),
         );
     }
-    let page = PageRequest {
-        limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-        after: cursor::from_query::<ScheduleId>(&params)?,
-    };
+    let page = paging::page_request(paging::SCHEDULES, &params)?;
     let page = state
         .planning
         .schedules(user.0.user_id, filter, page)
         .await?;
-    let items = page
+    let items: Vec<ScheduleDto> = page
         .items
         .iter()
         .map(|s| ScheduleDto::render(s, &zone))
         .collect();
-    Ok(cursor::page_response::<ScheduleDto, _>(items, page.next))
+    Ok(paging::page_response(paging::SCHEDULES, &items, page.next))
 }
 
 /// `POST /v1/schedules`: creates a schedule.
@@ -207,6 +186,9 @@ pub async fn list_schedules(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[post("/v1/schedules")]
+#[post("/api/v1/schedules", name = "api_v1_create_schedule")]
 pub async fn create_schedule(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -241,13 +223,16 @@ pub async fn create_schedule(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/schedules/{id}")]
+#[get("/api/v1/schedules/{id}", name = "api_v1_get_schedule")]
 pub async fn get_schedule(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ScheduleId::new(parse_id(&id)?);
+    let id = ScheduleId::new(path::uuid(&id)?);
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let schedule = state
         .planning
@@ -278,6 +263,9 @@ pub async fn get_schedule(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[patch("/v1/schedules/{id}")]
+#[patch("/api/v1/schedules/{id}", name = "api_v1_update_schedule")]
 pub async fn update_schedule(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -285,7 +273,7 @@ pub async fn update_schedule(
     request: HttpRequest,
     payload: JsonBody<PatchScheduleRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ScheduleId::new(parse_id(&id)?);
+    let id = ScheduleId::new(path::uuid(&id)?);
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let patch = payload.0.try_into_domain()?;
     let schedule = state
@@ -311,12 +299,15 @@ pub async fn update_schedule(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[delete("/v1/schedules/{id}")]
+#[delete("/api/v1/schedules/{id}", name = "api_v1_delete_schedule")]
 pub async fn delete_schedule(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = ScheduleId::new(parse_id(&id)?);
+    let id = ScheduleId::new(path::uuid(&id)?);
     state
         .planning
         .delete_schedule(user.0.user_id, id)
@@ -327,9 +318,14 @@ pub async fn delete_schedule(
 
 #[cfg(test)]
 mod tests {
+    use hourglass_domain::timer::FieldUpdate;
     use serde_json::json;
 
     use super::*;
+    use actix_web::test::TestRequest;
+    use hourglass_ports::planning::PlanningError;
+
+    use crate::http::testing::{Ports, call, error_of};
 
     #[test]
     fn create_checks_every_field() -> Result<(), BodyError> {
@@ -373,5 +369,52 @@ mod tests {
         assert_eq!(patch.tag_ids, FieldUpdate::Clear);
         assert_eq!(patch.title, None);
         Ok(())
+    }
+
+    const SCHEDULE: &str = "01944f2a-0000-7000-8000-000000000002";
+
+    #[actix_web::test]
+    async fn a_missing_or_foreign_schedule_is_404() {
+        let mut ports = Ports::signed_in();
+        ports.schedules.expect_find().returning(|_, _| Ok(None));
+        let request = TestRequest::get().uri(&format!("/v1/schedules/{SCHEDULE}"));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "SCHEDULE_NOT_FOUND".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_foreign_tag_is_404_tag_not_found() {
+        let mut ports = Ports::signed_in();
+        ports
+            .schedules
+            .expect_insert()
+            .returning(|_| Err(PlanningError::UnknownTag));
+        let request = TestRequest::post()
+            .uri("/api/v1/schedules")
+            .set_json(json!({
+                "title": "Standup",
+                "start_time": "2026-01-28T10:00:00",
+                "end_time": "2026-01-28T10:30:00",
+                "tag_ids": ["01944f2a-0000-7000-8000-000000000009"]
+            }));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "TAG_NOT_FOUND".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_end_before_the_start_is_422() {
+        let request = TestRequest::post().uri("/v1/schedules").set_json(json!({
+            "title": "Standup",
+            "start_time": "2026-01-28T10:00:00",
+            "end_time": "2026-01-28T09:00:00"
+        }));
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (422, "VALIDATION_FAILED".to_owned())
+        );
     }
 }

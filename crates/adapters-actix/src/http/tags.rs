@@ -6,23 +6,20 @@
 //!
 //! [`PlanningService`]: hourglass_ports::service::planning::PlanningService
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, routes, web};
 use hourglass_domain::ids::TagId;
 use hourglass_domain::validation::{TagColor, TagName};
-use hourglass_ports::page::PageRequest;
 use hourglass_ports::service::planning::{NewTag, PlanningServiceError, TagPatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::body::{BodyError, tri};
-use crate::edge::query::QueryParams;
-use super::schedules::not_null;
-use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::TagDto;
-use crate::edge::error::ApiError;
+use crate::edge::error::{ApiError, ErrorBody, PlanningObject};
 use crate::edge::middleware::body::JsonBody;
-use crate::edge::error::ErrorBody;
+use crate::edge::query::QueryParams;
+use crate::http::body::{BodyError, not_null, tri};
+use crate::http::{paging, path};
 use crate::state::AppState;
 
 /// The body of `POST /v1/tags`.
@@ -80,7 +77,7 @@ impl PatchTagRequest {
 }
 
 fn tag_error(error: PlanningServiceError) -> ApiError {
-    Resource::Tag.error(error)
+    ApiError::planning(PlanningObject::Tag, error)
 }
 
 /// `GET /v1/tags`: the caller's tags, newest first.
@@ -101,19 +98,19 @@ fn tag_error(error: PlanningServiceError) -> ApiError {
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/tags")]
+#[get("/api/v1/tags", name = "api_v1_list_tags")]
 pub async fn list_tags(
     state: web::Data<AppState>,
     user: CurrentUser,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(request.query_string());
-    let page = PageRequest {
-        limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-        after: cursor::from_query::<TagId>(&params)?,
-    };
+    let page = paging::page_request(paging::TAGS, &params)?;
     let page = state.planning.tags(user.0.user_id, page).await?;
-    let items = page.items.iter().map(TagDto::from).collect();
-    Ok(cursor::page_response::<TagDto, _>(items, page.next))
+    let items: Vec<TagDto> = page.items.iter().map(TagDto::from).collect();
+    Ok(paging::page_response(paging::TAGS, &items, page.next))
 }
 
 /// `POST /v1/tags`: creates a tag.
@@ -132,6 +129,9 @@ pub async fn list_tags(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[post("/v1/tags")]
+#[post("/api/v1/tags", name = "api_v1_create_tag")]
 pub async fn create_tag(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -161,12 +161,15 @@ pub async fn create_tag(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/tags/{id}")]
+#[get("/api/v1/tags/{id}", name = "api_v1_get_tag")]
 pub async fn get_tag(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TagId::new(parse_id(&id)?);
+    let id = TagId::new(path::uuid(&id)?);
     let tag = state
         .planning
         .tag(user.0.user_id, id)
@@ -194,13 +197,16 @@ pub async fn get_tag(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[patch("/v1/tags/{id}")]
+#[patch("/api/v1/tags/{id}", name = "api_v1_update_tag")]
 pub async fn update_tag(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     payload: JsonBody<PatchTagRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TagId::new(parse_id(&id)?);
+    let id = TagId::new(path::uuid(&id)?);
     let patch = payload.0.try_into_domain()?;
     let tag = state
         .planning
@@ -225,12 +231,15 @@ pub async fn update_tag(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[delete("/v1/tags/{id}")]
+#[delete("/api/v1/tags/{id}", name = "api_v1_delete_tag")]
 pub async fn delete_tag(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TagId::new(parse_id(&id)?);
+    let id = TagId::new(path::uuid(&id)?);
     state
         .planning
         .delete_tag(user.0.user_id, id)
@@ -244,7 +253,11 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::http::rest::body;
+    use crate::http::body;
+    use actix_web::test::TestRequest;
+    use hourglass_ports::planning::PlanningError;
+
+    use crate::http::testing::{Ports, call, error_of};
 
     #[test]
     fn create_checks_name_and_color() -> Result<(), BodyError> {
@@ -268,5 +281,32 @@ mod tests {
         };
         assert!(error.0.contains("color"), "{error}");
         Ok(())
+    }
+
+    #[actix_web::test]
+    async fn a_name_already_used_is_409_duplicate_name() {
+        let mut ports = Ports::signed_in();
+        ports
+            .tags
+            .expect_insert()
+            .returning(|_| Err(PlanningError::DuplicateName));
+        let request = TestRequest::post()
+            .uri("/v1/tags")
+            .set_json(json!({"name": "focus", "color": "#A1B2C3"}));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (409, "DUPLICATE_NAME".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_missing_tag_is_404_tag_not_found() {
+        let mut ports = Ports::signed_in();
+        ports.tags.expect_find().returning(|_, _| Ok(None));
+        let request = TestRequest::get().uri("/api/v1/tags/01944f2a-0000-7000-8000-000000000004");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "TAG_NOT_FOUND".to_owned())
+        );
     }
 }

@@ -5,25 +5,22 @@
 //!
 //! [`PlanningService`]: hourglass_ports::service::planning::PlanningService
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, routes, web};
 use hourglass_domain::ids::{TagId, TodoId};
 use hourglass_domain::planning::TodoStatus;
 use hourglass_domain::validation::{Description, Title};
-use hourglass_ports::page::PageRequest;
 use hourglass_ports::service::planning::{NewTodo, PlanningServiceError, TodoPatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::body::{self, BodyError, tri};
-use crate::edge::query::QueryParams;
-use super::schedules::{not_null, tag_update};
-use super::{DEFAULT_LIMIT, MAX_LIMIT, Resource, cursor, parse_id};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::TodoDto;
-use crate::edge::error::ApiError;
+use crate::edge::error::{ApiError, ErrorBody, PlanningObject};
 use crate::edge::middleware::body::JsonBody;
-use crate::edge::error::ErrorBody;
+use crate::edge::query::QueryParams;
+use crate::http::body::{self, BodyError, not_null, tag_update, tri};
+use crate::http::{paging, path};
 use crate::state::AppState;
 
 /// The body of `POST /v1/todos`.
@@ -117,7 +114,7 @@ impl PatchTodoRequest {
 }
 
 fn todo_error(error: PlanningServiceError) -> ApiError {
-    Resource::Todo.error(error)
+    ApiError::planning(PlanningObject::Todo, error)
 }
 
 /// `GET /v1/todos`: the caller's todos, newest first.
@@ -139,6 +136,9 @@ fn todo_error(error: PlanningServiceError) -> ApiError {
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/todos")]
+#[get("/api/v1/todos", name = "api_v1_list_todos")]
 pub async fn list_todos(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -146,17 +146,14 @@ pub async fn list_todos(
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(request.query_string());
     let zone = params.timezone()?;
-    let page = PageRequest {
-        limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-        after: cursor::from_query::<TodoId>(&params)?,
-    };
+    let page = paging::page_request(paging::TODOS, &params)?;
     let page = state.planning.todos(user.0.user_id, page).await?;
-    let items = page
+    let items: Vec<TodoDto> = page
         .items
         .iter()
         .map(|t| TodoDto::render(t, &zone))
         .collect();
-    Ok(cursor::page_response::<TodoDto, _>(items, page.next))
+    Ok(paging::page_response(paging::TODOS, &items, page.next))
 }
 
 /// `POST /v1/todos`: creates a todo.
@@ -177,6 +174,9 @@ pub async fn list_todos(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[post("/v1/todos")]
+#[post("/api/v1/todos", name = "api_v1_create_todo")]
 pub async fn create_todo(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -211,13 +211,16 @@ pub async fn create_todo(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/todos/{id}")]
+#[get("/api/v1/todos/{id}", name = "api_v1_get_todo")]
 pub async fn get_todo(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TodoId::new(parse_id(&id)?);
+    let id = TodoId::new(path::uuid(&id)?);
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let todo = state
         .planning
@@ -248,6 +251,9 @@ pub async fn get_todo(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[patch("/v1/todos/{id}")]
+#[patch("/api/v1/todos/{id}", name = "api_v1_update_todo")]
 pub async fn update_todo(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -255,7 +261,7 @@ pub async fn update_todo(
     request: HttpRequest,
     payload: JsonBody<PatchTodoRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TodoId::new(parse_id(&id)?);
+    let id = TodoId::new(path::uuid(&id)?);
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let patch = payload.0.try_into_domain()?;
     let todo = state
@@ -281,12 +287,15 @@ pub async fn update_todo(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[delete("/v1/todos/{id}")]
+#[delete("/api/v1/todos/{id}", name = "api_v1_delete_todo")]
 pub async fn delete_todo(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TodoId::new(parse_id(&id)?);
+    let id = TodoId::new(path::uuid(&id)?);
     state
         .planning
         .delete_todo(user.0.user_id, id)
@@ -301,6 +310,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use actix_web::test::TestRequest;
+    use hourglass_ports::error::StorageError;
+
+    use crate::http::testing::{Ports, call, error_of};
 
     #[test]
     fn create_defaults_to_todo_and_checks_the_status() -> Result<(), BodyError> {
@@ -329,5 +342,41 @@ mod tests {
         };
         assert_eq!(error.0, "status must not be null");
         Ok(())
+    }
+
+    #[actix_web::test]
+    async fn an_unknown_storage_failure_is_500_with_an_id() {
+        let mut ports = Ports::signed_in();
+        ports
+            .todos
+            .expect_list()
+            .returning(|_, _| Err(StorageError::Unknown("syntax error at or near".into())));
+        let response = call(ports, TestRequest::get().uri("/v1/todos")).await;
+        assert_eq!(response.status().as_u16(), 500);
+        let body: serde_json::Value = actix_web::test::read_body_json(response).await;
+        assert_eq!(body["code"], "INTERNAL_ERROR");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("internal error (id "), "{message}");
+        assert!(!message.contains("syntax"), "{message}");
+    }
+
+    #[actix_web::test]
+    async fn null_for_a_status_is_422_and_a_missing_todo_404() {
+        let request = TestRequest::patch()
+            .uri("/v1/todos/01944f2a-0000-7000-8000-000000000003")
+            .set_json(json!({"status": null}));
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (422, "VALIDATION_FAILED".to_owned())
+        );
+        let mut ports = Ports::signed_in();
+        ports.todos.expect_find().returning(|_, _| Ok(None));
+        let request = TestRequest::patch()
+            .uri("/v1/todos/01944f2a-0000-7000-8000-000000000003")
+            .set_json(json!({"status": "DONE"}));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "TODO_NOT_FOUND".to_owned())
+        );
     }
 }

@@ -17,11 +17,11 @@ use hourglass_domain::ids::{ScheduleId, TagId, TodoId, UserId};
 use hourglass_domain::planning::{Schedule, Tag, Todo};
 use hourglass_domain::timer::Timer;
 
-use crate::edge::query::{QueryError, QueryParams};
 use crate::edge::dto::{TimerDto, TimerEmbeds};
 use crate::edge::error::ApiError;
-use crate::state::AppState;
+use crate::edge::query::{QueryError, QueryParams};
 use crate::edge::timezone::RenderZone;
+use crate::state::AppState;
 
 /// Which tags a timer response lists (`tag_include_mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

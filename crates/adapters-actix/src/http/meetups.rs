@@ -10,67 +10,19 @@ use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use hourglass_domain::ids::{MeetupId, UserId};
-use hourglass_domain::meetup::{
-    Capacity, Meetup, MeetupDescription, MeetupError, MeetupTitle, NewMeetup,
-};
-use hourglass_ports::page::PageRequest;
-use hourglass_ports::service::meetup::MeetupServiceError;
+use hourglass_domain::ids::UserId;
+use hourglass_domain::meetup::{Capacity, Meetup, MeetupDescription, MeetupTitle, NewMeetup};
 use hourglass_ports::user::User;
 use serde::{Deserialize, Serialize};
 
-use super::cursor::{self, ListKind};
-use super::{DEFAULT_LIMIT, MAX_LIMIT, users_by_id};
 use crate::edge::auth::CurrentUser;
-use crate::edge::error::ApiError;
+use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::middleware::body::JsonBody;
-use crate::edge::error::ErrorBody;
 use crate::edge::query::{QueryParams, parse_datetime};
-use crate::state::AppState;
 use crate::edge::timezone::RenderZone;
-use crate::http::users::UserDto;
-
-/// Registers the meetup routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_meetups)
-        .service(create_meetup)
-        .service(get_meetup)
-        .service(join_meetup)
-        .service(leave_meetup)
-        .service(cancel_meetup);
-}
-
-impl From<MeetupServiceError> for ApiError {
-    fn from(error: MeetupServiceError) -> Self {
-        match error {
-            MeetupServiceError::NotFound => Self::not_found("MEETUP_NOT_FOUND", "meetup not found"),
-            MeetupServiceError::Rejected(rule) => Self::from(rule),
-            MeetupServiceError::Storage(storage) => Self::from(storage),
-        }
-    }
-}
-
-impl From<MeetupError> for ApiError {
-    fn from(rule: MeetupError) -> Self {
-        let message = rule.to_string();
-        match rule {
-            MeetupError::TitleLength => Self::validation(format!("title: {message}")),
-            MeetupError::DescriptionLength => Self::validation(format!("description: {message}")),
-            MeetupError::CapacityOutOfRange { .. } => {
-                Self::validation(format!("capacity: {message}"))
-            }
-            MeetupError::StartsAtNotInFuture => Self::validation(format!("startsAt: {message}")),
-            MeetupError::Cancelled | MeetupError::AlreadyCancelled => {
-                Self::conflict("MEETUP_CANCELLED", message)
-            }
-            MeetupError::HostCannotJoin => Self::conflict("HOST_CANNOT_JOIN", message),
-            MeetupError::AlreadyJoined => Self::conflict("ALREADY_JOINED", message),
-            MeetupError::Full => Self::conflict("MEETUP_FULL", message),
-            MeetupError::HostCannotLeave | MeetupError::NotHost => Self::forbidden(message),
-            MeetupError::NotAParticipant => Self::not_found("NOT_A_PARTICIPANT", message),
-        }
-    }
-}
+use crate::http::users::{UserDto, users_by_id};
+use crate::http::{paging, path};
+use crate::state::AppState;
 
 /// A meetup as `/api/v1` renders it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -225,10 +177,7 @@ pub async fn list_meetups(
 ) -> Result<HttpResponse, ApiError> {
     let params = QueryParams::parse(request.query_string());
     let zone = params.timezone()?;
-    let page = PageRequest {
-        limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-        after: cursor::from_query::<MeetupId>(ListKind::Meetups, &params)?,
-    };
+    let page = paging::page_request(paging::MEETUPS, &params)?;
     let page = state.meetups.list_open(page).await?;
     let users = users_by_id(
         &state,
@@ -242,7 +191,7 @@ pub async fn list_meetups(
         .iter()
         .map(|m| MeetupDto::render(m, &users, &zone))
         .collect();
-    Ok(cursor::page_response(ListKind::Meetups, &items, page.next))
+    Ok(paging::page_response(paging::MEETUPS, &items, page.next))
 }
 
 /// `GET /api/v1/meetups/{id}`: one meetup (open or cancelled) with its participants.
@@ -269,7 +218,7 @@ pub async fn get_meetup(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_meetup_id(&id)?;
+    let id = path::meetup_id(&id)?;
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let meetup = state.meetups.get(id).await?;
     render_one(&state, &meetup, &zone, StatusCode::OK).await
@@ -301,7 +250,7 @@ pub async fn join_meetup(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_meetup_id(&id)?;
+    let id = path::meetup_id(&id)?;
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let meetup = state.meetups.join(id, me.user_id).await?;
     render_one(&state, &meetup, &zone, StatusCode::CREATED).await
@@ -330,7 +279,7 @@ pub async fn leave_meetup(
     CurrentUser(me): CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_meetup_id(&id)?;
+    let id = path::meetup_id(&id)?;
     state.meetups.leave(id, me.user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -362,7 +311,7 @@ pub async fn cancel_meetup(
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_meetup_id(&id)?;
+    let id = path::meetup_id(&id)?;
     let zone = QueryParams::parse(request.query_string()).timezone()?;
     let meetup = state.meetups.cancel(id, me.user_id).await?;
     render_one(&state, &meetup, &zone, StatusCode::OK).await
@@ -379,41 +328,69 @@ async fn render_one(
     Ok(HttpResponse::build(status).json(MeetupDto::render(meetup, &users, zone)))
 }
 
-/// A meetup id from the path: a positive decimal integer.
-fn parse_meetup_id(raw: &str) -> Result<MeetupId, ApiError> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .map(MeetupId::new)
-        .ok_or_else(|| ApiError::invalid_parameter("id must be a positive integer meetup id"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use actix_web::test::TestRequest;
+    use hourglass_domain::meetup::MeetupError;
+    use hourglass_ports::meetup::MeetupActionError;
 
-    #[test]
-    fn refusals_map_to_the_contract_codes() {
-        let cases = [
-            (MeetupError::Full, 409, "MEETUP_FULL"),
-            (MeetupError::Cancelled, 409, "MEETUP_CANCELLED"),
-            (MeetupError::AlreadyCancelled, 409, "MEETUP_CANCELLED"),
-            (MeetupError::AlreadyJoined, 409, "ALREADY_JOINED"),
-            (MeetupError::HostCannotJoin, 409, "HOST_CANNOT_JOIN"),
-            (MeetupError::HostCannotLeave, 403, "FORBIDDEN"),
-            (MeetupError::NotHost, 403, "FORBIDDEN"),
-            (MeetupError::NotAParticipant, 404, "NOT_A_PARTICIPANT"),
-            (MeetupError::StartsAtNotInFuture, 422, "VALIDATION_FAILED"),
-        ];
-        for (rule, status, code) in cases {
-            let error = ApiError::from(rule);
-            assert_eq!(error.status().as_u16(), status, "{code}");
-            assert_eq!(error.code(), code);
-        }
+    use crate::http::testing::{Ports, call, error_of};
+
+    #[actix_web::test]
+    async fn joining_a_full_meetup_is_409_meetup_full() {
+        let mut ports = Ports::signed_in();
+        ports
+            .meetups
+            .expect_apply()
+            .returning(|_, _, _| Err(MeetupActionError::Rejected(MeetupError::Full)));
+        let request = TestRequest::post().uri("/api/v1/meetups/5/participants");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (409, "MEETUP_FULL".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_host_leaving_is_403_and_a_missing_meetup_404() {
+        let mut ports = Ports::signed_in();
+        ports
+            .meetups
+            .expect_apply()
+            .returning(|_, _, _| Err(MeetupActionError::Rejected(MeetupError::HostCannotLeave)));
+        let request = TestRequest::delete().uri("/api/v1/meetups/5/participants/me");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (403, "FORBIDDEN".to_owned())
+        );
+        let mut ports = Ports::signed_in();
+        ports.meetups.expect_find().returning(|_| Ok(None));
+        let request = TestRequest::get().uri("/api/v1/meetups/5");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "MEETUP_NOT_FOUND".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_start_in_the_past_is_422_naming_starts_at() {
+        let mut ports = Ports::signed_in();
+        ports.meetups.expect_create().returning(|_, _| {
+            Err(MeetupActionError::Rejected(
+                MeetupError::StartsAtNotInFuture,
+            ))
+        });
+        let request = TestRequest::post()
+            .uri("/api/v1/meetups")
+            .set_json(serde_json::json!({"title": "Run", "startsAt": "2020-01-01T10:00:00"}));
+        let response = call(ports, request).await;
+        assert_eq!(response.status().as_u16(), 422);
+        let body: serde_json::Value = actix_web::test::read_body_json(response).await;
+        assert_eq!(body["code"], "VALIDATION_FAILED");
         assert!(
-            ApiError::from(MeetupError::StartsAtNotInFuture)
-                .message()
-                .starts_with("startsAt")
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("startsAt: ")),
+            "{body}"
         );
     }
 }

@@ -6,81 +6,30 @@
 //! after commit) and renders with [`render`](super::render). Another user's timer that the caller
 //! may not read is 404 `TIMER_NOT_FOUND`, exactly like a missing one, never 403.
 //!
+//! Every route answers under `/v1` (the contract's paths, which the OpenAPI annotations
+//! document) and under `/api/v1`: `#[routes]` with one method attribute per prefix.
+//!
 //! [`TimerService`]: hourglass_ports::service::timer::TimerService
 
-use actix_web::{HttpRequest, HttpResponse, web};
-use hourglass_domain::ids::{ScheduleId, TagId, TimerId, TodoId, UserId};
-use hourglass_domain::timer::{FieldUpdate, TimerPatch, TimerStatus};
+use actix_web::{HttpRequest, HttpResponse, routes, web};
+use hourglass_domain::ids::{ScheduleId, TimerId, TodoId, UserId};
+use hourglass_domain::timer::{TimerPatch, TimerStatus};
 use hourglass_domain::validation::{Description, Title, Visibility};
 use hourglass_ports::page::PageRequest;
-use hourglass_ports::service::timer::TimerReadError;
-use hourglass_ports::timer::{
-    DeleteTimerError, TimerFilter, TimerKind, TimerLink, TimerListQuery, TimerScope,
-    UpdateTimerError,
-};
+use hourglass_ports::timer::{TimerFilter, TimerKind, TimerListQuery, TimerScope};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::body::{self, BodyError, tri};
-use super::cursor;
-use crate::edge::query::{DayEdge, QueryError, QueryParams};
-use super::render::{ViewOptions, render_timer, render_timers};
-use super::{Resource, parse_id};
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::TimerDto;
-use crate::edge::error::ApiError;
+use crate::edge::error::{ApiError, ErrorBody, PlanningObject};
 use crate::edge::middleware::body::JsonBody;
-use crate::edge::error::ErrorBody;
+use crate::edge::query::{DayEdge, QueryError, QueryParams};
+use crate::http::body::{self, BodyError, tri};
+use crate::http::render::{ViewOptions, render_timer, render_timers};
+use crate::http::{paging, path};
 use crate::state::AppState;
-
-/// Default page size of timer lists.
-pub const DEFAULT_LIMIT: u32 = 50;
-/// Largest page size of timer lists.
-pub const MAX_LIMIT: u32 = 200;
-
-impl From<TimerReadError> for ApiError {
-    fn from(error: TimerReadError) -> Self {
-        match error {
-            TimerReadError::NotFound => timer_not_found(),
-            TimerReadError::Storage(storage) => storage.into(),
-        }
-    }
-}
-
-impl From<UpdateTimerError> for ApiError {
-    fn from(error: UpdateTimerError) -> Self {
-        match error {
-            UpdateTimerError::NotFound => timer_not_found(),
-            UpdateTimerError::UnknownLink(link) => {
-                let resource = match link {
-                    TimerLink::Schedule => Resource::Schedule,
-                    TimerLink::Todo => Resource::Todo,
-                    TimerLink::Tag => Resource::Tag,
-                };
-                resource.unknown_link(link.field())
-            }
-            UpdateTimerError::Storage(storage) => storage.into(),
-        }
-    }
-}
-
-impl From<DeleteTimerError> for ApiError {
-    fn from(error: DeleteTimerError) -> Self {
-        match error {
-            DeleteTimerError::NotFound => timer_not_found(),
-            DeleteTimerError::Storage(storage) => storage.into(),
-        }
-    }
-}
-
-fn timer_not_found() -> ApiError {
-    ApiError::not_found("TIMER_NOT_FOUND", "timer not found")
-}
-
-fn no_active_timer() -> ApiError {
-    ApiError::not_found("NO_ACTIVE_TIMER", "there is no RUNNING or PAUSED timer")
-}
 
 /// The filters shared by every timer list; `scope` only where the route has one.
 fn list_query(
@@ -139,10 +88,7 @@ fn list_query(
             schedule_id: None,
             todo_id: None,
         },
-        page: PageRequest {
-            limit: params.limit(DEFAULT_LIMIT, MAX_LIMIT)?,
-            after: cursor::from_query::<TimerId>(params)?,
-        },
+        page: paging::page_request(paging::TIMERS, params)?,
     })
 }
 
@@ -155,7 +101,7 @@ async fn respond_with_page(
 ) -> Result<HttpResponse, ApiError> {
     let page = state.timers.list(query).await?;
     let body = render_timers(state, viewer, &page.items, options).await?;
-    Ok(cursor::page_response(body, page.next))
+    Ok(paging::page_response(paging::TIMERS, &body, page.next))
 }
 
 /// The newest RUNNING or PAUSED timer of a filtered list (schedule/todo `…/active`).
@@ -179,7 +125,7 @@ async fn newest_active_in(
     };
     let page = state.timers.list(&query).await?;
     let Some(timer) = page.items.first() else {
-        return Err(no_active_timer());
+        return Err(ApiError::no_active_timer());
     };
     Ok(HttpResponse::Ok().json(render_timer(state, viewer, timer, options).await?))
 }
@@ -211,6 +157,9 @@ async fn newest_active_in(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/timers")]
+#[get("/api/v1/timers", name = "api_v1_list_timers")]
 pub async fn list_timers(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -243,6 +192,9 @@ pub async fn list_timers(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/timers/active")]
+#[get("/api/v1/timers/active", name = "api_v1_get_active_timer")]
 pub async fn get_active_timer(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -251,7 +203,7 @@ pub async fn get_active_timer(
     let viewer = user.0.user_id;
     let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
     let Some(timer) = state.timers.newest_active(viewer).await? else {
-        return Err(no_active_timer());
+        return Err(ApiError::no_active_timer());
     };
     Ok(HttpResponse::Ok().json(render_timer(&state, viewer, &timer, &options).await?))
 }
@@ -277,6 +229,9 @@ pub async fn get_active_timer(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/timers/{id}")]
+#[get("/api/v1/timers/{id}", name = "api_v1_get_timer")]
 pub async fn get_timer(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -284,7 +239,7 @@ pub async fn get_timer(
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = user.0.user_id;
-    let id = TimerId::new(parse_id(&id)?);
+    let id = TimerId::new(path::uuid(&id)?);
     let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
     let timer = state.timers.readable(viewer, id).await?;
     Ok(HttpResponse::Ok().json(render_timer(&state, viewer, &timer, &options).await?))
@@ -327,11 +282,7 @@ impl PatchTimerRequest {
             description: body::update(self.description, |d| Ok(Description::new(d)?))?,
             schedule_id: body::update(self.schedule_id, |id| Ok(ScheduleId::new(id)))?,
             todo_id: body::update(self.todo_id, |id| Ok(TodoId::new(id)))?,
-            tag_ids: match self.tag_ids {
-                None => FieldUpdate::Keep,
-                Some(None) => FieldUpdate::Clear,
-                Some(Some(ids)) => FieldUpdate::Set(ids.into_iter().map(TagId::new).collect()),
-            },
+            tag_ids: body::tag_update(self.tag_ids),
             visibility: match self.visibility {
                 None => None,
                 Some(None) => Some(Visibility::default()),
@@ -362,6 +313,9 @@ impl PatchTimerRequest {
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[patch("/v1/timers/{id}")]
+#[patch("/api/v1/timers/{id}", name = "api_v1_update_timer")]
 pub async fn update_timer(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -370,7 +324,7 @@ pub async fn update_timer(
     payload: JsonBody<PatchTimerRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let owner = user.0.user_id;
-    let id = TimerId::new(parse_id(&id)?);
+    let id = TimerId::new(path::uuid(&id)?);
     let options = ViewOptions::from_query(&QueryParams::parse(request.query_string()))?;
     let patch = payload.0.try_into_domain()?;
     let timer = state.timers.patch(owner, id, patch).await?;
@@ -392,12 +346,15 @@ pub async fn update_timer(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[delete("/v1/timers/{id}")]
+#[delete("/api/v1/timers/{id}", name = "api_v1_delete_timer")]
 pub async fn delete_timer(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = TimerId::new(parse_id(&id)?);
+    let id = TimerId::new(path::uuid(&id)?);
     state.timers.delete(user.0.user_id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -430,13 +387,16 @@ pub async fn delete_timer(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/schedules/{id}/timers")]
+#[get("/api/v1/schedules/{id}/timers", name = "api_v1_list_schedule_timers")]
 pub async fn list_schedule_timers(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let parent = Parent::Schedule(ScheduleId::new(parse_id(&id)?));
+    let parent = Parent::Schedule(ScheduleId::new(path::uuid(&id)?));
     list_timers_of(&state, user.0.user_id, parent, &request).await
 }
 
@@ -461,13 +421,19 @@ pub async fn list_schedule_timers(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/schedules/{id}/timers/active")]
+#[get(
+    "/api/v1/schedules/{id}/timers/active",
+    name = "api_v1_get_active_schedule_timer"
+)]
 pub async fn get_active_schedule_timer(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let parent = Parent::Schedule(ScheduleId::new(parse_id(&id)?));
+    let parent = Parent::Schedule(ScheduleId::new(path::uuid(&id)?));
     newest_active_of(&state, user.0.user_id, parent, &request).await
 }
 
@@ -499,13 +465,16 @@ pub async fn get_active_schedule_timer(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/todos/{id}/timers")]
+#[get("/api/v1/todos/{id}/timers", name = "api_v1_list_todo_timers")]
 pub async fn list_todo_timers(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let parent = Parent::Todo(TodoId::new(parse_id(&id)?));
+    let parent = Parent::Todo(TodoId::new(path::uuid(&id)?));
     list_timers_of(&state, user.0.user_id, parent, &request).await
 }
 
@@ -530,13 +499,19 @@ pub async fn list_todo_timers(
     ),
     security(("bearer" = []))
 )]
+#[routes]
+#[get("/v1/todos/{id}/timers/active")]
+#[get(
+    "/api/v1/todos/{id}/timers/active",
+    name = "api_v1_get_active_todo_timer"
+)]
 pub async fn get_active_todo_timer(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let parent = Parent::Todo(TodoId::new(parse_id(&id)?));
+    let parent = Parent::Todo(TodoId::new(path::uuid(&id)?));
     newest_active_of(&state, user.0.user_id, parent, &request).await
 }
 
@@ -556,13 +531,13 @@ impl Parent {
                 .schedule(viewer, id)
                 .await
                 .map(drop)
-                .map_err(|e| Resource::Schedule.error(e)),
+                .map_err(|e| ApiError::planning(PlanningObject::Schedule, e)),
             Self::Todo(id) => state
                 .planning
                 .todo(viewer, id)
                 .await
                 .map(drop)
-                .map_err(|e| Resource::Todo.error(e)),
+                .map_err(|e| ApiError::planning(PlanningObject::Todo, e)),
         }
     }
 
@@ -606,9 +581,14 @@ async fn newest_active_of(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::test::TestRequest;
+    use hourglass_domain::timer::FieldUpdate;
+    use hourglass_ports::page::Cursor;
+    use hourglass_ports::timer::{DeleteTimerError, TimerLink, UpdateTimerError};
     use serde_json::json;
 
     use super::*;
+    use crate::http::testing::{Ports, call, error_of, now, unavailable};
 
     const VIEWER: UserId = UserId::new(1);
 
@@ -703,5 +683,139 @@ mod tests {
             assert!(error.0.starts_with(field), "{error}");
         }
         Ok(())
+    }
+
+    const TIMER: &str = "01944f2a-0000-7000-8000-000000000001";
+
+    #[actix_web::test]
+    async fn a_missing_timer_is_404_under_both_prefixes() {
+        for prefix in ["/v1", "/api/v1"] {
+            let mut ports = Ports::signed_in();
+            ports.timers.expect_find().returning(|_| Ok(None));
+            let request = TestRequest::get().uri(&format!("{prefix}/timers/{TIMER}"));
+            assert_eq!(
+                error_of(call(ports, request).await).await,
+                (404, "TIMER_NOT_FOUND".to_owned()),
+                "{prefix}"
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn deleting_a_missing_or_foreign_timer_is_404() {
+        let mut ports = Ports::signed_in();
+        ports
+            .timers
+            .expect_delete()
+            .returning(|_, _| Err(DeleteTimerError::NotFound));
+        let request = TestRequest::delete().uri(&format!("/v1/timers/{TIMER}"));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "TIMER_NOT_FOUND".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn storage_unavailable_is_503() {
+        let mut ports = Ports::signed_in();
+        ports.timers.expect_list().returning(|_| Err(unavailable()));
+        let request = TestRequest::get().uri("/v1/timers");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (503, "SERVICE_UNAVAILABLE".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_foreign_link_is_404_of_the_linked_object() {
+        for (link, code) in [
+            (TimerLink::Schedule, "SCHEDULE_NOT_FOUND"),
+            (TimerLink::Todo, "TODO_NOT_FOUND"),
+            (TimerLink::Tag, "TAG_NOT_FOUND"),
+        ] {
+            let mut ports = Ports::signed_in();
+            ports
+                .timers
+                .expect_update_details()
+                .returning(move |_, _, _, _| Err(UpdateTimerError::UnknownLink(link)));
+            let request = TestRequest::patch()
+                .uri(&format!("/v1/timers/{TIMER}"))
+                .set_json(json!({ link.field(): null }));
+            assert_eq!(
+                error_of(call(ports, request).await).await,
+                (404, code.to_owned()),
+                "{link:?}"
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn a_field_out_of_range_is_422_before_any_port() {
+        let request = TestRequest::patch()
+            .uri(&format!("/api/v1/timers/{TIMER}"))
+            .set_json(json!({"title": "x".repeat(201)}));
+        assert_eq!(
+            error_of(call(Ports::signed_in(), request).await).await,
+            (422, "VALIDATION_FAILED".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn a_bad_cursor_or_id_is_400_before_any_port() {
+        let schedule_cursor = paging::encode(
+            paging::SCHEDULES,
+            &Cursor {
+                created_at: now(),
+                id: ScheduleId::new(Uuid::nil()),
+            },
+        );
+        for uri in [
+            "/v1/timers?cursor=zz".to_owned(),
+            format!("/v1/timers?cursor={schedule_cursor}"),
+            "/v1/timers?limit=201".to_owned(),
+            "/v1/timers/42".to_owned(),
+        ] {
+            let request = TestRequest::get().uri(&uri);
+            assert_eq!(
+                error_of(call(Ports::signed_in(), request).await).await,
+                (400, "INVALID_PARAMETER".to_owned()),
+                "{uri}"
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn no_running_or_paused_timer_is_404_no_active_timer() {
+        let mut ports = Ports::signed_in();
+        ports
+            .timers
+            .expect_list_active()
+            .returning(|_| Ok(Vec::new()));
+        let request = TestRequest::get().uri("/v1/timers/active");
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "NO_ACTIVE_TIMER".to_owned())
+        );
+    }
+
+    #[actix_web::test]
+    async fn the_timers_of_a_foreign_schedule_are_404_schedule_not_found() {
+        let mut ports = Ports::signed_in();
+        ports.schedules.expect_find().returning(|_, _| Ok(None));
+        let request = TestRequest::get().uri(&format!("/v1/schedules/{TIMER}/timers"));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (404, "SCHEDULE_NOT_FOUND".to_owned())
+        );
+        let mut ports = Ports::signed_in();
+        ports
+            .todos
+            .expect_find()
+            .returning(|_, _| Err(unavailable()));
+        let request = TestRequest::get().uri(&format!("/api/v1/todos/{TIMER}/timers/active"));
+        assert_eq!(
+            error_of(call(ports, request).await).await,
+            (503, "SERVICE_UNAVAILABLE".to_owned())
+        );
     }
 }
