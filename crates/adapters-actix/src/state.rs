@@ -17,12 +17,12 @@ use hourglass_ports::service::user::UserService;
 
 use crate::edge::auth::Authenticator;
 use crate::edge::middleware::rate_limit::RestRateLimiter;
-use crate::settings::EdgeSettings;
 use crate::edge::telemetry::Metrics;
 use crate::realtime::registry::ConnectionRegistry;
 use crate::realtime::shutdown::Shutdown;
 use crate::realtime::sse::registry::SseRegistry;
 use crate::realtime::ws::limits::ConnectLimiter;
+use crate::settings::EdgeSettings;
 
 /// Shared, cheap-to-clone state of the HTTP edge.
 #[derive(Clone)]

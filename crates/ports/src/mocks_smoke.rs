@@ -166,8 +166,18 @@ async fn every_delivery_mock_works_through_its_trait_object() {
     observer.delivered(Arrival::in_process(), DeliveryReport::default());
     local.resync_local().await;
     assert_eq!(
-        Handoff { queued: 1, queue_full: 0 }.and(Handoff { queued: 2, queue_full: 1 }),
-        Handoff { queued: 3, queue_full: 1 }
+        Handoff {
+            queued: 1,
+            queue_full: 0
+        }
+        .and(Handoff {
+            queued: 2,
+            queue_full: 1
+        }),
+        Handoff {
+            queued: 3,
+            queue_full: 1
+        }
     );
     let _unused = TimerDelivery::Resync;
 }

@@ -9,13 +9,13 @@ use hourglass_adapters_actix::edge::auth::oidc::{OidcSettings, OidcVerifier};
 use hourglass_adapters_actix::edge::auth::public_key::PublicKeyVerifier;
 use hourglass_adapters_actix::edge::auth::{Authenticator, TokenVerifier};
 use hourglass_adapters_actix::edge::middleware::rate_limit::RestRateLimiter;
-use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
-use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_actix::edge::telemetry::Metrics;
 use hourglass_adapters_actix::realtime::registry::ConnectionRegistry;
 use hourglass_adapters_actix::realtime::shutdown::Shutdown;
 use hourglass_adapters_actix::realtime::sse::SseRegistry;
 use hourglass_adapters_actix::realtime::ws::limits::ConnectLimiter;
+use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
+use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
 use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{

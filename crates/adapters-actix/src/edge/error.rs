@@ -50,9 +50,9 @@ pub struct ErrorBody {
 }
 
 impl ApiError {
-    /// An error with an explicit status and code. The named constructors and the `From` impls
-    /// below are the table of codes and statuses; prefer them.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with an explicit status and code: private, so the named constructors and the
+    /// `From` impls below stay the one table of codes and statuses.
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,

@@ -63,8 +63,7 @@ struct Inner {
 
 impl std::fmt::Debug for ConnectionRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectionRegistry")
-            .finish_non_exhaustive()
+        f.debug_struct("ConnectionRegistry").finish_non_exhaustive()
     }
 }
 
@@ -246,7 +245,13 @@ mod tests {
         let mut alice = registry.register(UserId::new(1));
         let mut bob = registry.register(UserId::new(2));
         registry.send_to_everyone(&Arc::new(TimerDelivery::Resync));
-        assert!(matches!(alice.messages.try_recv().as_deref(), Ok(TimerDelivery::Resync)));
-        assert!(matches!(bob.messages.try_recv().as_deref(), Ok(TimerDelivery::Resync)));
+        assert!(matches!(
+            alice.messages.try_recv().as_deref(),
+            Ok(TimerDelivery::Resync)
+        ));
+        assert!(matches!(
+            bob.messages.try_recv().as_deref(),
+            Ok(TimerDelivery::Resync)
+        ));
     }
 }

@@ -490,7 +490,10 @@ fn a_timer_change_reads_back_from_its_wire_value() {
         TimerChange::Details,
     ];
     let wire: Vec<&str> = every.iter().map(|change| change.as_str()).collect();
-    assert_eq!(wire, ["start", "pause", "resume", "stop", "cancel", "update"]);
+    assert_eq!(
+        wire,
+        ["start", "pause", "resume", "stop", "cancel", "update"]
+    );
     for change in every {
         assert_eq!(change.as_str().parse::<TimerChange>(), Ok(change));
     }

@@ -207,7 +207,11 @@ impl CommandService {
         }
     }
 
-    async fn run(&self, user: UserId, request: TimerRequest) -> Result<CommandOutcome, CommandError> {
+    async fn run(
+        &self,
+        user: UserId,
+        request: TimerRequest,
+    ) -> Result<CommandOutcome, CommandError> {
         Ok(match request {
             TimerRequest::Create(new) => CommandOutcome {
                 change: TimerChange::START,

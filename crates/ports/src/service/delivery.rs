@@ -130,7 +130,12 @@ impl DeliveryService {
         self.inner.streams.resync_all();
     }
 
-    async fn timer_changed(&self, actor: UserId, change: TimerChange, timer: TaggedTimer) -> Handoff {
+    async fn timer_changed(
+        &self,
+        actor: UserId,
+        change: TimerChange,
+        timer: TaggedTimer,
+    ) -> Handoff {
         let owner = timer.timer.owner_id();
         let friends_due = friend_activity_due(change, &timer.timer);
         let timer = Arc::new(timer);
@@ -185,11 +190,9 @@ impl DeliveryService {
             timer_id: timer.id(),
             timer_title: timer.title().map(|title| Arc::from(title.as_str())),
         });
-        targets
-            .into_iter()
-            .fold(Handoff::default(), |sum, friend| {
-                sum.and(connections.send(friend, &message))
-            })
+        targets.into_iter().fold(Handoff::default(), |sum, friend| {
+            sum.and(connections.send(friend, &message))
+        })
     }
 
     /// `user`'s friends: remembered, or looked up and remembered (see [`FriendCache`]).

@@ -17,7 +17,6 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 
@@ -38,22 +37,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .default_service(web::to(not_found));
 }
 
-/// 413 `PAYLOAD_TOO_LARGE`.
-pub fn payload_too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
-        "JSON bodies are limited to 1 MiB",
-    )
-}
-
 /// The envelope for a JSON body that could not be read.
 pub fn json_error(error: JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            payload_too_large()
+            ApiError::payload_too_large()
         }
-        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => payload_too_large(),
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            ApiError::payload_too_large()
+        }
         JsonPayloadError::ContentType => {
             ApiError::validation("the body must be JSON (Content-Type: application/json)")
         }

@@ -200,7 +200,6 @@ impl CommandOutcome {
     }
 }
 
-
 /// How an SSE notification frame reached the client (label `via`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SseVia {

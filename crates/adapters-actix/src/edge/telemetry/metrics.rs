@@ -24,9 +24,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::histogram::LatencyHistogram;
-pub use super::labels::{
-    CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop, SseVia,
-};
+pub use super::labels::{CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop, SseVia};
 
 /// The content type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -186,8 +184,10 @@ impl Metrics {
         let fanout_family = Family::<Labels<2>, LatencyHistogram>::default();
         let fanout_duration = EVENT_SOURCES.map(|source| {
             ConnectionKind::ALL.map(|target| {
-                fanout_family
-                    .get_or_create_owned(&[("source", source_label(source)), ("target", target.label())])
+                fanout_family.get_or_create_owned(&[
+                    ("source", source_label(source)),
+                    ("target", target.label()),
+                ])
             })
         });
         let dropped_family = Family::<Labels<1>, Counter>::default();

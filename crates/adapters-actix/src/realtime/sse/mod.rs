@@ -10,7 +10,7 @@
 //!    notification committed in between is queued live and cannot fall into a gap;
 //! 2. with `Last-Event-ID` (header, sent by the browser on reconnect) or `lastEventId` (query,
 //!    for a first connection), the stored notifications with a larger id are read, oldest first,
-//!    at most [`REPLAY_LIMIT`];
+//!    at most [`REPLAY_LIMIT`](hourglass_ports::service::notification::REPLAY_LIMIT);
 //! 3. the body starts with `connect` (and `retry: 3000`) followed by the replay, in one chunk;
 //! 4. the [`stream::StreamTask`] goes live, dropping queued notifications whose id the replay
 //!    already covered (ids are visible per receiver in commit order, so nothing newer can have a
@@ -38,7 +38,6 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse, get};
 use hourglass_domain::ids::NotificationId;
-use hourglass_ports::service::notification::REPLAY_LIMIT;
 use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
@@ -49,9 +48,9 @@ use crate::edge::error::ApiError;
 use crate::edge::error::ErrorBody;
 use crate::edge::origin::OriginPolicy;
 use crate::edge::query::QueryParams;
-use crate::state::AppState;
 use crate::edge::telemetry::metrics::{ConnectionKind, Refusal, SseVia};
 use crate::edge::telemetry::span::connection_span;
+use crate::state::AppState;
 
 /// The header a reconnecting `EventSource` sends with the last `id:` it saw.
 pub const LAST_EVENT_ID_HEADER: &str = "last-event-id";

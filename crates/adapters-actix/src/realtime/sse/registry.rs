@@ -17,13 +17,12 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use async_trait::async_trait;
 use hourglass_domain::ids::UserId;
 use hourglass_domain::notification::Notification;
-use async_trait::async_trait;
 use hourglass_ports::delivery::{Handoff, NotificationStreams};
 use hourglass_ports::user::{User, UserRepository};
 use tokio::sync::{Notify, mpsc, oneshot};
-
 
 /// Live notifications a stream may have waiting before it counts as too slow.
 pub const STREAM_QUEUE_CAPACITY: usize = 256;

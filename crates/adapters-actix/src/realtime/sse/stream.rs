@@ -25,9 +25,9 @@ use tokio::time::{Instant, MissedTickBehavior};
 use super::registry::{EndReason, LiveNotification, StreamRegistration};
 use super::resume;
 use crate::edge::dto::NotificationDto;
-use crate::state::AppState;
 use crate::edge::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
 use crate::edge::timezone::{RenderZone, render_envelope_timestamp};
+use crate::state::AppState;
 
 /// Frames a stream's body may have waiting before the client counts as too slow.
 pub const OUT_CAPACITY: usize = 64;
@@ -108,7 +108,9 @@ impl StreamTask {
             "sse stream opened"
         );
         let end = self.pump().await;
-        self.state.streams.unregister(self.user, self.registration.id);
+        self.state
+            .streams
+            .unregister(self.user, self.registration.id);
         let dropped = match end {
             End::TooSlow => Some(ServerDrop::TooSlow),
             End::Evicted => Some(ServerDrop::Evicted),

@@ -52,8 +52,7 @@ impl Closing {
             ),
             Self::AuthMissing => (
                 CloseCode::Policy,
-                "missing access token: offer the subprotocol authorization.bearer.<JWT>"
-                    .to_owned(),
+                "missing access token: offer the subprotocol authorization.bearer.<JWT>".to_owned(),
             ),
             Self::AuthRejected(reason) => (CloseCode::Policy, reason.clone()),
             Self::TooManyConnections => (

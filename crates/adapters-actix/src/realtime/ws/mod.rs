@@ -30,10 +30,10 @@ use tracing::Instrument as _;
 use crate::edge::auth::AuthError;
 use crate::edge::error::ApiError;
 use crate::edge::origin::OriginPolicy;
-use crate::state::AppState;
 use crate::edge::telemetry::metrics::{ConnectionKind, Refusal};
 use crate::edge::telemetry::span::connection_span;
 use crate::edge::timezone::RenderZone;
+use crate::state::AppState;
 
 pub use connection::CLOSE_TIMEOUT;
 

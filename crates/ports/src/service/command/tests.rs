@@ -109,7 +109,12 @@ fn pausing_repository(times: usize) -> MockTimerRepository {
     let mut timers = MockTimerRepository::new();
     timers
         .expect_apply_command()
-        .with(eq(OWNER), eq(timer_id()), eq(TimerCommand::Pause), eq(at(60)))
+        .with(
+            eq(OWNER),
+            eq(timer_id()),
+            eq(TimerCommand::Pause),
+            eq(at(60)),
+        )
         .times(times)
         .returning(|_, _, _, _| Ok(paused_timer()));
     timers
@@ -138,7 +143,11 @@ async fn without_a_request_id_the_command_simply_runs() -> Result<(), CommandErr
         panic!("applied, not replayed: {executed:?}")
     };
     assert_eq!(outcome.change, TimerChange::from(TimerCommand::Pause));
-    assert_eq!(outcome.timer.tags, vec![tag()], "the tags come with the outcome");
+    assert_eq!(
+        outcome.timer.tags,
+        vec![tag()],
+        "the tags come with the outcome"
+    );
     Ok(())
 }
 
@@ -148,7 +157,9 @@ async fn a_reserved_command_runs_once_and_its_outcome_is_recorded_as_domain_data
     let mut processed = MockProcessedCommandRepository::new();
     processed
         .expect_reserve()
-        .withf(|user, id, kind, now| *user == OWNER && id == "p-1" && kind == "pause" && *now == at(60))
+        .withf(|user, id, kind, now| {
+            *user == OWNER && id == "p-1" && kind == "pause" && *now == at(60)
+        })
         .times(1)
         .returning(|_, _, _, _| Ok(Reservation::Reserved));
     processed
@@ -185,7 +196,11 @@ async fn a_completed_request_id_replays_the_recorded_outcome_without_running_aga
         panic!("replayed: {executed:?}")
     };
     assert_eq!(outcome.timer.timer, paused_timer());
-    assert_eq!(outcome.timer.tags, vec![tag()], "a replay is rendered with tags too");
+    assert_eq!(
+        outcome.timer.tags,
+        vec![tag()],
+        "a replay is rendered with tags too"
+    );
     assert_eq!(outcome.change.as_str(), "pause");
     Ok(())
 }
@@ -247,19 +262,27 @@ async fn a_duplicate_gives_up_when_the_first_copy_never_finishes() {
     let result = service(pausing_repository(0), processed)
         .execute(OWNER, Some("p-1"), pause())
         .await;
-    assert!(matches!(result, Err(CommandError::StillInProgress)), "{result:?}");
+    assert!(
+        matches!(result, Err(CommandError::StillInProgress)),
+        "{result:?}"
+    );
     assert!(started.elapsed() >= DUPLICATE_WAIT);
 }
 
 #[tokio::test]
 async fn a_failed_command_releases_its_request_id_so_a_retry_runs_again() {
     let mut timers = MockTimerRepository::new();
-    timers.expect_apply_command().times(1).returning(|_, _, _, _| {
-        Err(TimerCommandError::Rejected(TransitionError::InvalidTransition {
-            command: TimerCommand::Pause,
-            status: hourglass_domain::timer::TimerStatus::Paused,
-        }))
-    });
+    timers
+        .expect_apply_command()
+        .times(1)
+        .returning(|_, _, _, _| {
+            Err(TimerCommandError::Rejected(
+                TransitionError::InvalidTransition {
+                    command: TimerCommand::Pause,
+                    status: hourglass_domain::timer::TimerStatus::Paused,
+                },
+            ))
+        });
     let mut processed = MockProcessedCommandRepository::new();
     processed
         .expect_reserve()
@@ -274,7 +297,10 @@ async fn a_failed_command_releases_its_request_id_so_a_retry_runs_again() {
         .execute(OWNER, Some("p-1"), pause())
         .await;
     assert!(
-        matches!(result, Err(CommandError::Control(TimerCommandError::Rejected(_)))),
+        matches!(
+            result,
+            Err(CommandError::Control(TimerCommandError::Rejected(_)))
+        ),
         "{result:?}"
     );
 }
@@ -293,7 +319,11 @@ async fn a_failed_release_is_retried_until_the_database_is_back() {
         .times(3)
         .returning(move |_, _| {
             calls += 1;
-            if calls < 3 { Err(unavailable()) } else { Ok(()) }
+            if calls < 3 {
+                Err(unavailable())
+            } else {
+                Ok(())
+            }
         });
     let released = release_until_done(
         Arc::new(processed),

@@ -160,7 +160,10 @@ async fn a_change_goes_to_the_owner_and_as_activity_to_online_friends_only() {
     let report = service.deliver(started(ALICE), Arrival::in_process()).await;
     assert!(matches!(
         online.received(ALICE).as_slice(),
-        [TimerDelivery::Changed { change: TimerChange::START, .. }]
+        [TimerDelivery::Changed {
+            change: TimerChange::START,
+            ..
+        }]
     ));
     assert!(matches!(
         online.received(BOB).as_slice(),
@@ -173,9 +176,17 @@ async fn a_change_goes_to_the_owner_and_as_activity_to_online_friends_only() {
 async fn friends_hear_transitions_of_timers_they_may_see_and_nothing_else() {
     let cases = [
         (TimerChange::START, Visibility::Public, true),
-        (TimerChange::from(TimerCommand::Pause), Visibility::Friends, true),
+        (
+            TimerChange::from(TimerCommand::Pause),
+            Visibility::Friends,
+            true,
+        ),
         (TimerChange::Details, Visibility::Friends, false),
-        (TimerChange::Transition(HistoryAction::Stop), Visibility::Private, false),
+        (
+            TimerChange::Transition(HistoryAction::Stop),
+            Visibility::Private,
+            false,
+        ),
     ];
     for (change, visibility, heard) in cases {
         let online = Online::of(&[BOB]);

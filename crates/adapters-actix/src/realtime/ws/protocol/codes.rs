@@ -151,9 +151,18 @@ mod tests {
 
     #[test]
     fn every_code_counts_under_the_outcome_its_kind_of_refusal_names() {
-        assert_eq!(CommandOutcome::from(Code::UnknownType), CommandOutcome::Invalid);
-        assert_eq!(CommandOutcome::from(Code::PauseFailed), CommandOutcome::Rejected);
-        assert_eq!(CommandOutcome::from(Code::TimerNotFound), CommandOutcome::NotFound);
+        assert_eq!(
+            CommandOutcome::from(Code::UnknownType),
+            CommandOutcome::Invalid
+        );
+        assert_eq!(
+            CommandOutcome::from(Code::PauseFailed),
+            CommandOutcome::Rejected
+        );
+        assert_eq!(
+            CommandOutcome::from(Code::TimerNotFound),
+            CommandOutcome::NotFound
+        );
         assert_eq!(
             CommandOutcome::from(Code::ServiceUnavailable),
             CommandOutcome::Unavailable

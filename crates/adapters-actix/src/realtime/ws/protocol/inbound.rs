@@ -481,5 +481,4 @@ mod tests {
         assert_eq!(peek_request_id(repeated).as_deref(), Some("b"));
         assert_eq!(parse_message(repeated).request_id.as_deref(), Some("b"));
     }
-
 }
