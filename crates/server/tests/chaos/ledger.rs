@@ -54,7 +54,7 @@ pub async fn timers_of(
     Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
 }
 
-/// Reservations (`reply = ''`) still in `processed_commands`: commands whose outcome was never
+/// Reservations (`timer IS NULL`: no outcome yet) still in `processed_commands`: commands whose outcome was never
 /// recorded for replays.
 pub async fn open_reservations(pool: &PgPool) -> anyhow::Result<i64> {
     #[derive(diesel::QueryableByName)]
@@ -64,7 +64,7 @@ pub async fn open_reservations(pool: &PgPool) -> anyhow::Result<i64> {
     }
     let mut conn = pool.get().await?;
     let count: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM processed_commands WHERE reply = ''")
+        diesel::sql_query("SELECT count(*) AS n FROM processed_commands WHERE timer IS NULL")
             .get_result(&mut conn)
             .await?;
     Ok(count.n)
