@@ -62,8 +62,8 @@ diesel::table! {
         request_id -> Text,
         command_type -> Text,
         created_at -> Timestamptz,
-        change -> Text,
-        timer -> Jsonb,
+        change -> Nullable<Text>,
+        timer -> Nullable<Jsonb>,
     }
 }
 
