@@ -637,30 +637,28 @@ pub(crate) struct NewMeetupRecord {
 // ---------------------------------------------------------------------------------------------
 // Processed commands
 
-/// A row of `processed_commands`: a reservation while `change` and `timer` are null (the
-/// migration's `processed_commands_outcome_whole` keeps them null or set together).
+/// A row of `processed_commands`: a remembered outcome. Every row has one (`change` and `timer`
+/// are `NOT NULL`): the key and its outcome are written together, in the command's transaction.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = processed_commands, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct ProcessedCommandRow {
     pub(crate) command_type: String,
-    pub(crate) change: Option<String>,
-    pub(crate) timer: Option<serde_json::Value>,
+    pub(crate) change: String,
+    pub(crate) timer: serde_json::Value,
     pub(crate) created_at: DateTime<Utc>,
 }
 
-impl ProcessedCommandRow {
-    /// The completed command, or `None` for a reservation.
-    pub(crate) fn completed(self) -> Result<Option<ProcessedCommand>, DbError> {
-        let (Some(change), Some(timer)) = (self.change, self.timer) else {
-            return Ok(None);
-        };
-        Ok(Some(ProcessedCommand {
-            command_type: self.command_type,
+impl TryFrom<ProcessedCommandRow> for ProcessedCommand {
+    type Error = DbError;
+
+    fn try_from(row: ProcessedCommandRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            command_type: row.command_type,
             outcome: RecordedOutcome {
-                change: TimerChange::from_str(&change).map_err(|e| corrupt("change", e))?,
-                timer: timer_from_json(timer)?,
+                change: TimerChange::from_str(&row.change).map_err(|e| corrupt("change", e))?,
+                timer: timer_from_json(row.timer)?,
             },
-            created_at: instant(self.created_at),
-        }))
+            created_at: instant(row.created_at),
+        })
     }
 }

@@ -62,8 +62,8 @@ diesel::table! {
         request_id -> Text,
         command_type -> Text,
         created_at -> Timestamptz,
-        change -> Nullable<Text>,
-        timer -> Nullable<Jsonb>,
+        change -> Text,
+        timer -> Jsonb,
     }
 }
 

@@ -1,12 +1,18 @@
-//! Remembered replies of successful WebSocket commands, for safe retries by `request_id`.
+//! Remembered outcomes of successful WebSocket commands, for safe retries by `request_id`.
 //!
 //! The contract (`timer-api.md`, "Envelope"): a command re-sent with a `request_id` whose command
 //! already succeeded for this user in the last 24 h gets the original reply again without being
 //! applied twice; of two concurrent duplicates one applies and the other gets the replay; failed
-//! commands are forgotten. A key is therefore *reserved* before the command runs
-//! ([`ProcessedCommandRepository::reserve`]), then either *completed* with the reply or
-//! *released* when the command failed. A concurrent duplicate sees the reservation
-//! ([`Reservation::InProgress`]) and waits for it to complete.
+//! commands are forgotten.
+//!
+//! A key ([`CommandKey`]) is therefore claimed and its outcome stored *inside the command's own
+//! transaction* ([`crate::timer::TimerRepository::insert_once`],
+//! [`crate::timer::TimerRepository::apply_command_once`]): a `request_id` either has the outcome
+//! of its committed command or nothing. A command that fails, or whose process or database
+//! connection dies before the commit, leaves nothing behind, so its retry simply runs; there is
+//! no reservation to release or to wait out. A concurrent duplicate waits for the first
+//! transaction inside the database and then finds its outcome ([`Idempotent::Remembered`]), or,
+//! when it rolled back, nothing.
 
 use async_trait::async_trait;
 use hourglass_domain::ids::UserId;
@@ -15,12 +21,47 @@ use hourglass_domain::timer::{Timer, TimerChange};
 
 use crate::error::StorageError;
 
-/// How long a successful command's reply is remembered: 24 hours.
+/// How long a successful command's outcome is remembered: 24 hours. An older one no longer
+/// counts: its key is taken over by the next command that uses it.
 pub const REMEMBER_SECONDS: i64 = 24 * 60 * 60;
 
-/// A reservation older than this is taken over by the next caller: its holder died (process
-/// killed mid-command) without completing or releasing it. Far above any command's duration.
-pub const STALE_RESERVATION_SECONDS: i64 = 60;
+/// Who sent a command, under which `request_id`, of which kind, and when it runs: the key its
+/// outcome is remembered by, and what a keyed repository method needs to claim it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandKey {
+    /// The sender; keys are per user.
+    pub user: UserId,
+    /// The client's `request_id`.
+    pub request_id: String,
+    /// The kind of command ([`crate::service::command::TimerRequest::kind`]), stored with the
+    /// outcome so that a reuse of the `request_id` for another kind is recognised.
+    pub kind: &'static str,
+    /// When the command runs: the instant it is applied at, the date of its outcome, and what
+    /// decides whether an earlier outcome under this key is still remembered
+    /// ([`REMEMBER_SECONDS`]).
+    pub now: Timestamp,
+}
+
+/// What a keyed command ([`CommandKey`]) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent<T> {
+    /// It ran now: the change and its outcome under the key were committed together.
+    Applied(T),
+    /// The key already held an outcome remembered at `key.now`, so nothing was applied (the
+    /// transaction changed nothing). It may be the outcome of another kind of command: the
+    /// caller compares [`ProcessedCommand::command_type`] (boxed: a timer snapshot is large).
+    Remembered(Box<ProcessedCommand>),
+}
+
+impl<T> Idempotent<T> {
+    /// The applied value mapped by `f`; a remembered outcome as it is.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Idempotent<U> {
+        match self {
+            Self::Applied(value) => Idempotent::Applied(f(value)),
+            Self::Remembered(recorded) => Idempotent::Remembered(recorded),
+        }
+    }
+}
 
 /// What a successful command did: enough to send its reply again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,68 +79,20 @@ pub struct ProcessedCommand {
     pub command_type: String,
     /// What it did.
     pub outcome: RecordedOutcome,
-    /// When it was recorded.
+    /// When it was recorded (the [`CommandKey::now`] of the command).
     pub created_at: Timestamp,
 }
 
-/// What [`ProcessedCommandRepository::reserve`] found for a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reservation {
-    /// The key is now the caller's: run the command, then `complete` or `release` it.
-    Reserved,
-    /// A command with this key already succeeded within [`REMEMBER_SECONDS`] (boxed: a timer
-    /// snapshot is large and the other answers are tiny).
-    Completed(Box<ProcessedCommand>),
-    /// Another caller holds the key and has not finished yet.
-    InProgress {
-        /// The `type` of the command the holder is running.
-        command_type: String,
-    },
-}
-
-/// Where remembered replies live.
+/// Where remembered outcomes live, for reading and clean-up. They are *written* only by the
+/// keyed methods of [`crate::timer::TimerRepository`], in the command's own transaction.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ProcessedCommandRepository: Send + Sync {
-    /// Reserves (user, `request_id`) for a command of `command_type` at `now`, atomically: of
-    /// concurrent callers exactly one gets [`Reservation::Reserved`]. A completed reply older
-    /// than [`REMEMBER_SECONDS`] and a reservation older than [`STALE_RESERVATION_SECONDS`] count
-    /// as absent (and are replaced).
+    /// The outcome recorded for (user, `request_id`) at or after `not_before`.
     ///
     /// # Errors
-    /// [`StorageError`].
-    async fn reserve(
-        &self,
-        user: UserId,
-        request_id: &str,
-        command_type: &str,
-        now: Timestamp,
-    ) -> Result<Reservation, StorageError>;
-
-    /// Stores the outcome of the reserved command (the key's reservation becomes a completed
-    /// record dated `now`).
-    ///
-    /// # Errors
-    /// [`StorageError`].
-    async fn complete(
-        &self,
-        user: UserId,
-        request_id: &str,
-        outcome: &RecordedOutcome,
-        now: Timestamp,
-    ) -> Result<(), StorageError>;
-
-    /// Forgets the reservation of a command that failed, so that a retry runs again. A completed
-    /// record is left alone.
-    ///
-    /// # Errors
-    /// [`StorageError`].
-    async fn release(&self, user: UserId, request_id: &str) -> Result<(), StorageError>;
-
-    /// The completed outcome recorded for (user, `request_id`) at or after `not_before`.
-    ///
-    /// # Errors
-    /// [`StorageError`].
+    /// [`StorageError`] (also for a stored outcome that no longer converts into a valid timer;
+    /// never a replay of an invalid one).
     async fn find(
         &self,
         user: UserId,
@@ -107,7 +100,7 @@ pub trait ProcessedCommandRepository: Send + Sync {
         not_before: Timestamp,
     ) -> Result<Option<ProcessedCommand>, StorageError>;
 
-    /// Forgets records (completed or not) older than `before`; returns how many.
+    /// Forgets outcomes recorded before `before`; returns how many.
     ///
     /// # Errors
     /// [`StorageError`].

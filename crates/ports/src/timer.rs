@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::error::StorageError;
 use crate::page::{Page, PageRequest};
+use crate::processed::{CommandKey, Idempotent};
 
 /// Whose timers a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -204,6 +205,54 @@ pub trait TimerRepository: Send + Sync {
         command: TimerCommand,
         now: Timestamp,
     ) -> Result<Timer, TimerCommandError>;
+
+    /// [`TimerRepository::insert`] of a command sent with a `request_id`: the key is claimed and
+    /// the outcome (`start`, `timer`) stored under it in the same transaction as the timer, so a
+    /// key either holds the outcome of its committed create or nothing.
+    ///
+    /// MUST, in one transaction: claim (`key.user`, `key.request_id`) first, so that a
+    /// concurrent caller with the same key waits for this transaction and then finds its
+    /// outcome, or after a rollback nothing; when the key already holds an outcome recorded
+    /// within [`crate::processed::REMEMBER_SECONDS`] of `key.now` (whatever its kind), return it
+    /// as [`Idempotent::Remembered`] and store nothing; otherwise (no outcome, or an older one,
+    /// which is replaced) store the timer, its tags, the announcement and the outcome dated
+    /// `key.now`, and commit. `key.user` is the timer's owner.
+    ///
+    /// # Errors
+    /// [`InsertTimerError::UnknownLink`] when `schedule_id`, `todo_id` or a tag is missing or
+    /// not the owner's; [`InsertTimerError::Storage`] otherwise, also when the outcome the key
+    /// holds no longer converts into a valid timer (never replayed then). Nothing is stored, the
+    /// key included.
+    async fn insert_once(
+        &self,
+        timer: &Timer,
+        key: &CommandKey,
+    ) -> Result<Idempotent<()>, InsertTimerError>;
+
+    /// [`TimerRepository::apply_command`] of a command sent with a `request_id`, on the timer
+    /// `id` of `key.user` at `key.now`: the key is claimed and the outcome (the command's change,
+    /// the timer as stored) recorded under it in the command's own transaction.
+    ///
+    /// MUST, in that one transaction holding the timer's row lock: when the key holds an outcome
+    /// recorded within [`crate::processed::REMEMBER_SECONDS`] of `key.now` (whatever its kind),
+    /// return it as [`Idempotent::Remembered`] and store nothing, also when the command would
+    /// now be refused or the timer is gone (a duplicate that waited for the row lock finds the
+    /// command already applied, and must get the outcome rather than a refusal); otherwise apply
+    /// and store the command, its announcement and its outcome under the key (replacing an
+    /// older one), and commit. Duplicates are serialised by the row lock: one that waited for it
+    /// finds the outcome the first one committed, or after a rollback nothing.
+    ///
+    /// # Errors
+    /// Only when the key holds no remembered outcome: [`TimerCommandError::NotFound`] for a
+    /// missing or foreign timer; [`TimerCommandError::Rejected`] when the state machine refuses.
+    /// [`TimerCommandError::Storage`] otherwise, also when the outcome the key holds no longer
+    /// converts into a valid timer (never replayed then). Nothing is stored, the key included.
+    async fn apply_command_once(
+        &self,
+        id: TimerId,
+        command: TimerCommand,
+        key: &CommandKey,
+    ) -> Result<Idempotent<Timer>, TimerCommandError>;
 
     /// Applies a metadata change to the owner's timer under the row lock, like
     /// [`TimerRepository::apply_command`]; stores only when something changed, and only then does

@@ -23,7 +23,7 @@ use hourglass_adapters_postgres::repository::{
     PgUserRepository,
 };
 use hourglass_adapters_postgres::repository::{
-    PgProcessedCommandRepository, PgScheduleRepository, PgTagRepository, PgTodoRepository,
+    PgScheduleRepository, PgTagRepository, PgTodoRepository,
 };
 use hourglass_ports::clock::{Clock, SystemClock};
 use hourglass_ports::event::EventPublisher;
@@ -146,11 +146,7 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<(AppState, De
     let settings = edge_settings(config);
     let state = AppState {
         timers: timer_service(),
-        commands: CommandService::new(
-            timer_service(),
-            Arc::new(PgProcessedCommandRepository::new(pool.clone())),
-            clock.clone(),
-        ),
+        commands: CommandService::new(timer_service(), clock.clone()),
         follows: FollowService::new(
             Arc::new(PgUserRepository::new(pool.clone())),
             Arc::new(PgFollowRepository::new(pool.clone())),

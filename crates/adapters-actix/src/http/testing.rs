@@ -24,7 +24,6 @@ use hourglass_ports::id::UuidV7Generator;
 use hourglass_ports::meetup::MockMeetupRepository;
 use hourglass_ports::notification::MockNotificationRepository;
 use hourglass_ports::planning::{MockScheduleRepository, MockTagRepository, MockTodoRepository};
-use hourglass_ports::processed::MockProcessedCommandRepository;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
@@ -71,7 +70,6 @@ pub(crate) struct Ports {
     pub follows: MockFollowRepository,
     pub meetups: MockMeetupRepository,
     pub notifications: MockNotificationRepository,
-    pub processed: MockProcessedCommandRepository,
     pub publisher: MockEventPublisher,
     pub readiness: MockReadinessProbe,
 }
@@ -108,7 +106,7 @@ impl Ports {
         let shutdown = Shutdown::default();
         AppState {
             timers: timers.clone(),
-            commands: CommandService::new(timers.clone(), Arc::new(self.processed), clock.clone()),
+            commands: CommandService::new(timers.clone(), clock.clone()),
             users: user_service.clone(),
             follows: FollowService::new(
                 users.clone(),

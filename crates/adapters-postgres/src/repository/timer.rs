@@ -8,6 +8,13 @@
 //!
 //! Every change announces itself with `notify` inside its transaction (`start`, the command's
 //! action, `update` when details changed, the deletion), so the event leaves with the commit.
+//!
+//! A command sent with a `request_id` (`insert_once`, `apply_command_once`) also claims its key
+//! and stores its outcome in that transaction (`processed::claim`). A create claims first, so a
+//! concurrent duplicate waits on the key and the loser inserts no second timer. A state-machine
+//! command claims after the row lock and [`Timer::apply`], with the outcome in hand: duplicates
+//! already queue on the row lock, and one that finds the command applied (a refusal now, or the
+//! timer gone) looks the key up and returns its outcome instead.
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
@@ -19,11 +26,13 @@ use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerChange, TimerCommand, TimerPatch};
 use hourglass_ports::error::StorageError;
 use hourglass_ports::page::Page;
+use hourglass_ports::processed::{CommandKey, Idempotent};
 use hourglass_ports::timer::{
     DeleteTimerError, InsertTimerError, PatchedTimer, TimerCommandError, TimerKind, TimerListQuery,
     TimerRepository, TimerScope, UpdateTimerError,
 };
 
+use super::processed::{Claim, claim, remembered};
 use super::{MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
 use crate::event_bus::{Announcement, CHANNEL, notify, payload_with_src};
@@ -201,18 +210,41 @@ async fn insert_tags(
     Ok(())
 }
 
+/// Stores a new timer's row, its tag links and its `start` announcement.
+async fn insert_rows(
+    conn: &mut AsyncPgConnection,
+    record: &TimerRecord,
+    timer: &Timer,
+) -> Result<(), DbError> {
+    diesel::insert_into(timers::table)
+        .values(record)
+        .execute(conn)
+        .await?;
+    insert_tags(conn, timer, timer.tag_ids()).await?;
+    notify(conn, &[Announcement::timer(TimerChange::START, timer)]).await?;
+    Ok(())
+}
+
+/// The outcome `key` holds, when the command cannot run (`refused`): a duplicate that finds its
+/// command already applied gets that outcome; otherwise the refusal stands.
+async fn remembered_or_refused(
+    conn: &mut AsyncPgConnection,
+    key: &CommandKey,
+    refused: TimerCommandError,
+) -> Result<Idempotent<Timer>, TxError<TimerCommandError>> {
+    match remembered(conn, key).await? {
+        Some(held) => Ok(Idempotent::Remembered(Box::new(held))),
+        None => Err(TxError::Refused(refused)),
+    }
+}
+
 #[async_trait]
 impl TimerRepository for PgTimerRepository {
     async fn insert(&self, timer: &Timer) -> Result<(), InsertTimerError> {
         let record = TimerRecord::from_timer(timer)?;
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async |conn| {
-            diesel::insert_into(timers::table)
-                .values(&record)
-                .execute(conn)
-                .await?;
-            insert_tags(conn, timer, timer.tag_ids()).await?;
-            notify(conn, &[Announcement::timer(TimerChange::START, timer)]).await?;
+            insert_rows(conn, &record, timer).await?;
             Ok::<_, TxError<InsertTimerError>>(())
         })
         .await
@@ -236,6 +268,49 @@ impl TimerRepository for PgTimerRepository {
                 .map_err(|refused| TxError::Refused(refused.into()))?;
             store(conn, &timer, &Announcement::timer(command.into(), &timer)).await?;
             Ok(timer)
+        })
+        .await
+        .map_err(TxError::into_port)
+    }
+
+    async fn insert_once(
+        &self,
+        timer: &Timer,
+        key: &CommandKey,
+    ) -> Result<Idempotent<()>, InsertTimerError> {
+        let record = TimerRecord::from_timer(timer)?;
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        conn.transaction(async |conn| {
+            if let Claim::Remembered(held) = claim(conn, key, TimerChange::START, timer).await? {
+                return Ok(Idempotent::Remembered(held));
+            }
+            insert_rows(conn, &record, timer).await?;
+            Ok::<_, TxError<InsertTimerError>>(Idempotent::Applied(()))
+        })
+        .await
+        .map_err(TxError::into_port)
+    }
+
+    async fn apply_command_once(
+        &self,
+        id: TimerId,
+        command: TimerCommand,
+        key: &CommandKey,
+    ) -> Result<Idempotent<Timer>, TimerCommandError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        conn.transaction(async |conn| {
+            let Some(mut timer) = lock_own_timer(conn, key.user, id).await? else {
+                return remembered_or_refused(conn, key, TimerCommandError::NotFound).await;
+            };
+            if let Err(refused) = timer.apply(command, key.now) {
+                return remembered_or_refused(conn, key, refused.into()).await;
+            }
+            let change = TimerChange::from(command);
+            if let Claim::Remembered(held) = claim(conn, key, change, &timer).await? {
+                return Ok(Idempotent::Remembered(held));
+            }
+            store(conn, &timer, &Announcement::timer(change, &timer)).await?;
+            Ok(Idempotent::Applied(timer))
         })
         .await
         .map_err(TxError::into_port)

@@ -15,6 +15,7 @@ use hourglass_domain::notification::NotificationDraft;
 use hourglass_domain::timer::TimerCommand;
 use hourglass_ports::notification::NotificationRepository;
 use hourglass_ports::planning::TagRepository;
+use hourglass_ports::processed::CommandKey;
 use hourglass_ports::timer::{InsertTimerError, TimerCommandError, TimerRepository};
 use hourglass_test_support::TestDatabase;
 use serde_json::{Value, json};
@@ -161,6 +162,46 @@ async fn deletes_that_bump_timers_and_stored_notifications_are_announced() -> an
     assert_eq!(
         received(&mut listening).await?,
         vec![json!({"k": "notification", "id": stored.id().get(), "receiver": alice.get()})]
+    );
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// A keyed command announces itself once, like any other; its duplicates (answered with the
+/// remembered outcome) and its failures change nothing, so they announce nothing.
+#[tokio::test]
+async fn a_keyed_command_is_announced_once_and_its_duplicates_never() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let stored = timer(alice, at(0));
+    let id = stored.id();
+    let key = |request_id: &str, kind| CommandKey {
+        user: alice,
+        request_id: request_id.to_owned(),
+        kind,
+        now: at(60),
+    };
+    let mut listening = listener(&db).await?;
+
+    for _ in 0..2 {
+        timers.insert_once(&stored, &key("c", "create")).await?;
+        timers
+            .apply_command_once(id, TimerCommand::Pause, &key("p", "pause"))
+            .await?;
+    }
+    let refused = timers
+        .apply_command_once(id, TimerCommand::Pause, &key("p2", "pause"))
+        .await;
+    assert!(matches!(refused, Err(TimerCommandError::Rejected(_))));
+    assert_eq!(
+        received(&mut listening).await?,
+        vec![
+            json!({"k": "timer", "action": "start", "timer_id": id.get(), "owner": alice.get(),
+                   "version": 1}),
+            json!({"k": "timer", "action": "pause", "timer_id": id.get(), "owner": alice.get(),
+                   "version": 2}),
+        ]
     );
     db.cleanup().await?;
     Ok(())

@@ -7,38 +7,28 @@
 //! command, so reusing it for another kind of command is refused. [`CommandService::execute`]
 //! is the one place these rules are decided.
 //!
+//! The storage half is atomic: the repository claims the key and records the outcome in the
+//! command's own transaction ([`crate::processed`]), and answers either "applied" or "this key
+//! already holds that outcome" ([`Idempotent`]). A failed command therefore leaves no trace to
+//! clean up, and a duplicate waits inside the database for the first copy's transaction, not in
+//! a polling loop here. What to make of a remembered outcome (a replay, or a refusal when it was
+//! another kind of command) is decided here.
+//!
 //! The outcome is kept as domain data ([`RecordedOutcome`]): the edge renders a replay exactly as
 //! it renders a first reply, in the asking connection's time zone.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::timer::{NewTimer, TimerChange, TimerCommand};
 use thiserror::Error;
 
 use crate::clock::Clock;
-use crate::error::StorageError;
 #[cfg(doc)]
 use crate::processed::REMEMBER_SECONDS;
-use crate::processed::{
-    ProcessedCommandRepository, RecordedOutcome, Reservation, STALE_RESERVATION_SECONDS,
-};
+use crate::processed::{CommandKey, Idempotent, RecordedOutcome};
 use crate::service::timer::TimerService;
 use crate::timer::{InsertTimerError, TaggedTimer, TimerCommandError};
-
-/// Between two looks at a `request_id` that another connection is still working on.
-const DUPLICATE_POLL_INTERVAL: Duration = Duration::from_millis(50);
-
-/// How long a duplicate waits for the first copy of its command to finish before giving up.
-const DUPLICATE_WAIT: Duration = Duration::from_secs(10);
-
-/// First wait before trying again to release a failed command's `request_id`; doubled per
-/// failure up to [`RELEASE_RETRY_MAX`].
-const RELEASE_RETRY_MIN: Duration = Duration::from_millis(250);
-
-/// Longest wait between two attempts to release a failed command's `request_id`.
-const RELEASE_RETRY_MAX: Duration = Duration::from_secs(4);
 
 /// A state-changing timer command, as a client asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,7 +81,7 @@ impl Executed {
     }
 }
 
-/// A command was not carried out; nothing was stored.
+/// A command was not carried out; nothing was stored (its `request_id` included).
 #[derive(Debug, Error)]
 pub enum CommandError {
     /// Creating the timer failed (a link that is not the user's, or storage).
@@ -106,43 +96,29 @@ pub enum CommandError {
         /// The kind it was used for ([`TimerRequest::kind`]).
         used_for: String,
     },
-    /// Another copy of this command is still running after [`DUPLICATE_WAIT`].
-    #[error("a command with this request_id is still in progress; retry later")]
-    StillInProgress,
-    /// The `request_id` bookkeeping itself failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 /// Runs the user's state-changing timer commands, each at most once per `request_id`.
 #[derive(Clone)]
 pub struct CommandService {
     timers: TimerService,
-    processed: Arc<dyn ProcessedCommandRepository>,
     clock: Arc<dyn Clock>,
 }
 
 impl CommandService {
-    /// Wires the service: `timers` runs the commands, `processed` remembers their outcomes.
-    pub fn new(
-        timers: TimerService,
-        processed: Arc<dyn ProcessedCommandRepository>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            timers,
-            processed,
-            clock,
-        }
+    /// Wires the service: `timers` runs the commands and, for a command with a `request_id`,
+    /// stores its outcome in the same transaction; `clock` says when a command runs.
+    pub fn new(timers: TimerService, clock: Arc<dyn Clock>) -> Self {
+        Self { timers, clock }
     }
 
     /// Runs `request` for `user`. With a `request_id` it runs at most once (see the module
     /// documentation); without one it simply runs.
     ///
     /// # Errors
-    /// [`CommandError::Create`] and [`CommandError::Control`] as the command failed;
-    /// [`CommandError::RequestIdReused`], [`CommandError::StillInProgress`] and
-    /// [`CommandError::Storage`] from the `request_id` bookkeeping.
+    /// [`CommandError::Create`] and [`CommandError::Control`] as the command failed (storage
+    /// included); [`CommandError::RequestIdReused`] when the `request_id` holds the outcome of
+    /// another kind of command.
     pub async fn execute(
         &self,
         user: UserId,
@@ -152,58 +128,39 @@ impl CommandService {
         let Some(request_id) = request_id else {
             return self.run(user, request).await.map(Executed::Applied);
         };
-        let kind = request.kind();
-        if let Some(replay) = self.reserve(user, request_id, kind).await? {
-            return Ok(Executed::Replayed(replay));
-        }
-        match self.run(user, request).await {
-            Ok(outcome) => {
-                self.record(user, request_id, &outcome).await;
-                Ok(Executed::Applied(outcome))
+        let key = CommandKey {
+            user,
+            request_id: request_id.to_owned(),
+            kind: request.kind(),
+            now: self.clock.now(),
+        };
+        let done = match request {
+            TimerRequest::Create(new) => {
+                self.timers
+                    .create_once(new, &key)
+                    .await?
+                    .map(|timer| CommandOutcome {
+                        change: TimerChange::START,
+                        timer,
+                    })
             }
-            Err(error) => {
-                self.release(user, request_id).await;
-                Err(error)
+            TimerRequest::Control { timer_id, command } => self
+                .timers
+                .command_once(timer_id, command, &key)
+                .await?
+                .map(|timer| CommandOutcome {
+                    change: TimerChange::from(command),
+                    timer,
+                }),
+        };
+        match done {
+            Idempotent::Applied(outcome) => Ok(Executed::Applied(outcome)),
+            Idempotent::Remembered(record) if record.command_type == key.kind => {
+                Ok(Executed::Replayed(self.replayed(record.outcome).await))
             }
-        }
-    }
-
-    /// Takes the key for a command of `kind`: `None` once it is the caller's, or the recorded
-    /// outcome of the same command to replay.
-    async fn reserve(
-        &self,
-        user: UserId,
-        request_id: &str,
-        kind: &str,
-    ) -> Result<Option<CommandOutcome>, CommandError> {
-        let give_up = tokio::time::Instant::now() + DUPLICATE_WAIT;
-        loop {
-            let reservation = self
-                .processed
-                .reserve(user, request_id, kind, self.clock.now())
-                .await?;
-            match reservation {
-                Reservation::Reserved => return Ok(None),
-                Reservation::Completed(record) if record.command_type == kind => {
-                    return Ok(Some(self.replayed(record.outcome).await));
-                }
-                Reservation::InProgress { command_type } if command_type == kind => {
-                    if tokio::time::Instant::now() >= give_up {
-                        return Err(CommandError::StillInProgress);
-                    }
-                    tokio::time::sleep(DUPLICATE_POLL_INTERVAL).await;
-                }
-                Reservation::Completed(record) => {
-                    return Err(CommandError::RequestIdReused {
-                        used_for: record.command_type,
-                    });
-                }
-                Reservation::InProgress { command_type } => {
-                    return Err(CommandError::RequestIdReused {
-                        used_for: command_type,
-                    });
-                }
-            }
+            Idempotent::Remembered(record) => Err(CommandError::RequestIdReused {
+                used_for: record.command_type,
+            }),
         }
     }
 
@@ -229,70 +186,6 @@ impl CommandService {
         CommandOutcome {
             change: recorded.change,
             timer: self.timers.tagged(recorded.timer).await,
-        }
-    }
-
-    /// Stores what the command did. Failing here does not undo the committed change: a retry
-    /// would then run the command again, which the state machine refuses for every command but
-    /// a create.
-    async fn record(&self, user: UserId, request_id: &str, outcome: &CommandOutcome) {
-        let recorded = RecordedOutcome {
-            change: outcome.change,
-            timer: outcome.timer.timer.clone(),
-        };
-        if let Err(error) = self
-            .processed
-            .complete(user, request_id, &recorded, self.clock.now())
-            .await
-        {
-            tracing::warn!(%error, "cannot record a command's outcome; a retry would run it again");
-        }
-    }
-
-    /// Forgets the reservation of a failed command so that its retry runs again.
-    async fn release(&self, user: UserId, request_id: &str) {
-        if let Err(error) = self.processed.release(user, request_id).await {
-            // Typically the database went away mid-command. Left alone, the reservation would
-            // only expire after STALE_RESERVATION_SECONDS, and the client's retry (which the
-            // contract asks for) would wait and be refused until then, long after the database
-            // is back.
-            tracing::warn!(%error,
-                "cannot release a failed command's request_id; retrying in the background");
-            tokio::spawn(release_until_done(
-                self.processed.clone(),
-                user,
-                request_id.to_owned(),
-                RELEASE_RETRY_MIN,
-                Duration::from_secs(STALE_RESERVATION_SECONDS.unsigned_abs()),
-            ));
-        }
-    }
-}
-
-/// Releases `request_id` of `user`, retrying with backoff (from `first_wait`) until it works or
-/// `give_up` has passed (the reservation is stale by then and taken over anyway); whether it was
-/// released.
-async fn release_until_done(
-    processed: Arc<dyn ProcessedCommandRepository>,
-    user: UserId,
-    request_id: String,
-    first_wait: Duration,
-    give_up: Duration,
-) -> bool {
-    let started = tokio::time::Instant::now();
-    let mut wait = first_wait;
-    loop {
-        tokio::time::sleep(wait).await;
-        match processed.release(user, &request_id).await {
-            Ok(()) => {
-                tracing::info!(%user, "released a failed command's request_id after retrying");
-                return true;
-            }
-            Err(_) if started.elapsed() + wait >= give_up => {
-                tracing::warn!(%user, "gave up releasing a failed command's request_id");
-                return false;
-            }
-            Err(_) => wait = (wait * 2).min(RELEASE_RETRY_MAX),
         }
     }
 }

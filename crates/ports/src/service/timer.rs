@@ -14,6 +14,7 @@ use crate::event::{DomainEvent, EventPublisher};
 use crate::id::IdGenerator;
 use crate::page::{Page, PageRequest};
 use crate::planning::TagRepository;
+use crate::processed::{CommandKey, Idempotent};
 use crate::timer::{
     DeleteTimerError, InsertTimerError, TaggedTimer, TimerCommandError, TimerFilter,
     TimerListQuery, TimerRepository, TimerScope, UpdateTimerError,
@@ -80,9 +81,30 @@ impl TimerService {
         let id = TimerId::new(self.ids.new_uuid());
         let timer = Timer::start(id, new, self.clock.now());
         self.timers.insert(&timer).await?;
-        let tagged = self.tagged(timer).await;
-        self.announce_change(TimerChange::START, &tagged).await;
-        Ok(tagged)
+        Ok(self.announced(TimerChange::START, timer).await)
+    }
+
+    /// [`TimerService::create`] sent with a `request_id`: starts the timer at `key.now` and
+    /// stores its outcome under `key` in the same transaction
+    /// ([`TimerRepository::insert_once`]). Announces `start` only when it was applied; an
+    /// outcome the key already held comes back as it is (the caller decides about replays).
+    ///
+    /// # Errors
+    /// [`InsertTimerError::UnknownLink`] for a schedule, todo or tag that is not the owner's;
+    /// [`InsertTimerError::Storage`]. Nothing is stored, the key included.
+    pub async fn create_once(
+        &self,
+        new: NewTimer,
+        key: &CommandKey,
+    ) -> Result<Idempotent<TaggedTimer>, InsertTimerError> {
+        let id = TimerId::new(self.ids.new_uuid());
+        let timer = Timer::start(id, new, key.now);
+        Ok(match self.timers.insert_once(&timer, key).await? {
+            Idempotent::Applied(()) => {
+                Idempotent::Applied(self.announced(TimerChange::START, timer).await)
+            }
+            Idempotent::Remembered(recorded) => Idempotent::Remembered(recorded),
+        })
     }
 
     /// Pauses, resumes, stops or cancels the owner's timer now, then announces it.
@@ -100,10 +122,32 @@ impl TimerService {
             .timers
             .apply_command(owner, id, command, self.clock.now())
             .await?;
-        let tagged = self.tagged(timer).await;
-        self.announce_change(TimerChange::from(command), &tagged)
-            .await;
-        Ok(tagged)
+        Ok(self.announced(TimerChange::from(command), timer).await)
+    }
+
+    /// [`TimerService::command`] sent with a `request_id`: applies it to `key.user`'s timer at
+    /// `key.now` and stores its outcome under `key` in the same transaction
+    /// ([`TimerRepository::apply_command_once`]). Announces the change only when it was
+    /// applied; an outcome the key already held comes back as it is.
+    ///
+    /// # Errors
+    /// When the key holds no outcome: [`TimerCommandError::NotFound`] for a missing or foreign
+    /// timer, [`TimerCommandError::Rejected`] when the state machine refuses;
+    /// [`TimerCommandError::Storage`]. Nothing is stored, the key included.
+    pub async fn command_once(
+        &self,
+        id: TimerId,
+        command: TimerCommand,
+        key: &CommandKey,
+    ) -> Result<Idempotent<TaggedTimer>, TimerCommandError> {
+        Ok(
+            match self.timers.apply_command_once(id, command, key).await? {
+                Idempotent::Applied(timer) => {
+                    Idempotent::Applied(self.announced(TimerChange::from(command), timer).await)
+                }
+                Idempotent::Remembered(recorded) => Idempotent::Remembered(recorded),
+            },
+        )
     }
 
     /// The owner's own timer (WebSocket `timer.sync` with `timer_id`).
@@ -257,6 +301,13 @@ impl TimerService {
                 TaggedTimer::untagged(timer)
             }
         }
+    }
+
+    /// A committed change's timer with its tags, announced.
+    async fn announced(&self, change: TimerChange, timer: Timer) -> TaggedTimer {
+        let tagged = self.tagged(timer).await;
+        self.announce_change(change, &tagged).await;
+        tagged
     }
 
     async fn announce_change(&self, change: TimerChange, timer: &TaggedTimer) {

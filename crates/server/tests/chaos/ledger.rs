@@ -54,20 +54,75 @@ pub async fn timers_of(
     Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
 }
 
-/// Reservations (`timer IS NULL`: no outcome yet) still in `processed_commands`: commands whose outcome was never
-/// recorded for replays.
-pub async fn open_reservations(pool: &PgPool) -> anyhow::Result<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
+/// One row of `processed_commands`: the outcome remembered under a `request_id`.
+#[derive(Debug, Clone, diesel::QueryableByName)]
+pub struct Remembered {
+    /// The owner's token `sub`.
+    #[diesel(sql_type = Text)]
+    pub owner: String,
+    /// `start`, `pause`, `resume`, …
+    #[diesel(sql_type = Text)]
+    pub change: String,
+    /// The id of the timer in the outcome.
+    #[diesel(sql_type = Text)]
+    pub timer: String,
+    /// Its version in the outcome.
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+}
+
+/// Every remembered command of `owners` (token subjects). There is no row without an outcome to
+/// count: the schema refuses one (`change` and `timer` are `NOT NULL`), and the key is written
+/// in the command's own transaction.
+pub async fn remembered_of(pool: &PgPool, owners: &[String]) -> anyhow::Result<Vec<Remembered>> {
     let mut conn = pool.get().await?;
-    let count: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM processed_commands WHERE timer IS NULL")
-            .get_result(&mut conn)
-            .await?;
-    Ok(count.n)
+    let rows: Vec<Remembered> = diesel::sql_query(
+        "SELECT u.subject AS owner, p.change, p.timer->>'id' AS timer, \
+                (p.timer->>'version')::bigint AS version \
+           FROM processed_commands p JOIN users u ON u.id = p.user_id \
+          WHERE u.subject = ANY($1) ORDER BY u.subject, p.request_id",
+    )
+    .bind::<diesel::sql_types::Array<Text>, _>(owners)
+    .load(&mut conn)
+    .await?;
+    Ok(rows)
+}
+
+/// The keys agree with the timers, both ways, when every change was a command sent with its own
+/// `request_id` (as the load's are): each remembered outcome is in its timer's history at its
+/// version (no key of a change that was not committed), and each user has exactly as many keys
+/// as stored changes, creates included (no committed change without its key). Returns the
+/// problems.
+pub fn keys_match(rows: &BTreeMap<String, TimerRow>, remembered: &[Remembered]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut keys: BTreeMap<&str, i64> = BTreeMap::new();
+    for key in remembered {
+        *keys.entry(key.owner.as_str()).or_default() += 1;
+        let Some(row) = rows.get(&key.timer) else {
+            problems.push(format!("{key:?} names a timer the database lacks"));
+            continue;
+        };
+        let entry = history(row).ok().and_then(|entries| {
+            usize::try_from(key.version - 1)
+                .ok()
+                .and_then(|i| entries.get(i).cloned())
+        });
+        if entry.as_ref().map(|e| e.action.as_str()) != Some(key.change.as_str()) {
+            problems.push(format!(
+                "{key:?} but the history holds {entry:?} at that version"
+            ));
+        }
+    }
+    let mut changes: BTreeMap<&str, i64> = BTreeMap::new();
+    for row in rows.values() {
+        *changes.entry(row.owner.as_str()).or_default() += row.version;
+    }
+    if keys != changes {
+        problems.push(format!(
+            "remembered keys per user {keys:?} but stored changes {changes:?}"
+        ));
+    }
+    problems
 }
 
 /// One `pause_history` entry: its action and instant (Unix seconds).
@@ -148,8 +203,8 @@ pub struct Tally {
     pub committed: i64,
     /// Commands acknowledged with a success reply.
     pub acked: i64,
-    /// Commands whose outcome the client never learned (no reply, given up, or refused on a
-    /// retry because an earlier attempt had been applied).
+    /// Commands whose outcome the client never learned (no reply, given up), or refused because
+    /// of such a command.
     pub uncertain: i64,
 }
 

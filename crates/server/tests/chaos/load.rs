@@ -16,8 +16,9 @@ use tokio::task::JoinHandle;
 use crate::device::{self, Device, Event};
 use crate::ledger;
 
-/// How long a command may go unanswered before the device counts as lost: above the 10 s a
-/// retry may wait for an earlier attempt of the same `request_id` still in progress.
+/// How long a command may go unanswered before the device counts as lost: far above any
+/// command's duration. (A retry waits for an earlier attempt of its `request_id` only while that
+/// attempt's transaction lasts: the key and the outcome are stored in it.)
 const REPLY_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// How long one command is retried (same `request_id`) before the worker gives up on it.
@@ -68,8 +69,13 @@ pub struct WorkerReport {
     pub uncertain: i64,
     /// Commands sent that had no reply when the connection closed.
     pub unanswered_at_close: i64,
-    /// Retries refused because an earlier attempt still held the `request_id`.
-    pub still_in_progress: i64,
+    /// Commands refused by the state machine (`PAUSE_FAILED`, `RESUME_FAILED`): the timer was not
+    /// where this device thought, which only an earlier command whose outcome the device never
+    /// learned (given up on) can cause. A retried `request_id` gets its outcome, never this.
+    pub refused: i64,
+    /// How long each retry (the command sent again with its `request_id`, after no reply or an
+    /// error) waited for its reply, success or error.
+    pub retry_replies: Vec<Duration>,
     /// Greeting syncs compared with the database ([`WorkerPlan::verify_syncs`]).
     pub syncs_verified: usize,
     /// Greeting syncs that differed from the database.
@@ -94,6 +100,11 @@ impl WorkerReport {
     /// Error replies of every code.
     pub fn error_count(&self) -> usize {
         self.errors.values().map(Vec::len).sum()
+    }
+
+    /// The longest wait of a retry for its reply, if anything was retried.
+    pub fn slowest_retry_reply(&self) -> Option<Duration> {
+        self.retry_replies.iter().max().copied()
     }
 }
 
@@ -251,6 +262,7 @@ impl Worker {
         let began = Instant::now();
         let mut attempted = false;
         loop {
+            let retry = attempted;
             if self.device.is_none() && !self.connect().await? {
                 if attempted {
                     self.report.uncertain += 1;
@@ -266,32 +278,31 @@ impl Worker {
                 continue;
             }
             attempted = true;
-            match self.await_reply(request_id).await {
+            let sent = Instant::now();
+            let reply = self.await_reply(request_id).await;
+            if retry && matches!(reply, Reply::Success(_) | Reply::Error(..)) {
+                self.report.retry_replies.push(sent.elapsed());
+            }
+            match reply {
                 Reply::Success(reply) => {
                     self.ack(&reply)?;
                     return Ok(Some(Outcome::Acked(reply)));
                 }
                 Reply::Error(code, text) => {
                     self.report.error(&code);
-                    if text.contains("still in progress") {
-                        // An earlier attempt holds the request_id (its instance died mid-command):
-                        // the outcome is unknown until the reservation goes stale (60 s). A
-                        // client moves on with the state a sync gives it.
-                        self.report.uncertain += 1;
-                        self.report.still_in_progress += 1;
-                        self.refresh(message).await;
-                        return Ok(Some(Outcome::GaveUp));
-                    }
                     match code.as_str() {
                         "PAUSE_FAILED" | "RESUME_FAILED" => {
-                            // The timer is not where this device thought: an earlier attempt of
-                            // this very command was applied, but its reply was never recorded.
+                            // The timer is not where this device thought (see `refused`): move on
+                            // with the state a sync gives.
                             self.report.uncertain += 1;
+                            self.report.refused += 1;
                             self.refresh(message).await;
                             return Ok(Some(Outcome::Refused));
                         }
                         "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR" => {}
-                        other => anyhow::bail!("{}: unexpected error {other}", self.plan.sub),
+                        other => {
+                            anyhow::bail!("{}: unexpected error {other}: {text}", self.plan.sub)
+                        }
                     }
                 }
                 Reply::Closed(code) => {
@@ -606,14 +617,16 @@ pub fn summary(reports: &[WorkerReport]) -> String {
                 r.errors.iter().map(|(code, at)| (code.as_str(), at.len())).collect();
             format!(
                 "  {}: {} acks, errors {errors:?}, closes {:?}, {} connections ({} failed attempts), \
-                 {} uncertain ({} still in progress), {} syncs verified",
+                 {} uncertain ({} refused), {} retries (slowest reply {:?}), {} syncs verified",
                 r.sub,
                 r.acks.len(),
                 r.closes,
                 r.connects,
                 r.failed_connects,
                 r.uncertain,
-                r.still_in_progress,
+                r.refused,
+                r.retry_replies.len(),
+                r.slowest_retry_reply(),
                 r.syncs_verified
             )
         })

@@ -318,13 +318,11 @@ fn command_error(error: CommandError, failed: Code, request_id: Option<&str>) ->
         }
         CommandError::Control(TimerCommandError::NotFound) => WsError::timer_not_found(),
         CommandError::Create(InsertTimerError::Storage(storage))
-        | CommandError::Control(TimerCommandError::Storage(storage))
-        | CommandError::Storage(storage) => WsError::storage(&storage),
+        | CommandError::Control(TimerCommandError::Storage(storage)) => WsError::storage(&storage),
         CommandError::RequestIdReused { used_for } => WsError::invalid(format!(
             "request_id {:?} was already used for timer.{used_for}; use a new request_id",
             request_id.unwrap_or_default()
         )),
-        CommandError::StillInProgress => WsError::new(Code::ServiceUnavailable, error.to_string()),
     }
 }
 

@@ -1,7 +1,7 @@
-//! The `request_id` rules against mocked ports.
+//! The `request_id` rules against mocked ports: what the service makes of the repository's
+//! "applied" or "remembered", and that nothing but the keyed repository methods is involved.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::planning::Tag;
@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use super::*;
 use crate::clock::MockClock;
-use crate::event::MockEventPublisher;
+use crate::error::StorageError;
+use crate::event::{DomainEvent, MockEventPublisher};
 use crate::id::MockIdGenerator;
 use crate::planning::MockTagRepository;
-use crate::processed::{MockProcessedCommandRepository, ProcessedCommand};
+use crate::processed::ProcessedCommand;
 use crate::timer::MockTimerRepository;
 
 const OWNER: UserId = UserId::new(7);
@@ -81,18 +82,24 @@ fn pause() -> TimerRequest {
     }
 }
 
-/// The service over `timers` and `processed`; tags answer with [`tag`], events are accepted.
-fn service(
-    timers: MockTimerRepository,
-    processed: MockProcessedCommandRepository,
-) -> CommandService {
+/// Publishes exactly `events` timer changes.
+fn publisher(events: usize) -> MockEventPublisher {
+    let mut publisher = MockEventPublisher::new();
+    publisher
+        .expect_publish()
+        .withf(|event| matches!(event, DomainEvent::TimerChanged { .. }))
+        .times(events)
+        .returning(|_| Ok(()));
+    publisher
+}
+
+/// The service over `timers` and `publisher`; tags answer with [`tag`]; the clock says 60 s.
+fn service(timers: MockTimerRepository, publisher: MockEventPublisher) -> CommandService {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(at(60));
     let clock: Arc<dyn Clock> = Arc::new(clock);
     let mut tags = MockTagRepository::new();
     tags.expect_find_many().returning(|_, _| Ok(vec![tag()]));
-    let mut publisher = MockEventPublisher::new();
-    publisher.expect_publish().returning(|_| Ok(()));
     let mut ids = MockIdGenerator::new();
     ids.expect_new_uuid().return_const(timer_id().get());
     let timer_service = TimerService::new(
@@ -102,10 +109,47 @@ fn service(
         clock.clone(),
         Arc::new(ids),
     );
-    CommandService::new(timer_service, Arc::new(processed), clock)
+    CommandService::new(timer_service, clock)
 }
 
-fn pausing_repository(times: usize) -> MockTimerRepository {
+/// The key a pause with `request_id` "p-1" is run under.
+fn pause_key() -> CommandKey {
+    CommandKey {
+        user: OWNER,
+        request_id: "p-1".to_owned(),
+        kind: "pause",
+        now: at(60),
+    }
+}
+
+/// A remembered outcome of a command of `kind` (a pause, whatever the kind says).
+fn remembered(kind: &str) -> Box<ProcessedCommand> {
+    Box::new(ProcessedCommand {
+        command_type: kind.to_owned(),
+        outcome: RecordedOutcome {
+            change: TimerChange::Transition(HistoryAction::Pause),
+            timer: paused_timer(),
+        },
+        created_at: at(10),
+    })
+}
+
+/// A repository whose keyed pause answers `answer` once, and which fails the test on any other
+/// call (no unkeyed command, no second attempt, no clean-up).
+fn keyed_pause(answer: Result<Idempotent<Timer>, TimerCommandError>) -> MockTimerRepository {
+    let mut timers = MockTimerRepository::new();
+    timers
+        .expect_apply_command_once()
+        .withf(|id, command, key| {
+            *id == timer_id() && *command == TimerCommand::Pause && *key == pause_key()
+        })
+        .times(1)
+        .return_once(move |_, _, _| answer);
+    timers
+}
+
+#[tokio::test]
+async fn without_a_request_id_the_command_simply_runs() -> Result<(), CommandError> {
     let mut timers = MockTimerRepository::new();
     timers
         .expect_apply_command()
@@ -115,28 +159,10 @@ fn pausing_repository(times: usize) -> MockTimerRepository {
             eq(TimerCommand::Pause),
             eq(at(60)),
         )
-        .times(times)
+        .times(1)
         .returning(|_, _, _, _| Ok(paused_timer()));
-    timers
-}
-
-fn completed(kind: &str) -> Reservation {
-    Reservation::Completed(Box::new(ProcessedCommand {
-        command_type: kind.to_owned(),
-        outcome: RecordedOutcome {
-            change: TimerChange::Transition(HistoryAction::Pause),
-            timer: paused_timer(),
-        },
-        created_at: at(10),
-    }))
-}
-
-#[tokio::test]
-async fn without_a_request_id_the_command_simply_runs() -> Result<(), CommandError> {
-    let mut processed = MockProcessedCommandRepository::new();
-    processed.expect_reserve().never();
-    processed.expect_complete().never();
-    let executed = service(pausing_repository(1), processed)
+    timers.expect_apply_command_once().never();
+    let executed = service(timers, publisher(1))
         .execute(OWNER, None, pause())
         .await?;
     let Executed::Applied(outcome) = executed else {
@@ -152,46 +178,34 @@ async fn without_a_request_id_the_command_simply_runs() -> Result<(), CommandErr
 }
 
 #[tokio::test]
-async fn a_reserved_command_runs_once_and_its_outcome_is_recorded_as_domain_data()
--> Result<(), CommandError> {
-    let mut processed = MockProcessedCommandRepository::new();
-    processed
-        .expect_reserve()
-        .withf(|user, id, kind, now| {
-            *user == OWNER && id == "p-1" && kind == "pause" && *now == at(60)
-        })
-        .times(1)
-        .returning(|_, _, _, _| Ok(Reservation::Reserved));
-    processed
-        .expect_complete()
-        .withf(|user, id, outcome, _| {
-            *user == OWNER
-                && id == "p-1"
-                && outcome.change == TimerChange::Transition(HistoryAction::Pause)
-                && outcome.timer == paused_timer()
-        })
-        .times(1)
-        .returning(|_, _, _, _| Ok(()));
-    processed.expect_release().never();
-    let executed = service(pausing_repository(1), processed)
-        .execute(OWNER, Some("p-1"), pause())
-        .await?;
-    assert!(matches!(executed, Executed::Applied(_)), "{executed:?}");
+async fn a_keyed_command_is_applied_under_its_key_and_announced_once() -> Result<(), CommandError> {
+    let executed = service(
+        keyed_pause(Ok(Idempotent::Applied(paused_timer()))),
+        publisher(1),
+    )
+    .execute(OWNER, Some("p-1"), pause())
+    .await?;
+    let Executed::Applied(outcome) = executed else {
+        panic!("applied: {executed:?}")
+    };
+    assert_eq!(
+        outcome.change,
+        TimerChange::Transition(HistoryAction::Pause)
+    );
+    assert_eq!(outcome.timer.timer, paused_timer());
+    assert_eq!(outcome.timer.tags, vec![tag()]);
     Ok(())
 }
 
 #[tokio::test]
-async fn a_completed_request_id_replays_the_recorded_outcome_without_running_again()
+async fn a_remembered_outcome_of_the_same_kind_is_replayed_with_tags_and_no_event()
 -> Result<(), CommandError> {
-    let mut processed = MockProcessedCommandRepository::new();
-    processed
-        .expect_reserve()
-        .times(1)
-        .returning(|_, _, _, _| Ok(completed("pause")));
-    processed.expect_complete().never();
-    let executed = service(pausing_repository(0), processed)
-        .execute(OWNER, Some("p-1"), pause())
-        .await?;
+    let executed = service(
+        keyed_pause(Ok(Idempotent::Remembered(remembered("pause")))),
+        publisher(0),
+    )
+    .execute(OWNER, Some("p-1"), pause())
+    .await?;
     let Executed::Replayed(outcome) = executed else {
         panic!("replayed: {executed:?}")
     };
@@ -206,149 +220,95 @@ async fn a_completed_request_id_replays_the_recorded_outcome_without_running_aga
 }
 
 #[tokio::test]
-async fn a_request_id_used_for_another_kind_of_command_is_refused() {
-    for reservation in [
-        completed("stop"),
-        Reservation::InProgress {
-            command_type: "create".to_owned(),
-        },
-    ] {
-        let mut processed = MockProcessedCommandRepository::new();
-        processed
-            .expect_reserve()
-            .times(1)
-            .return_once(move |_, _, _, _| Ok(reservation));
-        let result = service(pausing_repository(0), processed)
-            .execute(OWNER, Some("p-1"), pause())
-            .await;
-        assert!(
-            matches!(&result, Err(CommandError::RequestIdReused { used_for }) if used_for == "stop" || used_for == "create"),
-            "{result:?}"
-        );
-    }
+async fn a_request_id_that_holds_another_kind_of_command_is_refused() {
+    let result = service(
+        keyed_pause(Ok(Idempotent::Remembered(remembered("stop")))),
+        publisher(0),
+    )
+    .execute(OWNER, Some("p-1"), pause())
+    .await;
+    assert!(
+        matches!(&result, Err(CommandError::RequestIdReused { used_for }) if used_for == "stop"),
+        "{result:?}"
+    );
+
+    // A create under a key that holds a pause, the other way round.
+    let mut timers = MockTimerRepository::new();
+    timers
+        .expect_insert_once()
+        .withf(|timer, key| {
+            timer.started_at() == at(60)
+                && key.kind == "create"
+                && key.request_id == "c-1"
+                && key.user == OWNER
+                && key.now == at(60)
+        })
+        .times(1)
+        .returning(|_, _| Ok(Idempotent::Remembered(remembered("pause"))));
+    let result = service(timers, publisher(0))
+        .execute(OWNER, Some("c-1"), TimerRequest::Create(new_timer()))
+        .await;
+    assert!(
+        matches!(&result, Err(CommandError::RequestIdReused { used_for }) if used_for == "pause"),
+        "{result:?}"
+    );
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_duplicate_waits_for_the_first_copy_then_replays_it() -> Result<(), CommandError> {
-    let asked = Arc::new(AtomicUsize::new(0));
-    let mut processed = MockProcessedCommandRepository::new();
-    let counter = Arc::clone(&asked);
-    processed.expect_reserve().returning(move |_, _, _, _| {
-        Ok(if counter.fetch_add(1, Ordering::SeqCst) < 3 {
-            Reservation::InProgress {
-                command_type: "pause".to_owned(),
-            }
-        } else {
-            completed("pause")
-        })
-    });
-    let executed = service(pausing_repository(0), processed)
-        .execute(OWNER, Some("p-1"), pause())
+#[tokio::test]
+async fn a_keyed_create_is_applied_or_replayed() -> Result<(), CommandError> {
+    let mut timers = MockTimerRepository::new();
+    timers.expect_insert().never();
+    timers
+        .expect_insert_once()
+        .times(1)
+        .returning(|_, _| Ok(Idempotent::Applied(())));
+    let executed = service(timers, publisher(1))
+        .execute(OWNER, Some("c-1"), TimerRequest::Create(new_timer()))
         .await?;
-    assert!(matches!(executed, Executed::Replayed(_)), "{executed:?}");
-    assert_eq!(asked.load(Ordering::SeqCst), 4);
+    let Executed::Applied(outcome) = executed else {
+        panic!("applied: {executed:?}")
+    };
+    assert_eq!(outcome.change, TimerChange::START);
+    assert_eq!(outcome.timer.timer.id(), timer_id());
+
+    let mut remembered_create = remembered("create");
+    remembered_create.outcome.change = TimerChange::START;
+    let mut timers = MockTimerRepository::new();
+    timers
+        .expect_insert_once()
+        .times(1)
+        .return_once(move |_, _| Ok(Idempotent::Remembered(remembered_create)));
+    let executed = service(timers, publisher(0))
+        .execute(OWNER, Some("c-1"), TimerRequest::Create(new_timer()))
+        .await?;
+    let Executed::Replayed(outcome) = executed else {
+        panic!("replayed: {executed:?}")
+    };
+    assert_eq!(outcome.change, TimerChange::START);
     Ok(())
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_duplicate_gives_up_when_the_first_copy_never_finishes() {
-    let mut processed = MockProcessedCommandRepository::new();
-    processed.expect_reserve().returning(|_, _, _, _| {
-        Ok(Reservation::InProgress {
-            command_type: "pause".to_owned(),
-        })
-    });
-    let started = tokio::time::Instant::now();
-    let result = service(pausing_repository(0), processed)
-        .execute(OWNER, Some("p-1"), pause())
-        .await;
-    assert!(
-        matches!(result, Err(CommandError::StillInProgress)),
-        "{result:?}"
-    );
-    assert!(started.elapsed() >= DUPLICATE_WAIT);
-}
-
+/// A failed command is answered with its failure and nothing else happens: its key was never
+/// stored (the repository's transaction rolled back), so there is nothing to release and a
+/// retry simply runs.
 #[tokio::test]
-async fn a_failed_command_releases_its_request_id_so_a_retry_runs_again() {
-    let mut timers = MockTimerRepository::new();
-    timers
-        .expect_apply_command()
-        .times(1)
-        .returning(|_, _, _, _| {
-            Err(TimerCommandError::Rejected(
-                TransitionError::InvalidTransition {
-                    command: TimerCommand::Pause,
-                    status: hourglass_domain::timer::TimerStatus::Paused,
-                },
-            ))
-        });
-    let mut processed = MockProcessedCommandRepository::new();
-    processed
-        .expect_reserve()
-        .returning(|_, _, _, _| Ok(Reservation::Reserved));
-    processed.expect_complete().never();
-    processed
-        .expect_release()
-        .withf(|user, id| *user == OWNER && id == "p-1")
-        .times(1)
-        .returning(|_, _| Ok(()));
-    let result = service(timers, processed)
-        .execute(OWNER, Some("p-1"), pause())
-        .await;
-    assert!(
-        matches!(
-            result,
-            Err(CommandError::Control(TimerCommandError::Rejected(_)))
-        ),
-        "{result:?}"
-    );
-}
-
-fn unavailable() -> StorageError {
-    StorageError::Unavailable("connection refused".into())
-}
-
-#[tokio::test]
-async fn a_failed_release_is_retried_until_the_database_is_back() {
-    let mut processed = MockProcessedCommandRepository::new();
-    let mut calls = 0;
-    processed
-        .expect_release()
-        .withf(|user, request_id| *user == UserId::new(7) && request_id == "r-1")
-        .times(3)
-        .returning(move |_, _| {
-            calls += 1;
-            if calls < 3 {
-                Err(unavailable())
-            } else {
-                Ok(())
-            }
-        });
-    let released = release_until_done(
-        Arc::new(processed),
-        UserId::new(7),
-        "r-1".to_owned(),
-        Duration::from_millis(1),
-        Duration::from_secs(60),
-    )
-    .await;
-    assert!(released);
-}
-
-#[tokio::test]
-async fn releasing_stops_once_the_reservation_would_be_stale_anyway() {
-    let mut processed = MockProcessedCommandRepository::new();
-    processed
-        .expect_release()
-        .returning(|_, _| Err(unavailable()));
-    let released = release_until_done(
-        Arc::new(processed),
-        UserId::new(7),
-        "r-1".to_owned(),
-        Duration::from_millis(1),
-        Duration::from_millis(20),
-    )
-    .await;
-    assert!(!released);
+async fn a_failed_keyed_command_is_reported_and_leaves_nothing_to_clean_up() {
+    let failures = [
+        TimerCommandError::Rejected(TransitionError::InvalidTransition {
+            command: TimerCommand::Pause,
+            status: hourglass_domain::timer::TimerStatus::Paused,
+        }),
+        TimerCommandError::NotFound,
+        TimerCommandError::Storage(StorageError::Unavailable("connection refused".into())),
+    ];
+    for failure in failures {
+        let shown = failure.to_string();
+        let result = service(keyed_pause(Err(failure)), publisher(0))
+            .execute(OWNER, Some("p-1"), pause())
+            .await;
+        let Err(CommandError::Control(error)) = result else {
+            panic!("{shown}: {result:?}")
+        };
+        assert_eq!(error.to_string(), shown);
+    }
 }

@@ -19,6 +19,7 @@ use crate::error::StorageError;
 use crate::event::{MockEventPublisher, PublishError};
 use crate::id::MockIdGenerator;
 use crate::planning::MockTagRepository;
+use crate::processed::{CommandKey, Idempotent};
 use crate::timer::{MockTimerRepository, PatchedTimer, TimerLink};
 
 const OWNER: UserId = UserId::new(7);
@@ -432,4 +433,124 @@ async fn side_effect_updates_are_announced_one_per_timer() {
             stored_timer(Visibility::Private),
         ])
         .await;
+}
+
+/// The key of a command sent at 90 s (the service's own clock says 60: the key's instant wins).
+fn key(kind: &'static str) -> CommandKey {
+    CommandKey {
+        user: OWNER,
+        request_id: "r-1".to_owned(),
+        kind,
+        now: at(90),
+    }
+}
+
+/// What the key already holds: a pause of the stored timer.
+fn remembered_pause() -> Box<crate::processed::ProcessedCommand> {
+    let mut timer = stored_timer(Visibility::Friends);
+    if timer.apply(TimerCommand::Pause, at(30)).is_err() {
+        panic!("a running timer pauses")
+    }
+    Box::new(crate::processed::ProcessedCommand {
+        command_type: "pause".to_owned(),
+        outcome: crate::processed::RecordedOutcome {
+            change: TimerChange::Transition(HistoryAction::Pause),
+            timer,
+        },
+        created_at: at(30),
+    })
+}
+
+#[tokio::test]
+async fn a_keyed_create_starts_at_the_keys_instant_and_announces_only_when_applied()
+-> Result<(), InsertTimerError> {
+    let mut repo = MockTimerRepository::new();
+    repo.expect_insert().never();
+    repo.expect_insert_once()
+        .withf(|timer, key| timer.started_at() == at(90) && *key == self::key("create"))
+        .times(1)
+        .returning(|_, _| Ok(Idempotent::Applied(())));
+    let mut publisher = MockEventPublisher::new();
+    publisher
+        .expect_publish()
+        .withf(|event| {
+            matches!(
+                event,
+                DomainEvent::TimerChanged {
+                    change: TimerChange::START,
+                    ..
+                }
+            )
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    let applied = service(repo, publisher)
+        .create_once(new_timer(), &key("create"))
+        .await?;
+    let Idempotent::Applied(timer) = applied else {
+        panic!("applied: {applied:?}")
+    };
+    assert_eq!(timer.timer.id(), timer_id());
+
+    let mut repo = MockTimerRepository::new();
+    repo.expect_insert_once()
+        .times(1)
+        .returning(|_, _| Ok(Idempotent::Remembered(remembered_pause())));
+    let remembered = service(repo, silent_publisher())
+        .create_once(new_timer(), &key("create"))
+        .await?;
+    assert_eq!(remembered, Idempotent::Remembered(remembered_pause()));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_keyed_command_runs_for_the_keys_user_and_announces_only_when_applied()
+-> Result<(), TimerCommandError> {
+    let mut repo = MockTimerRepository::new();
+    repo.expect_apply_command().never();
+    repo.expect_apply_command_once()
+        .withf(|id, command, key| {
+            *id == timer_id() && *command == TimerCommand::Pause && *key == self::key("pause")
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(Idempotent::Applied(remembered_pause().outcome.timer)));
+    let mut publisher = MockEventPublisher::new();
+    publisher
+        .expect_publish()
+        .withf(|event| {
+            matches!(
+                event,
+                DomainEvent::TimerChanged {
+                    change: TimerChange::Transition(HistoryAction::Pause),
+                    ..
+                }
+            )
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+    let applied = service(repo, publisher)
+        .command_once(timer_id(), TimerCommand::Pause, &key("pause"))
+        .await?;
+    assert!(matches!(applied, Idempotent::Applied(_)), "{applied:?}");
+
+    for answer in [
+        Ok(Idempotent::Remembered(remembered_pause())),
+        Err(TimerCommandError::NotFound),
+    ] {
+        let mut repo = MockTimerRepository::new();
+        repo.expect_apply_command_once()
+            .times(1)
+            .return_once(move |_, _, _| answer);
+        let result = service(repo, silent_publisher())
+            .command_once(timer_id(), TimerCommand::Pause, &key("pause"))
+            .await;
+        assert!(
+            matches!(
+                result,
+                Ok(Idempotent::Remembered(_)) | Err(TimerCommandError::NotFound)
+            ),
+            "{result:?}"
+        );
+    }
+    Ok(())
 }
