@@ -142,7 +142,8 @@ async fn a_reader_that_stops_reading_is_closed_with_1013_and_others_carry_on() -
         let metrics = app.url("/metrics");
         let client = app.client.clone();
         tokio::spawn(async move {
-            let dropped = "hourglass_connections_dropped_total{kind=\"websocket\",reason=\"too_slow\"} 1";
+            let dropped =
+                "hourglass_connections_dropped_total{kind=\"websocket\",reason=\"too_slow\"} 1";
             loop {
                 let scrape = client.get(&metrics).send().await?.text().await?;
                 if scrape.lines().any(|line| line == dropped) {
