@@ -39,13 +39,14 @@ pub struct Cli {
     #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
     pub secret: String,
 
-    /// Users (cycles, idle, sse; the command-sending users of `soak`). For `friends`, see
+    /// Users (cycles, light, idle, sse; the command-sending users of `soak`). For `friends`, see
     /// `--friends`.
     #[arg(long, default_value_t = 10)]
     pub users: u64,
 
     /// Connections per user: devices of `cycles` and of `soak`'s command users (device 0 sends,
     /// device 1 measures fan-out), WebSockets of `idle`, streams of `sse` (the server allows 10 per user).
+    /// `light` takes exactly 2 (the devices take turns sending).
     #[arg(long, default_value_t = 2)]
     pub devices: u64,
 
@@ -56,7 +57,9 @@ pub struct Cli {
     /// Open-loop target rate over all users: commands/s for `cycles` and `soak` (`soak` uses 150
     /// when it is 0), notifications/s for the `sse` publisher. 0 = as fast as replies come back (closed loop, one command in flight per
     /// user). With a rate, latency is measured from each command's scheduled send time, so a
-    /// server that falls behind shows it (no coordinated omission).
+    /// server that falls behind shows it (no coordinated omission). For `light` the rate paces
+    /// the closed loop instead (still one command in flight per user, latency from the actual
+    /// send; slots missed because a command was still in flight count as `sends_late`).
     #[arg(long, default_value_t = 0.0)]
     pub rate: f64,
 
@@ -140,6 +143,9 @@ pub struct Cli {
 pub enum Scenario {
     /// Users run create→pause→resume→stop; command round trip and fan-out to a second device.
     Cycles,
+    /// The quiet closed loop: each user's two devices take turns sending, one command in flight
+    /// per user; the sender's reply and the copy on the other device.
+    Light,
     /// Authenticated WebSocket connections held open and idle.
     Idle,
     /// Notification streams, with a publisher calling `GET /api/v1/notifications/test`.
@@ -156,6 +162,7 @@ impl Scenario {
     pub fn name(self) -> &'static str {
         match self {
             Self::Cycles => "cycles",
+            Self::Light => "light",
             Self::Idle => "idle",
             Self::Sse => "sse",
             Self::Friends => "friends",
@@ -195,6 +202,9 @@ impl Cli {
             bail!(
                 "`friends` runs in one process (it matches every friend's message to the actor's send)"
             );
+        }
+        if self.scenario == Scenario::Light && self.devices != 2 {
+            bail!("`light` runs with --devices 2 (the user's two devices take turns sending)");
         }
         if self.scenario == Scenario::Soak {
             if self.workers > 1 {
@@ -389,6 +399,8 @@ mod tests {
         assert!(parse(&["idle", "--rate=-5"])?.validate().is_err());
         assert!(parse(&["friends", "--workers", "2"])?.validate().is_err());
         assert!(parse(&["soak", "--workers", "2"])?.validate().is_err());
+        assert!(parse(&["light", "--devices", "3"])?.validate().is_err());
+        parse(&["light", "--users", "1"])?.validate()?;
         assert!(
             parse(&["soak", "--churn-lifetime", "1"])?
                 .validate()

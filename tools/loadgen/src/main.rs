@@ -123,6 +123,7 @@ async fn run_scenario(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
         match ctx.cli.scenario {
             Scenario::Cycles => scenario::cycles::run(Arc::clone(&ctx)).await,
             Scenario::Idle => scenario::idle::run(Arc::clone(&ctx)).await,
+            Scenario::Light => scenario::light::run(Arc::clone(&ctx)).await,
             Scenario::Sse => scenario::sse::run(Arc::clone(&ctx)).await,
             Scenario::Friends => scenario::friends::run(Arc::clone(&ctx)).await,
             Scenario::Soak => scenario::soak::run(Arc::clone(&ctx)).await,
@@ -288,7 +289,9 @@ impl Summary {
     ) -> Self {
         let cli = &ctx.cli;
         let done = match cli.scenario {
-            Scenario::Cycles | Scenario::Friends | Scenario::Soak => tally.counter("commands_ok"),
+            Scenario::Cycles | Scenario::Light | Scenario::Friends | Scenario::Soak => {
+                tally.counter("commands_ok")
+            }
             Scenario::Sse => tally.counter("notifications_published"),
             Scenario::Idle => 0,
         };

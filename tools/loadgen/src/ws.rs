@@ -62,7 +62,10 @@ pub async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Ws, Fa
     request
         .headers_mut()
         .insert("Sec-WebSocket-Protocol", protocols);
-    let connecting = tokio_tungstenite::connect_async(request);
+    // TCP_NODELAY, as browsers and other real clients set it: with Nagle's algorithm on, a
+    // small frame written while the previous one is still unacknowledged waits for the peer's
+    // delayed ACK (about 40 ms on Linux), and loadgen would measure its own socket.
+    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
     let (mut ws, _response) = match tokio::time::timeout(timeout, connecting).await {
         Err(_) => return Err(Failure::of("handshake_timeout")),
         Ok(Err(error)) => return Err(Failure(connect_error_kind(&error))),
@@ -128,20 +131,43 @@ impl Envelope {
 /// `timeout_message`, `closed_<code>`, `ws_error`, `bad_json`.
 pub async fn next_envelope(ws: &mut Ws, timeout: Duration) -> Result<Option<Envelope>, Failure> {
     loop {
-        let message = match tokio::time::timeout(timeout, ws.next()).await {
+        let next = match tokio::time::timeout(timeout, ws.next()).await {
             Err(_) => return Err(Failure::of("timeout_message")),
-            Ok(None) => return Ok(None),
-            Ok(Some(Err(_))) => return Err(Failure::of("ws_error")),
-            Ok(Some(Ok(message))) => message,
+            Ok(next) => next,
         };
-        match message {
-            Message::Text(text) => return parse_envelope(text.as_str()).map(Some),
-            Message::Close(frame) => {
-                let code = frame.map_or(1005, |f| u16::from(f.code));
-                return Err(Failure(format!("closed_{code}")));
-            }
-            _ => {}
+        match incoming(next)? {
+            Incoming::Envelope(envelope) => return Ok(Some(envelope)),
+            Incoming::Ended => return Ok(None),
+            Incoming::Control => {}
         }
+    }
+}
+
+/// What one item read from a connection is.
+#[derive(Debug)]
+pub enum Incoming {
+    /// A text message: a server envelope.
+    Envelope(Envelope),
+    /// A ping, pong or binary frame (tungstenite answers pings by itself).
+    Control,
+    /// The stream ended without a close frame.
+    Ended,
+}
+
+/// Classifies what `ws.next()` gave, for callers that read several connections at once.
+///
+/// # Errors
+/// `closed_<code>` for a close frame, `ws_error`, `bad_json`.
+pub fn incoming(next: Option<Result<Message, tungstenite::Error>>) -> Result<Incoming, Failure> {
+    match next {
+        None => Ok(Incoming::Ended),
+        Some(Err(_)) => Err(Failure::of("ws_error")),
+        Some(Ok(Message::Text(text))) => parse_envelope(text.as_str()).map(Incoming::Envelope),
+        Some(Ok(Message::Close(frame))) => {
+            let code = frame.map_or(1005, |f| u16::from(f.code));
+            Err(Failure(format!("closed_{code}")))
+        }
+        Some(Ok(_)) => Ok(Incoming::Control),
     }
 }
 

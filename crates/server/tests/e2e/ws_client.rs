@@ -84,7 +84,9 @@ pub async fn open(
             HeaderValue::from_str(origin).map_err(|e| tungstenite::Error::HttpFormat(e.into()))?;
         request.headers_mut().insert("Origin", origin);
     }
-    tokio_tungstenite::connect_async(request).await
+    // TCP_NODELAY, as browsers set it: a test client's small frames go out at once instead of
+    // waiting for the server's delayed ACK.
+    tokio_tungstenite::connect_async_with_config(request, None, true).await
 }
 
 /// The HTTP status and JSON body of a refused handshake.

@@ -165,7 +165,7 @@ async fn run_user(
 }
 
 /// Opens the user's devices; `None` (with the errors counted) unless all of them connected.
-async fn connect_devices(ctx: &Ctx, user: u64, tally: &mut Tally) -> Option<Vec<Ws>> {
+pub(super) async fn connect_devices(ctx: &Ctx, user: u64, tally: &mut Tally) -> Option<Vec<Ws>> {
     let token = match ctx.minter.mint(&format!("{}-c{user}", ctx.cli.run_id)) {
         Ok(token) => token,
         Err(_) => {

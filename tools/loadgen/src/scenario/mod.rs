@@ -1,8 +1,9 @@
-//! The five scenarios, and the rendezvous both ends of a fan-out measurement share.
+//! The six scenarios, and the rendezvous both ends of a fan-out measurement share.
 
 pub mod cycles;
 pub mod friends;
 pub mod idle;
+pub mod light;
 pub mod soak;
 pub mod sse;
 
