@@ -44,7 +44,6 @@ use hourglass_domain::notification::Notification;
 use hourglass_domain::timer::{Timer, TimerChange};
 use hourglass_ports::event::{DomainEvent, LocalDelivery};
 use hourglass_ports::notification::NotificationRepository;
-use hourglass_ports::planning::TagRepository;
 use hourglass_ports::timer::{TaggedTimer, TimerRepository};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
@@ -315,18 +314,7 @@ impl Loader {
 
     /// `timer` with its tags, loaded with one query for every receiver of the event.
     async fn tagged(&self, timer: Timer) -> TaggedTimer {
-        if timer.tag_ids().is_empty() {
-            return TaggedTimer::untagged(timer);
-        }
-        match self.tags.find_many(timer.owner_id(), timer.tag_ids()).await {
-            Ok(tags) => TaggedTimer::new(timer, tags),
-            // The change is committed, so its devices must still hear of it; the tags come back
-            // with their next sync.
-            Err(error) => {
-                tracing::warn!(%error, "timer tags unavailable for fan-out; sent without them");
-                TaggedTimer::untagged(timer)
-            }
-        }
+        TaggedTimer::load(timer, &self.tags).await
     }
 }
 
@@ -550,6 +538,8 @@ async fn listen(
 
 #[cfg(test)]
 mod tests {
+    use hourglass_ports::planning::TagRepository;
+
     use super::*;
 
     /// `announcement` as a listener receives it from a connection named `src`.

@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use crate::error::StorageError;
 use crate::page::{Page, PageRequest};
+use crate::planning::TagRepository;
 use crate::processed::{CommandKey, Idempotent};
 
 /// Whose timers a list shows.
@@ -161,6 +162,22 @@ impl TaggedTimer {
         Self {
             timer,
             tags: Vec::new(),
+        }
+    }
+
+    /// `timer` with its owner's tags loaded from `tags` in one query (none when it has no tags),
+    /// after its change committed. A failed look-up must not turn the committed change into an
+    /// error, so the timer then goes out untagged and the next sync restores the labels.
+    pub async fn load(timer: Timer, tags: &dyn TagRepository) -> Self {
+        if timer.tag_ids().is_empty() {
+            return Self::untagged(timer);
+        }
+        match tags.find_many(timer.owner_id(), timer.tag_ids()).await {
+            Ok(found) => Self::new(timer, found),
+            Err(error) => {
+                tracing::warn!(%error, timer = %timer.id(), "tags unavailable; the change goes out untagged");
+                Self::untagged(timer)
+            }
         }
     }
 }

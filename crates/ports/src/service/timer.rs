@@ -1,5 +1,6 @@
 //! Timer use cases.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use hourglass_domain::ids::{TagId, TimerId, UserId};
@@ -213,10 +214,22 @@ impl TimerService {
         let mut ids: Vec<TagId> = timers.iter().flat_map(|t| t.tag_ids().to_vec()).collect();
         ids.sort_unstable();
         ids.dedup();
-        let tags = self.tags_among(owner, &ids).await?;
+        let tags: HashMap<TagId, Tag> = self
+            .tags_among(owner, &ids)
+            .await?
+            .into_iter()
+            .map(|tag| (tag.id, tag))
+            .collect();
         Ok(timers
             .into_iter()
-            .map(|timer| TaggedTimer::new(timer, tags.clone()))
+            .map(|timer| {
+                let own = timer
+                    .tag_ids()
+                    .iter()
+                    .filter_map(|id| tags.get(id).cloned())
+                    .collect();
+                TaggedTimer::new(timer, own)
+            })
             .collect())
     }
 
@@ -290,17 +303,9 @@ impl TimerService {
         self.tags.find_many(owner, ids).await
     }
 
-    /// `timer` with its tags, after its change committed: a failed look-up must not turn the
-    /// committed change into an error, so the timer then goes out untagged and the next sync
-    /// restores the labels.
+    /// `timer` with its tags, after its change committed ([`TaggedTimer::load`]).
     pub async fn tagged(&self, timer: Timer) -> TaggedTimer {
-        match self.tags_among(timer.owner_id(), timer.tag_ids()).await {
-            Ok(tags) => TaggedTimer::new(timer, tags),
-            Err(error) => {
-                tracing::warn!(%error, timer = %timer.id(), "tags unavailable; the change goes out untagged");
-                TaggedTimer::untagged(timer)
-            }
-        }
+        TaggedTimer::load(timer, self.tags.as_ref()).await
     }
 
     /// A committed change's timer with its tags, announced.

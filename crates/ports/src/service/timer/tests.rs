@@ -323,6 +323,66 @@ async fn sync_active_and_newest_active_use_the_active_list() -> Result<(), Stora
 }
 
 #[tokio::test]
+async fn a_sync_reads_the_tags_of_the_whole_list_once_and_gives_each_timer_its_own()
+-> Result<(), StorageError> {
+    use hourglass_domain::ids::TagId;
+    use hourglass_domain::planning::Tag;
+    use hourglass_domain::validation::{TagColor, TagName};
+    let tag = |n: u128| {
+        let (Ok(name), Ok(color)) = (TagName::new(&format!("t{n}")), TagColor::new("#000000"))
+        else {
+            panic!("valid tag")
+        };
+        Tag {
+            id: TagId::new(Uuid::from_u128(n)),
+            owner_id: OWNER,
+            name,
+            color,
+            created_at: at(0),
+            updated_at: at(0),
+        }
+    };
+    let timer_tagged = |id: u128, tags: &[u128]| {
+        let mut new = new_timer();
+        new.tag_ids = tags
+            .iter()
+            .map(|n| TagId::new(Uuid::from_u128(*n)))
+            .collect();
+        Timer::start(TimerId::new(Uuid::from_u128(id)), new, at(0))
+    };
+    let mut repo = MockTimerRepository::new();
+    repo.expect_list_active()
+        .returning(move |_| Ok(vec![timer_tagged(1, &[3, 2]), timer_tagged(2, &[])]));
+    let mut tags = MockTagRepository::new();
+    tags.expect_find_many()
+        .withf(|owner, ids| {
+            *owner == OWNER
+                && ids
+                    == [
+                        TagId::new(Uuid::from_u128(2)),
+                        TagId::new(Uuid::from_u128(3)),
+                    ]
+        })
+        .times(1)
+        .returning(move |_, _| Ok(vec![tag(2), tag(3)]));
+    let svc = TimerService::new(
+        Arc::new(repo),
+        Arc::new(tags),
+        Arc::new(silent_publisher()),
+        clock_at(60),
+        ids(),
+    );
+    let synced = svc.sync(OWNER, SyncScope::Active).await?;
+    assert_eq!(
+        synced[0].tags,
+        vec![tag(3), tag(2)],
+        "the timer's own order"
+    );
+    assert!(synced[1].tags.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
 async fn patch_announces_update_only_when_something_changed() -> Result<(), UpdateTimerError> {
     for changed in [true, false] {
         let mut repo = MockTimerRepository::new();
