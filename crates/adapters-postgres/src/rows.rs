@@ -13,7 +13,7 @@ use hourglass_domain::ids::{MeetupId, NotificationId, ScheduleId, TagId, TimerId
 use hourglass_domain::meetup::{
     Capacity, Meetup, MeetupDescription, MeetupStatus, MeetupTitle, StoredMeetup,
 };
-use hourglass_domain::notification::{Notification, StoredNotification};
+use hourglass_domain::notification::{Notification, RelatedId, StoredNotification};
 use hourglass_domain::planning::{Schedule, ScheduleWindow, Tag, Todo};
 use hourglass_domain::profile::{Nickname, ProfileImage};
 use hourglass_domain::time::Timestamp;
@@ -539,7 +539,10 @@ pub(crate) struct NotificationRow {
     pub(crate) actor_id: Option<i64>,
     pub(crate) kind: String,
     pub(crate) message: String,
+    /// The meetup a notification is about.
     pub(crate) related_id: Option<i64>,
+    /// The timer a notification is about (no foreign key: the timer may be gone).
+    pub(crate) related_timer_id: Option<Uuid>,
     pub(crate) related_type: String,
     pub(crate) redirect_url: String,
     pub(crate) is_read: bool,
@@ -556,7 +559,15 @@ impl TryFrom<NotificationRow> for Notification {
             actor: row.actor_id.map(UserId::new),
             kind: row.kind.parse().map_err(|e| corrupt("kind", e))?,
             message: row.message,
-            related_id: row.related_id,
+            related_id: match (row.related_id, row.related_timer_id) {
+                (None, None) => None,
+                (Some(meetup), None) => Some(RelatedId::Meetup(MeetupId::new(meetup))),
+                (None, Some(timer)) => Some(RelatedId::Timer(TimerId::new(timer))),
+                // The table's CHECK forbids it; refuse rather than pick one.
+                (Some(_), Some(_)) => {
+                    return Err(corrupt("related_id", "both a meetup and a timer id"));
+                }
+            },
             related_type: row
                 .related_type
                 .parse()

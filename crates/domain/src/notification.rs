@@ -14,6 +14,12 @@
 //! | [`NotificationDraft::meetup_exited`] | `EXIT` | `{nick}님이 모임에서 퇴장하셨습니다.` | meetup id | `POST` | `/post/{meetupId}` |
 //! | [`NotificationDraft::meetup_cancelled`] | `CANCLE` | `{nick}님이 모임을 취소하셨습니다.` | meetup id | `POST` | `/post/{meetupId}` |
 //! | [`NotificationDraft::test`] | `TEST` | `테스트 알림 응답` | null | `TEST` | `/docs` |
+//! | [`NotificationDraft::time_up`] | `TIME_UP` | `'{title}' 타이머의 시간이 다 되었습니다.` (untitled: `타이머의 시간이 다 되었습니다.`) | timer id | `TIMER` | `/timers/{timerId}` |
+//! | [`NotificationDraft::timer_forgotten`] | `TIMER_FORGOTTEN` | `'{title}' 타이머가 {duration} 동안 실행 중입니다. 멈추는 것을 잊으셨나요?` (untitled: `타이머가 …`) | timer id | `TIMER` | `/timers/{timerId}` |
+//!
+//! `relatedId` is a number for a meetup and a UUID string for a timer ([`RelatedId`]). The timer
+//! kinds are sent by the system to the timer's owner, who is recorded as the actor too (as for
+//! `TEST`), so the rendered actor fields are never empty for them.
 //!
 //! Only the nickname is baked into the message (at creation time, as the original does); the
 //! actor's current nickname and profile image are joined in when the notification is rendered.
@@ -24,9 +30,10 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ids::{MeetupId, NotificationId, UserId};
+use crate::ids::{MeetupId, NotificationId, TimerId, UserId};
 use crate::profile::Nickname;
 use crate::time::Timestamp;
+use crate::validation::Title;
 
 /// What follows the nickname in a `FOLLOW` message.
 pub const FOLLOW_MESSAGE_SUFFIX: &str = "님이 회원님을 팔로우하기 시작했습니다.";
@@ -42,6 +49,13 @@ pub const CANCLE_MESSAGE_SUFFIX: &str = "님이 모임을 취소하셨습니다.
 pub const TEST_MESSAGE: &str = "테스트 알림 응답";
 /// Where a `TEST` notification points: the server's API reference page.
 pub const TEST_REDIRECT_URL: &str = "/docs";
+/// A `TIME_UP` message after the quoted title and a space (the whole message when untitled).
+pub const TIME_UP_MESSAGE: &str = "타이머의 시간이 다 되었습니다.";
+/// What comes between the quoted title and a space (nothing when untitled) and the running time
+/// in a `TIMER_FORGOTTEN` message.
+pub const TIMER_FORGOTTEN_MESSAGE_PREFIX: &str = "타이머가 ";
+/// What follows the running time in a `TIMER_FORGOTTEN` message.
+pub const TIMER_FORGOTTEN_MESSAGE_SUFFIX: &str = " 동안 실행 중입니다. 멈추는 것을 잊으셨나요?";
 
 /// The `type` of a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -65,20 +79,29 @@ pub enum NotificationKind {
     /// A test notification the receiver sent themselves (`GET /api/v1/notifications/test`).
     #[serde(rename = "TEST")]
     Test,
+    /// One of the receiver's timers reached its allocated duration.
+    #[serde(rename = "TIME_UP")]
+    TimeUp,
+    /// One of the receiver's timers has been left running long past its allocated duration.
+    #[serde(rename = "TIMER_FORGOTTEN")]
+    TimerForgotten,
 }
 
 impl NotificationKind {
     /// Every kind, in the contract's order.
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 8] = [
         Self::Follow,
         Self::Enter,
         Self::Exit,
         Self::Create,
         Self::Cancle,
         Self::Test,
+        Self::TimeUp,
+        Self::TimerForgotten,
     ];
 
-    /// The exact wire value: `FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic) or `TEST`.
+    /// The exact wire value: `FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic), `TEST`,
+    /// `TIME_UP` or `TIMER_FORGOTTEN`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Follow => "FOLLOW",
@@ -87,15 +110,19 @@ impl NotificationKind {
             Self::Create => "CREATE",
             Self::Cancle => "CANCLE",
             Self::Test => "TEST",
+            Self::TimeUp => "TIME_UP",
+            Self::TimerForgotten => "TIMER_FORGOTTEN",
         }
     }
 
-    /// The `relatedType` that goes with this kind: `FOLLOW`, `TEST`, or `POST` for the meetup ones.
+    /// The `relatedType` that goes with this kind: `FOLLOW`, `TEST`, `POST` for the meetup ones,
+    /// `TIMER` for the timer ones.
     pub const fn related_type(self) -> RelatedType {
         match self {
             Self::Follow => RelatedType::Follow,
             Self::Test => RelatedType::Test,
             Self::Enter | Self::Exit | Self::Create | Self::Cancle => RelatedType::Post,
+            Self::TimeUp | Self::TimerForgotten => RelatedType::Timer,
         }
     }
 }
@@ -135,18 +162,22 @@ pub enum RelatedType {
     /// A test notification.
     #[serde(rename = "TEST")]
     Test,
+    /// A timer (`relatedId` is the timer id).
+    #[serde(rename = "TIMER")]
+    Timer,
 }
 
 impl RelatedType {
     /// Every related type.
-    pub const ALL: [RelatedType; 3] = [Self::Follow, Self::Post, Self::Test];
+    pub const ALL: [RelatedType; 4] = [Self::Follow, Self::Post, Self::Test, Self::Timer];
 
-    /// The exact wire value: `FOLLOW`, `POST` or `TEST`.
+    /// The exact wire value: `FOLLOW`, `POST`, `TEST` or `TIMER`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Follow => "FOLLOW",
             Self::Post => "POST",
             Self::Test => "TEST",
+            Self::Timer => "TIMER",
         }
     }
 }
@@ -174,6 +205,50 @@ impl FromStr for RelatedType {
     }
 }
 
+/// What a notification is about (`relatedId`): a meetup (numeric) or a timer (UUID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RelatedId {
+    /// A meetup post (`relatedType` `POST`).
+    Meetup(MeetupId),
+    /// A timer (`relatedType` `TIMER`).
+    Timer(TimerId),
+}
+
+impl fmt::Display for RelatedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Meetup(id) => id.fmt(f),
+            Self::Timer(id) => id.fmt(f),
+        }
+    }
+}
+
+/// A running time in Korean units for a message: `2시간 5분`, `3시간`, `45분`, `30초`.
+///
+/// Seconds are shown only below one minute: a timer forgotten for hours is not about seconds.
+/// Zero parts are left out; zero or less reads `0초`.
+pub fn korean_duration(seconds: i64) -> String {
+    if seconds < 60 {
+        return format!("{}초", seconds.max(0));
+    }
+    let hours = seconds / 3600;
+    let minutes = seconds % 3600 / 60;
+    match (hours, minutes) {
+        (0, m) => format!("{m}분"),
+        (h, 0) => format!("{h}시간"),
+        (h, m) => format!("{h}시간 {m}분"),
+    }
+}
+
+/// The quoted title and a space, or nothing for an untitled timer. A title is stored as typed
+/// (it may be blank or padded); a blank one reads as untitled rather than as `'' `.
+fn timer_subject(title: Option<&Title>) -> String {
+    match title.map(|t| t.as_str().trim()) {
+        Some(text) if !text.is_empty() => format!("'{text}' "),
+        _ => String::new(),
+    }
+}
+
 /// A notification about to be stored: everything but its id, read flag and creation time.
 ///
 /// Built only by the constructors, so the message, `relatedId`, `relatedType` and `redirectUrl`
@@ -185,7 +260,7 @@ pub struct NotificationDraft {
     actor: Option<UserId>,
     kind: NotificationKind,
     message: String,
-    related_id: Option<i64>,
+    related_id: Option<RelatedId>,
     related_type: RelatedType,
     redirect_url: String,
 }
@@ -286,6 +361,43 @@ impl NotificationDraft {
         }
     }
 
+    /// `TIME_UP` to `owner`: their timer `timer` (titled `title`, if any) reached its allocated
+    /// duration.
+    pub fn time_up(owner: UserId, timer: TimerId, title: Option<&Title>) -> Self {
+        let message = format!("{}{TIME_UP_MESSAGE}", timer_subject(title));
+        Self::about_timer(NotificationKind::TimeUp, owner, timer, message)
+    }
+
+    /// `TIMER_FORGOTTEN` to `owner`: their timer `timer` (titled `title`, if any) has been running
+    /// for `running_seconds`, long past its allocated duration.
+    pub fn timer_forgotten(
+        owner: UserId,
+        timer: TimerId,
+        title: Option<&Title>,
+        running_seconds: i64,
+    ) -> Self {
+        let message = format!(
+            "{}{TIMER_FORGOTTEN_MESSAGE_PREFIX}{}{TIMER_FORGOTTEN_MESSAGE_SUFFIX}",
+            timer_subject(title),
+            korean_duration(running_seconds),
+        );
+        Self::about_timer(NotificationKind::TimerForgotten, owner, timer, message)
+    }
+
+    /// The shape shared by the timer kinds: the owner is both receiver and actor (no one else
+    /// caused it, and the rendered actor fields stay filled), related to the timer.
+    fn about_timer(kind: NotificationKind, owner: UserId, timer: TimerId, message: String) -> Self {
+        Self {
+            receiver: owner,
+            actor: Some(owner),
+            kind,
+            message,
+            related_id: Some(RelatedId::Timer(timer)),
+            related_type: RelatedType::Timer,
+            redirect_url: format!("/timers/{timer}"),
+        }
+    }
+
     /// The shape shared by the four meetup kinds: related to the meetup post.
     fn about_meetup(
         kind: NotificationKind,
@@ -300,7 +412,7 @@ impl NotificationDraft {
             actor: Some(actor),
             kind,
             message: format!("{actor_nickname}{suffix}"),
-            related_id: Some(meetup_id.get()),
+            related_id: Some(RelatedId::Meetup(meetup_id)),
             related_type: RelatedType::Post,
             redirect_url: format!("/post/{meetup_id}"),
         }
@@ -326,8 +438,8 @@ impl NotificationDraft {
         &self.message
     }
 
-    /// The id of what it is about (the meetup id for meetup kinds), if anything.
-    pub fn related_id(&self) -> Option<i64> {
+    /// The id of what it is about (the meetup or timer), if anything.
+    pub fn related_id(&self) -> Option<RelatedId> {
         self.related_id
     }
 
@@ -357,7 +469,7 @@ pub struct StoredNotification {
     /// The text shown.
     pub message: String,
     /// The id of what it is about.
-    pub related_id: Option<i64>,
+    pub related_id: Option<RelatedId>,
     /// What `related_id` points at.
     pub related_type: RelatedType,
     /// Where a click goes.
@@ -442,7 +554,7 @@ impl Notification {
     }
 
     /// The id of what it is about, if anything.
-    pub fn related_id(&self) -> Option<i64> {
+    pub fn related_id(&self) -> Option<RelatedId> {
         self.draft.related_id
     }
 
@@ -485,9 +597,29 @@ mod tests {
         instant
     }
 
+    fn timer(n: u128) -> TimerId {
+        TimerId::new(uuid::Uuid::from_u128(n))
+    }
+
+    fn title(raw: &str) -> Title {
+        let Ok(title) = Title::new(raw) else {
+            panic!("valid title {raw:?}")
+        };
+        title
+    }
+
     #[test]
     fn kind_wire_values() {
-        let expected = ["FOLLOW", "ENTER", "EXIT", "CREATE", "CANCLE", "TEST"];
+        let expected = [
+            "FOLLOW",
+            "ENTER",
+            "EXIT",
+            "CREATE",
+            "CANCLE",
+            "TEST",
+            "TIME_UP",
+            "TIMER_FORGOTTEN",
+        ];
         for (kind, wire) in NotificationKind::ALL.into_iter().zip(expected) {
             assert_eq!(kind.as_str(), wire);
             assert_eq!(kind.to_string(), wire);
@@ -498,7 +630,9 @@ mod tests {
 
     #[test]
     fn kind_parse_is_exact() {
-        for bad in ["CANCEL", "follow", "Follow", "", " FOLLOW", "POST"] {
+        for bad in [
+            "CANCEL", "follow", "Follow", "", " FOLLOW", "POST", "TIMEUP", "time_up", "TIMER",
+        ] {
             assert_eq!(
                 bad.parse::<NotificationKind>(),
                 Err(UnknownNotificationKind(bad.to_owned()))
@@ -518,17 +652,22 @@ mod tests {
         ] {
             assert_eq!(kind.related_type(), RelatedType::Post);
         }
+        assert_eq!(NotificationKind::TimeUp.related_type(), RelatedType::Timer);
+        assert_eq!(
+            NotificationKind::TimerForgotten.related_type(),
+            RelatedType::Timer
+        );
     }
 
     #[test]
     fn related_type_wire_values() {
-        let expected = ["FOLLOW", "POST", "TEST"];
+        let expected = ["FOLLOW", "POST", "TEST", "TIMER"];
         for (related, wire) in RelatedType::ALL.into_iter().zip(expected) {
             assert_eq!(related.as_str(), wire);
             assert_eq!(related.to_string(), wire);
             assert_eq!(wire.parse::<RelatedType>(), Ok(related));
         }
-        for bad in ["post", "MEETUP", ""] {
+        for bad in ["post", "MEETUP", "", "timer"] {
             assert_eq!(
                 bad.parse::<RelatedType>(),
                 Err(UnknownRelatedType(bad.to_owned()))
@@ -564,7 +703,10 @@ mod tests {
         assert_eq!(draft.kind(), NotificationKind::Create);
         assert_eq!(draft.kind().as_str(), "CREATE");
         assert_eq!(draft.message(), "creator1님이 모임을 생성하셨습니다.");
-        assert_eq!(draft.related_id(), Some(520));
+        assert_eq!(
+            draft.related_id(),
+            Some(RelatedId::Meetup(MeetupId::new(520)))
+        );
         assert_eq!(draft.related_type(), RelatedType::Post);
         assert_eq!(draft.redirect_url(), "/post/520");
     }
@@ -582,7 +724,10 @@ mod tests {
         assert_eq!(draft.kind(), NotificationKind::Enter);
         assert_eq!(draft.kind().as_str(), "ENTER");
         assert_eq!(draft.message(), "participant1님이 모임에 참여하셨습니다.");
-        assert_eq!(draft.related_id(), Some(500));
+        assert_eq!(
+            draft.related_id(),
+            Some(RelatedId::Meetup(MeetupId::new(500)))
+        );
         assert_eq!(draft.related_type(), RelatedType::Post);
         assert_eq!(draft.redirect_url(), "/post/500");
     }
@@ -601,7 +746,10 @@ mod tests {
         assert_eq!(draft.message(), "leaver1님이 모임에서 퇴장하셨습니다.");
         // The original example shows relatedId 350 with /post/500; the contract settles on the
         // meetup id for both.
-        assert_eq!(draft.related_id(), Some(500));
+        assert_eq!(
+            draft.related_id(),
+            Some(RelatedId::Meetup(MeetupId::new(500)))
+        );
         assert_eq!(draft.related_type(), RelatedType::Post);
         assert_eq!(draft.redirect_url(), "/post/500");
     }
@@ -618,7 +766,10 @@ mod tests {
         assert_eq!(draft.kind().as_str(), "CANCLE");
         assert_eq!(draft.actor(), Some(UserId::new(110)));
         assert_eq!(draft.message(), "canceler1님이 모임을 취소하셨습니다.");
-        assert_eq!(draft.related_id(), Some(520));
+        assert_eq!(
+            draft.related_id(),
+            Some(RelatedId::Meetup(MeetupId::new(520)))
+        );
         assert_eq!(draft.related_type(), RelatedType::Post);
         assert_eq!(draft.redirect_url(), "/post/520");
     }
@@ -647,6 +798,8 @@ mod tests {
             NotificationDraft::meetup_exited(r, a, &n, m),
             NotificationDraft::meetup_cancelled(r, a, &n, m),
             NotificationDraft::test(r),
+            NotificationDraft::time_up(r, timer(7), None),
+            NotificationDraft::timer_forgotten(r, timer(7), None, 7200),
         ] {
             assert_eq!(
                 draft.kind().related_type(),
@@ -692,6 +845,18 @@ mod tests {
             (
                 TEST_MESSAGE,
                 "\u{D14C}\u{C2A4}\u{D2B8} \u{C54C}\u{B9BC} \u{C751}\u{B2F5}",
+            ),
+            (
+                TIME_UP_MESSAGE,
+                "\u{D0C0}\u{C774}\u{BA38}\u{C758} \u{C2DC}\u{AC04}\u{C774} \u{B2E4} \u{B418}\u{C5C8}\u{C2B5}\u{B2C8}\u{B2E4}.",
+            ),
+            (
+                TIMER_FORGOTTEN_MESSAGE_PREFIX,
+                "\u{D0C0}\u{C774}\u{BA38}\u{AC00} ",
+            ),
+            (
+                TIMER_FORGOTTEN_MESSAGE_SUFFIX,
+                " \u{B3D9}\u{C548} \u{C2E4}\u{D589} \u{C911}\u{C785}\u{B2C8}\u{B2E4}. \u{BA48}\u{CD94}\u{B294} \u{AC83}\u{C744} \u{C78A}\u{C73C}\u{C168}\u{B098}\u{C694}?",
             ),
         ];
         for (text, code_points) in escaped {
@@ -748,7 +913,7 @@ mod tests {
             actor: None,
             kind: NotificationKind::Cancle,
             message: "system".to_owned(),
-            related_id: Some(520),
+            related_id: Some(RelatedId::Meetup(MeetupId::new(520))),
             related_type: RelatedType::Post,
             redirect_url: "/post/520".to_owned(),
             is_read: true,
@@ -759,7 +924,10 @@ mod tests {
         assert_eq!(restored.actor(), None);
         assert_eq!(restored.kind(), NotificationKind::Cancle);
         assert_eq!(restored.message(), "system");
-        assert_eq!(restored.related_id(), Some(520));
+        assert_eq!(
+            restored.related_id(),
+            Some(RelatedId::Meetup(MeetupId::new(520)))
+        );
         assert_eq!(restored.related_type(), RelatedType::Post);
         assert_eq!(restored.redirect_url(), "/post/520");
         assert!(restored.is_read());
@@ -789,5 +957,117 @@ mod tests {
             created_at: original.created_at(),
         });
         assert_eq!(restored, original);
+    }
+
+    #[test]
+    fn time_up_draft_matches_the_contract() {
+        let id = timer(0x0193_0000_0000_7000_8000_0000_0000_0001);
+        let draft = NotificationDraft::time_up(UserId::new(7), id, Some(&title("집중 공부")));
+        assert_eq!(draft.receiver(), UserId::new(7));
+        assert_eq!(draft.actor(), Some(UserId::new(7)));
+        assert_eq!(draft.kind(), NotificationKind::TimeUp);
+        assert_eq!(draft.kind().as_str(), "TIME_UP");
+        assert_eq!(
+            draft.message(),
+            "'집중 공부' 타이머의 시간이 다 되었습니다."
+        );
+        assert_eq!(draft.related_id(), Some(RelatedId::Timer(id)));
+        assert_eq!(draft.related_type(), RelatedType::Timer);
+        assert_eq!(
+            draft.redirect_url(),
+            "/timers/01930000-0000-7000-8000-000000000001"
+        );
+    }
+
+    #[test]
+    fn time_up_without_a_title() {
+        let id = timer(1);
+        for untitled in [None, Some(title("")), Some(title("   "))] {
+            let draft = NotificationDraft::time_up(UserId::new(7), id, untitled.as_ref());
+            assert_eq!(draft.message(), "타이머의 시간이 다 되었습니다.");
+            assert_eq!(draft.related_id(), Some(RelatedId::Timer(id)));
+        }
+        let padded = NotificationDraft::time_up(UserId::new(7), id, Some(&title("  독서 ")));
+        assert_eq!(padded.message(), "'독서' 타이머의 시간이 다 되었습니다.");
+    }
+
+    #[test]
+    fn timer_forgotten_draft_matches_the_contract() {
+        let id = timer(0x0193_0000_0000_7000_8000_0000_0000_0002);
+        let draft = NotificationDraft::timer_forgotten(
+            UserId::new(7),
+            id,
+            Some(&title("Deep work")),
+            2 * 3600 + 5 * 60 + 9,
+        );
+        assert_eq!(draft.receiver(), UserId::new(7));
+        assert_eq!(draft.actor(), Some(UserId::new(7)));
+        assert_eq!(draft.kind(), NotificationKind::TimerForgotten);
+        assert_eq!(draft.kind().as_str(), "TIMER_FORGOTTEN");
+        assert_eq!(
+            draft.message(),
+            "'Deep work' 타이머가 2시간 5분 동안 실행 중입니다. 멈추는 것을 잊으셨나요?"
+        );
+        assert_eq!(draft.related_id(), Some(RelatedId::Timer(id)));
+        assert_eq!(draft.related_type(), RelatedType::Timer);
+        assert_eq!(
+            draft.redirect_url(),
+            "/timers/01930000-0000-7000-8000-000000000002"
+        );
+        let untitled = NotificationDraft::timer_forgotten(UserId::new(7), id, None, 3 * 3600);
+        assert_eq!(
+            untitled.message(),
+            "타이머가 3시간 동안 실행 중입니다. 멈추는 것을 잊으셨나요?"
+        );
+    }
+
+    #[test]
+    fn korean_durations() {
+        for (seconds, text) in [
+            (0, "0초"),
+            (-5, "0초"),
+            (30, "30초"),
+            (59, "59초"),
+            (60, "1분"),
+            (45 * 60, "45분"),
+            (45 * 60 + 59, "45분"),
+            (3600, "1시간"),
+            (3 * 3600, "3시간"),
+            (3 * 3600 + 30, "3시간"),
+            (2 * 3600 + 5 * 60, "2시간 5분"),
+            (26 * 3600 + 60, "26시간 1분"),
+        ] {
+            assert_eq!(korean_duration(seconds), text, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn related_ids_render_their_id() {
+        assert_eq!(RelatedId::Meetup(MeetupId::new(520)).to_string(), "520");
+        assert_eq!(
+            RelatedId::Timer(timer(1)).to_string(),
+            "00000000-0000-0000-0000-000000000001"
+        );
+    }
+
+    #[test]
+    fn restore_round_trips_a_timer_draft() {
+        let draft = NotificationDraft::time_up(UserId::new(7), timer(3), Some(&title("t")));
+        let original =
+            Notification::from_draft(NotificationId::new(4), draft.clone(), at(1_765_838_415));
+        let restored = Notification::restore(StoredNotification {
+            id: original.id(),
+            receiver: draft.receiver(),
+            actor: draft.actor(),
+            kind: draft.kind(),
+            message: draft.message().to_owned(),
+            related_id: draft.related_id(),
+            related_type: draft.related_type(),
+            redirect_url: draft.redirect_url().to_owned(),
+            is_read: false,
+            created_at: original.created_at(),
+        });
+        assert_eq!(restored, original);
+        assert_eq!(restored.related_id(), Some(RelatedId::Timer(timer(3))));
     }
 }

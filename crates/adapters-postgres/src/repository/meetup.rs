@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use diesel::OptionalExtension;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{MeetupId, UserId};
 use hourglass_domain::meetup::{Meetup, NewMeetup};
@@ -20,7 +20,7 @@ use hourglass_ports::error::StorageError;
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupOutcome, MeetupRepository};
 use hourglass_ports::page::{Page, PageRequest};
 
-use super::notification::insert_drafts;
+use super::notification::{insert_drafts, related_columns};
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
 use crate::event_bus::{Announcement, notify};
@@ -55,10 +55,11 @@ const FAN_OUT_CREATE: &str = "\
 WITH receivers AS (SELECT follower_id AS r FROM follows WHERE followee_id = $1 ORDER BY 1), \
 locked AS (SELECT count(pg_advisory_xact_lock(r)::text) AS n FROM receivers) \
 INSERT INTO notifications \
-    (receiver_id, actor_id, kind, message, related_id, related_type, redirect_url, created_at) \
-SELECT r, $1, $2, $3, $4, $5, $6, $7 FROM receivers, locked ORDER BY r \
-RETURNING id, receiver_id, actor_id, kind, message, related_id, related_type, redirect_url, \
-          is_read, created_at";
+    (receiver_id, actor_id, kind, message, related_id, related_timer_id, related_type, \
+     redirect_url, created_at) \
+SELECT r, $1, $2, $3, $4, $5, $6, $7, $8 FROM receivers, locked ORDER BY r \
+RETURNING id, receiver_id, actor_id, kind, message, related_id, related_timer_id, related_type, \
+          redirect_url, is_read, created_at";
 
 /// [`MeetupRepository`] over the shared pool.
 #[derive(Clone)]
@@ -144,11 +145,13 @@ impl MeetupRepository for PgMeetupRepository {
             // domain (message and routing fields stay the domain's) and fan it out in SQL.
             let template =
                 NotificationDraft::meetup_created(new.host_id, new.host_id, &nickname, meetup_id);
+            let (related_meetup, related_timer) = related_columns(template.related_id());
             let rows: Vec<NotificationRow> = CachedSql::new(FAN_OUT_CREATE)
                 .bind::<BigInt, _>(new.host_id.get())
                 .bind::<Text, _>(template.kind().as_str())
                 .bind::<Text, _>(template.message())
-                .bind::<Nullable<BigInt>, _>(template.related_id())
+                .bind::<Nullable<BigInt>, _>(related_meetup)
+                .bind::<Nullable<SqlUuid>, _>(related_timer)
                 .bind::<Text, _>(template.related_type().as_str())
                 .bind::<Text, _>(template.redirect_url())
                 .bind::<Timestamptz, _>(ts(now))

@@ -14,14 +14,15 @@
 use async_trait::async_trait;
 use diesel::OptionalExtension;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{NotificationId, UserId};
-use hourglass_domain::notification::{Notification, NotificationDraft};
+use hourglass_domain::notification::{Notification, NotificationDraft, RelatedId};
 use hourglass_domain::time::Timestamp;
 use hourglass_ports::error::StorageError;
 use hourglass_ports::notification::{NotificationError, NotificationRepository};
 use hourglass_ports::page::{Page, PageRequest};
+use uuid::Uuid;
 
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
@@ -37,20 +38,31 @@ use crate::statement::CachedSql;
 const INSERT_DRAFTS: &str = "\
 WITH input AS MATERIALIZED ( \
     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], \
-                         $6::text[], $7::text[]) \
-        WITH ORDINALITY AS d(receiver_id, actor_id, kind, message, related_id, related_type, \
-                             redirect_url, ord) \
+                         $6::uuid[], $7::text[], $8::text[]) \
+        WITH ORDINALITY AS d(receiver_id, actor_id, kind, message, related_id, related_timer_id, \
+                             related_type, redirect_url, ord) \
 ), locked AS ( \
     SELECT count(pg_advisory_xact_lock(r)::text) AS n \
     FROM (SELECT DISTINCT receiver_id AS r FROM input ORDER BY r) AS receivers \
 ) \
 INSERT INTO notifications \
-    (receiver_id, actor_id, kind, message, related_id, related_type, redirect_url, created_at) \
-SELECT receiver_id, actor_id, kind, message, related_id, related_type, redirect_url, $8 \
+    (receiver_id, actor_id, kind, message, related_id, related_timer_id, related_type, \
+     redirect_url, created_at) \
+SELECT receiver_id, actor_id, kind, message, related_id, related_timer_id, related_type, \
+       redirect_url, $9 \
 FROM input, locked \
 ORDER BY ord \
-RETURNING id, receiver_id, actor_id, kind, message, related_id, related_type, redirect_url, \
-          is_read, created_at";
+RETURNING id, receiver_id, actor_id, kind, message, related_id, related_timer_id, related_type, \
+          redirect_url, is_read, created_at";
+
+/// The `related_id` (meetup) and `related_timer_id` columns of a notification's `relatedId`.
+pub(crate) fn related_columns(related: Option<RelatedId>) -> (Option<i64>, Option<Uuid>) {
+    match related {
+        None => (None, None),
+        Some(RelatedId::Meetup(meetup)) => (Some(meetup.get()), None),
+        Some(RelatedId::Timer(timer)) => (None, Some(timer.get())),
+    }
+}
 
 /// Stores `drafts` (any receivers) and announces them, inside the caller's transaction (the
 /// advisory locks and the announcements must both end with its commit); returns them in id
@@ -68,6 +80,7 @@ pub(crate) async fn insert_drafts(
     let mut kinds = Vec::with_capacity(drafts.len());
     let mut messages = Vec::with_capacity(drafts.len());
     let mut related_ids = Vec::with_capacity(drafts.len());
+    let mut related_timer_ids = Vec::with_capacity(drafts.len());
     let mut related_types = Vec::with_capacity(drafts.len());
     let mut urls = Vec::with_capacity(drafts.len());
     for draft in drafts {
@@ -75,7 +88,9 @@ pub(crate) async fn insert_drafts(
         actors.push(draft.actor().map(UserId::get));
         kinds.push(draft.kind().as_str());
         messages.push(draft.message());
-        related_ids.push(draft.related_id());
+        let (meetup, timer) = related_columns(draft.related_id());
+        related_ids.push(meetup);
+        related_timer_ids.push(timer);
         related_types.push(draft.related_type().as_str());
         urls.push(draft.redirect_url());
     }
@@ -85,6 +100,7 @@ pub(crate) async fn insert_drafts(
         .bind::<Array<Text>, _>(kinds)
         .bind::<Array<Text>, _>(messages)
         .bind::<Array<Nullable<BigInt>>, _>(related_ids)
+        .bind::<Array<Nullable<SqlUuid>>, _>(related_timer_ids)
         .bind::<Array<Text>, _>(related_types)
         .bind::<Array<Text>, _>(urls)
         .bind::<Timestamptz, _>(ts(now))

@@ -4,15 +4,21 @@
 //! `actorNickname` and `actorProfileImage` are the actor's *current* profile, loaded for a whole
 //! page in one query; they are null for system notifications (no actor) and for an actor whose
 //! account is gone. The message keeps the nickname it was created with, as the original does.
+//!
+//! `relatedId` is a number for a meetup (as in the original) and a UUID string for a timer
+//! (`TIME_UP`, `TIMER_FORGOTTEN`), so the meetup and follow shapes stay byte for byte the
+//! original's.
 
 use std::collections::HashMap;
 
 use hourglass_domain::ids::UserId;
-use hourglass_domain::notification::Notification;
+use hourglass_domain::notification::{Notification, NotificationKind, RelatedId, RelatedType};
 use hourglass_ports::error::StorageError;
 use hourglass_ports::service::user::UserService;
 use hourglass_ports::user::User;
 use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 
 use crate::edge::timezone::RenderZone;
 
@@ -38,21 +44,103 @@ pub struct NotificationDto {
     pub actor_nickname: Option<String>,
     /// The actor's current picture; null without one.
     pub actor_profile_image: Option<String>,
-    /// `FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic) or `TEST`.
+    /// `FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic), `TEST`, `TIME_UP` or
+    /// `TIMER_FORGOTTEN`.
     #[serde(rename = "type")]
+    #[schema(schema_with = kind_schema)]
     pub kind: String,
     /// The Korean text to show.
     pub message: String,
     /// Whether the receiver has read it.
     pub is_read: bool,
-    /// The meetup id for meetup kinds; null otherwise.
-    pub related_id: Option<i64>,
-    /// `FOLLOW`, `POST` or `TEST`.
+    /// The meetup id (a number) for meetup kinds, the timer id (a UUID string) for timer kinds;
+    /// null otherwise.
+    #[schema(schema_with = related_id_schema, required = false)]
+    pub related_id: Option<RelatedIdDto>,
+    /// `FOLLOW`, `POST`, `TEST` or `TIMER`.
+    #[schema(schema_with = related_type_schema)]
     pub related_type: String,
     /// The front-end path to open on click.
     pub redirect_url: String,
     /// When it was stored (naive UTC, or in the request's `timezone`).
     pub created_at: String,
+}
+
+/// `relatedId` on the wire: a meetup id stays a JSON number, a timer id is a string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RelatedIdDto {
+    /// A meetup id, e.g. `520`.
+    Meetup(i64),
+    /// A timer id, hyphenated, e.g. `"0193…-…"`.
+    Timer(String),
+}
+
+impl From<RelatedId> for RelatedIdDto {
+    fn from(related: RelatedId) -> Self {
+        match related {
+            RelatedId::Meetup(meetup) => Self::Meetup(meetup.get()),
+            RelatedId::Timer(timer) => Self::Timer(timer.to_string()),
+        }
+    }
+}
+
+/// The `type` schema: a string among the domain's kinds, so a new kind shows up by itself.
+fn kind_schema() -> Schema {
+    wire_enum(
+        NotificationKind::ALL.map(NotificationKind::as_str),
+        "`FOLLOW`, `ENTER`, `EXIT`, `CREATE`, `CANCLE` (sic), `TEST`, `TIME_UP` or `TIMER_FORGOTTEN`.",
+    )
+}
+
+/// The `relatedType` schema, from the domain's related types.
+fn related_type_schema() -> Schema {
+    wire_enum(
+        RelatedType::ALL.map(RelatedType::as_str),
+        "`FOLLOW`, `POST`, `TEST` or `TIMER`.",
+    )
+}
+
+fn wire_enum<const N: usize>(values: [&'static str; N], description: &str) -> Schema {
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// The `relatedId` schema: a number (meetup), a UUID string (timer) or null.
+fn related_id_schema() -> Schema {
+    let variant = |schema_type: Type, format: Option<KnownFormat>, description: &str| {
+        RefOr::T(Schema::Object(
+            ObjectBuilder::new()
+                .schema_type(schema_type)
+                .format(format.map(SchemaFormat::KnownFormat))
+                .description(Some(description))
+                .build(),
+        ))
+    };
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(variant(
+                Type::Integer,
+                Some(KnownFormat::Int64),
+                "A meetup id (`relatedType` `POST`).",
+            ))
+            .item(variant(
+                Type::String,
+                Some(KnownFormat::Uuid),
+                "A timer id (`relatedType` `TIMER`).",
+            ))
+            .item(variant(Type::Null, None, "Nothing (`FOLLOW`, `TEST`)."))
+            .description(Some(
+                "The meetup id (a number) for meetup kinds, the timer id (a UUID string) for \
+                 timer kinds; null otherwise.",
+            ))
+            .build(),
+    )
 }
 
 impl NotificationDto {
@@ -69,7 +157,7 @@ impl NotificationDto {
             kind: notification.kind().as_str().to_owned(),
             message: notification.message().to_owned(),
             is_read: notification.is_read(),
-            related_id: notification.related_id(),
+            related_id: notification.related_id().map(RelatedIdDto::from),
             related_type: notification.related_type().as_str().to_owned(),
             redirect_url: notification.redirect_url().to_owned(),
             created_at: zone.render(notification.created_at()),
@@ -99,5 +187,57 @@ impl NotificationDto {
             .iter()
             .map(|n| Self::render(n, n.actor().and_then(|a| actors.get(&a)), zone))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use hourglass_domain::ids::{MeetupId, NotificationId, TimerId};
+    use hourglass_domain::notification::NotificationDraft;
+    use hourglass_domain::profile::Nickname;
+    use hourglass_domain::time::Timestamp;
+    use hourglass_domain::validation::Title;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn rendered(draft: NotificationDraft) -> Result<String, Box<dyn std::error::Error>> {
+        let created = Timestamp::from_unix_seconds(1_765_838_121).ok_or("instant")?;
+        let notification = Notification::from_draft(NotificationId::new(1), draft, created);
+        let dto = NotificationDto::render(&notification, None, &RenderZone::NaiveUtc);
+        Ok(serde_json::to_string(&dto)?)
+    }
+
+    #[test]
+    fn related_id_is_a_number_for_a_meetup_and_null_for_a_follow()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let nick = Nickname::parse("user0")?;
+        let meetup = NotificationDraft::meetup_entered(
+            UserId::new(100),
+            UserId::new(105),
+            &nick,
+            MeetupId::new(500),
+        );
+        assert_eq!(
+            rendered(meetup)?,
+            r#"{"id":1,"receiverId":100,"actorId":105,"actorNickname":null,"actorProfileImage":null,"type":"ENTER","message":"user0님이 모임에 참여하셨습니다.","isRead":false,"relatedId":500,"relatedType":"POST","redirectUrl":"/post/500","createdAt":"2025-12-15T22:35:21"}"#
+        );
+        let follow = NotificationDraft::follow(UserId::new(100), UserId::new(102), &nick);
+        assert_eq!(
+            rendered(follow)?,
+            r#"{"id":1,"receiverId":100,"actorId":102,"actorNickname":null,"actorProfileImage":null,"type":"FOLLOW","message":"user0님이 회원님을 팔로우하기 시작했습니다.","isRead":false,"relatedId":null,"relatedType":"FOLLOW","redirectUrl":"/profile/102","createdAt":"2025-12-15T22:35:21"}"#
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn related_id_is_a_string_for_a_timer() -> Result<(), Box<dyn std::error::Error>> {
+        let timer = TimerId::new(Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001));
+        let draft = NotificationDraft::time_up(UserId::new(7), timer, Some(&Title::new("공부")?));
+        assert_eq!(
+            rendered(draft)?,
+            r#"{"id":1,"receiverId":7,"actorId":7,"actorNickname":null,"actorProfileImage":null,"type":"TIME_UP","message":"'공부' 타이머의 시간이 다 되었습니다.","isRead":false,"relatedId":"01930000-0000-7000-8000-000000000001","relatedType":"TIMER","redirectUrl":"/timers/01930000-0000-7000-8000-000000000001","createdAt":"2025-12-15T22:35:21"}"#
+        );
+        Ok(())
     }
 }
