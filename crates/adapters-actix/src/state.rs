@@ -12,6 +12,7 @@ use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
 use hourglass_ports::service::planning::PlanningService;
+use hourglass_ports::service::report::ReportService;
 use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub notifications: NotificationService,
     /// Schedule, todo and tag use cases.
     pub planning: PlanningService,
+    /// The worked-time report (read-only).
+    pub reports: ReportService,
     /// Whether the database answers (`/readyz`).
     pub readiness: Arc<dyn ReadinessProbe>,
     /// Token → user.

@@ -16,6 +16,8 @@
 //! - [`follow`]: the following rules (no self-follow, FOLLOW notification suppression).
 //! - [`meetup`]: the meetup aggregate and its join/leave/cancel rules.
 //! - [`notification`]: notification kinds, their exact messages and routing fields.
+//! - [`report`]: the worked-time report: RUNNING intervals clipped to a range of days (given as
+//!   UTC instants, so no time-zone rules here) and summed per day, tag, schedule or todo.
 #![warn(missing_docs)]
 
 pub mod follow;
@@ -24,6 +26,7 @@ pub mod meetup;
 pub mod notification;
 pub mod planning;
 pub mod profile;
+pub mod report;
 pub mod time;
 pub mod timer;
 pub mod validation;

@@ -181,3 +181,28 @@ async fn every_delivery_mock_works_through_its_trait_object() {
     );
     let _unused = TimerDelivery::Resync;
 }
+
+#[tokio::test]
+async fn the_report_mock_works_through_its_trait_object() -> Result<(), StorageError> {
+    use crate::report::{MockReportRepository, ReportRepository};
+    use hourglass_domain::report::GroupBy;
+    let mut reports = MockReportRepository::new();
+    reports
+        .expect_worked_timers()
+        .times(1)
+        .returning(|_, _, _, _| Ok(Vec::new()));
+    reports
+        .expect_names()
+        .times(1)
+        .returning(|_, _, _| Ok(std::collections::HashMap::new()));
+    let reports: Arc<dyn ReportRepository> = Arc::new(reports);
+    let owner = UserId::new(1);
+    assert!(
+        reports
+            .worked_timers(owner, epoch(), epoch(), false)
+            .await?
+            .is_empty()
+    );
+    assert!(reports.names(owner, GroupBy::Tag, &[]).await?.is_empty());
+    Ok(())
+}

@@ -23,7 +23,7 @@ use hourglass_adapters_postgres::repository::{
     PgUserRepository,
 };
 use hourglass_adapters_postgres::repository::{
-    PgScheduleRepository, PgTagRepository, PgTodoRepository,
+    PgReportRepository, PgScheduleRepository, PgTagRepository, PgTodoRepository,
 };
 use hourglass_ports::clock::{Clock, SystemClock};
 use hourglass_ports::event::EventPublisher;
@@ -34,6 +34,7 @@ use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
 use hourglass_ports::service::planning::PlanningService;
+use hourglass_ports::service::report::ReportService;
 use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 
@@ -167,6 +168,11 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<(AppState, De
             timer_service(),
             clock.clone(),
             Arc::new(UuidV7Generator),
+        ),
+        // Read-only: the worked-time report.
+        reports: ReportService::new(
+            Arc::new(PgReportRepository::new(pool.clone())),
+            clock.clone(),
         ),
         readiness: Arc::new(PgReadiness::new(pool.clone())),
         notifications: NotificationService::new(

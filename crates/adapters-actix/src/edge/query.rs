@@ -300,6 +300,14 @@ pub fn parse_datetime(raw: &str) -> Option<Timestamp> {
     None
 }
 
+/// The first instant of `date` in `zone` (UTC for [`RenderZone::NaiveUtc`]): local midnight,
+/// or the first instant that exists when midnight falls in a DST gap. `None` when the whole
+/// date does not exist in the zone (Pacific/Apia skipped 2011-12-30). The worked-time report
+/// cuts its days here.
+pub fn start_of_day(date: NaiveDate, zone: &RenderZone) -> Option<Timestamp> {
+    day_edge(date, zone, DayEdge::Start)
+}
+
 /// The first (or last) whole second of `date` in `zone`.
 fn day_edge(date: NaiveDate, zone: &RenderZone, edge: DayEdge) -> Option<Timestamp> {
     let start_of = |day: NaiveDate| -> Option<DateTime<Utc>> {

@@ -32,6 +32,7 @@
 //! - [`follows`]: follow, unfollow, followers, following, friends.
 //! - [`meetups`]: `/api/v1/meetups` and `/api/v1/meetups/{id}/…`.
 //! - [`notifications`]: `/api/v1/notifications…` (the stream is `realtime::sse`).
+//! - [`reports`]: `/reports/summary`, the worked-time report (JSON or CSV).
 //! - [`paging`]: page-size limits, the cursor and `X-Next-Cursor` of every list.
 //! - [`path`]: the `{id}` of a path.
 //! - [`body`]: JSON bodies with the field named in every refusal; PATCH's tri-state fields.
@@ -46,6 +47,7 @@ pub mod openapi;
 pub mod paging;
 pub mod path;
 pub mod render;
+pub mod reports;
 pub mod schedules;
 pub mod tags;
 pub mod timers;
@@ -103,7 +105,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(tags::get_tag)
         .service(tags::update_tag)
         .service(tags::delete_tag)
-        .service(other_methods("/tags/{id}"));
+        .service(other_methods("/tags/{id}"))
+        .service(reports::summary_report)
+        .service(other_methods("/reports/summary"));
 
     cfg.service(openapi::openapi_json)
         .service(openapi::docs_page);

@@ -20,7 +20,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::{dto, telemetry};
-use crate::http::{follows, health, meetups, notifications, schedules, tags, timers, todos, users};
+use crate::http::{
+    follows, health, meetups, notifications, reports, schedules, tags, timers, todos, users,
+};
 // The one name `http` takes from `realtime`: the stream's handler, for the document.
 use crate::realtime::sse;
 
@@ -86,6 +88,7 @@ impl Modify for BearerAuth {
         tags::get_tag,
         tags::update_tag,
         tags::delete_tag,
+        reports::summary_report,
         users::get_me,
         users::patch_me,
         users::get_user,
@@ -130,6 +133,10 @@ impl Modify for BearerAuth {
         dto::NotificationDto,
         notifications::UnreadCountBody,
         notifications::ReadAllBody,
+        dto::report::ReportDto,
+        dto::report::ReportTotalDto,
+        dto::report::ReportGroupDto,
+        dto::report::ByStatusDto,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -137,6 +144,7 @@ impl Modify for BearerAuth {
         (name = "schedules", description = "Calendar entries timers can link to"),
         (name = "todos", description = "Tasks timers can link to"),
         (name = "tags", description = "Labels for timers, schedules and todos"),
+        (name = "reports", description = "The worked-time report: seconds per day, tag, schedule or todo (JSON or CSV)"),
         (name = "users", description = "Profiles of signed-in users (`/api/v1`, camelCase)"),
         (name = "follows", description = "Following, followers and friends (`/api/v1`, camelCase)"),
         (name = "meetups", description = "Meetups (모임): create, join, leave, cancel (`/api/v1`, camelCase)"),

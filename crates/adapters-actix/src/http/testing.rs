@@ -24,11 +24,13 @@ use hourglass_ports::id::UuidV7Generator;
 use hourglass_ports::meetup::MockMeetupRepository;
 use hourglass_ports::notification::MockNotificationRepository;
 use hourglass_ports::planning::{MockScheduleRepository, MockTagRepository, MockTodoRepository};
+use hourglass_ports::report::MockReportRepository;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
 use hourglass_ports::service::planning::PlanningService;
+use hourglass_ports::service::report::ReportService;
 use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 use hourglass_ports::timer::MockTimerRepository;
@@ -72,6 +74,7 @@ pub(crate) struct Ports {
     pub notifications: MockNotificationRepository,
     pub publisher: MockEventPublisher,
     pub readiness: MockReadinessProbe,
+    pub reports: MockReportRepository,
 }
 
 impl Ports {
@@ -128,6 +131,7 @@ impl Ports {
                 clock.clone(),
                 ids,
             ),
+            reports: ReportService::new(Arc::new(self.reports), clock.clone()),
             readiness: Arc::new(self.readiness),
             auth: Authenticator::new(
                 Arc::new(Hs256Verifier::new(SECRET, None, None)),

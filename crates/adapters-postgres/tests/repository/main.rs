@@ -10,6 +10,7 @@ mod migrations;
 mod notification;
 mod planning;
 mod processed;
+mod report;
 mod support;
 mod timer;
 mod user_follow;

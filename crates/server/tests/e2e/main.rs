@@ -18,6 +18,7 @@
 //!   and connection ids in the logs.
 //! - `rest_support`, `rest_timers`, `rest_planning`: the REST API of timers, schedules, todos
 //!   and tags over HTTP.
+//! - `reports`: the worked-time report (`/v1/reports/summary`): JSON, CSV, DST days, the 400s.
 //! - `rest_openapi`: `/openapi.json` equals `docs/openapi.json`; `/docs`; `/readyz`.
 //! - `users`: `/api/v1/users/me` and `/api/v1/users/{id}`.
 //! - `sse_client`: an SSE frame reader and social helpers; `sse_stream`: the notification
@@ -40,6 +41,7 @@ mod helpers;
 mod logged_server;
 mod metrics;
 mod multi_instance;
+mod reports;
 mod rest_openapi;
 mod rest_planning;
 mod rest_support;

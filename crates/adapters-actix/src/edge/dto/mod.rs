@@ -7,8 +7,10 @@
 //! - [`timer`]: [`TimerDto`] and the objects it embeds ([`ScheduleDto`], [`TodoDto`],
 //!   [`TagDto`], [`PauseEventDto`]), reused by the REST schedule, todo and tag routes.
 //! - [`notification`]: [`NotificationDto`], shared by the REST list and the SSE stream.
+//! - [`report`]: the worked-time report, as JSON ([`report::ReportDto`]) and as CSV.
 
 pub mod notification;
+pub mod report;
 pub mod timer;
 
 pub use notification::NotificationDto;
