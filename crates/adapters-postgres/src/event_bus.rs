@@ -41,6 +41,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt as _;
 use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
+use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerChange};
 use hourglass_ports::event::{DomainEvent, LocalDelivery};
 use hourglass_ports::notification::NotificationRepository;
@@ -94,6 +95,17 @@ pub enum Announcement {
         /// Its `version` as committed.
         version: i64,
     },
+    /// A running timer's time is up (`TimeUp`).
+    TimeUp {
+        /// The timer.
+        timer_id: uuid::Uuid,
+        /// Its owner.
+        owner: i64,
+        /// When it was due, in Unix seconds.
+        due_at: i64,
+        /// Whether it went off late.
+        late: bool,
+    },
     /// A timer was deleted (`TimerDeleted`).
     TimerDeleted {
         /// The deleted timer.
@@ -122,7 +134,9 @@ impl Announcement {
     /// receiver, the follower.
     fn user(&self) -> i64 {
         match self {
-            Self::Timer { owner, .. } | Self::TimerDeleted { owner, .. } => *owner,
+            Self::Timer { owner, .. }
+            | Self::TimeUp { owner, .. }
+            | Self::TimerDeleted { owner, .. } => *owner,
             Self::Notification { receiver, .. } => *receiver,
             Self::Follow { follower, .. } => *follower,
         }
@@ -135,6 +149,16 @@ impl Announcement {
             timer_id: timer.id().get(),
             owner: timer.owner_id().get(),
             version: timer.version(),
+        }
+    }
+
+    /// `timer`'s time was up at `due_at`.
+    pub fn time_up(timer: &Timer, due_at: Timestamp, late: bool) -> Self {
+        Self::TimeUp {
+            timer_id: timer.id().get(),
+            owner: timer.owner_id().get(),
+            due_at: due_at.unix_seconds(),
+            late,
         }
     }
 
@@ -282,6 +306,27 @@ impl Loader {
                     timer: self.tagged(timer).await,
                 })
             }
+            Announcement::TimeUp {
+                timer_id,
+                due_at,
+                late,
+                ..
+            } => {
+                // Whatever the timer's state now: a later change arrives with its own event.
+                let timer = match self.timers.find(TimerId::new(timer_id)).await {
+                    Ok(Some(timer)) => timer,
+                    Ok(None) => return None,
+                    Err(error) => {
+                        tracing::warn!(%error, "timer unavailable for fan-out");
+                        return None;
+                    }
+                };
+                Some(DomainEvent::TimeUp {
+                    timer: self.tagged(timer).await,
+                    due_at: Timestamp::from_unix_seconds(due_at)?,
+                    late,
+                })
+            }
             Announcement::TimerDeleted { timer_id, owner } => Some(DomainEvent::TimerDeleted {
                 owner: UserId::new(owner),
                 timer_id: TimerId::new(timer_id),
@@ -326,7 +371,9 @@ fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
     };
     let is_timer_event = matches!(
         received.announcement,
-        Announcement::Timer { .. } | Announcement::TimerDeleted { .. }
+        Announcement::Timer { .. }
+            | Announcement::TimeUp { .. }
+            | Announcement::TimerDeleted { .. }
     );
     is_timer_event && received.src.as_deref() == Some(own)
 }

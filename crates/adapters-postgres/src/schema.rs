@@ -49,6 +49,7 @@ diesel::table! {
         kind -> Text,
         message -> Text,
         related_id -> Nullable<Int8>,
+        related_timer_id -> Nullable<Uuid>,
         related_type -> Text,
         redirect_url -> Text,
         is_read -> Bool,
@@ -97,6 +98,16 @@ diesel::table! {
         color -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    timer_alarms (timer_id) {
+        timer_id -> Uuid,
+        owner_id -> Int8,
+        due_at -> Nullable<Timestamptz>,
+        time_up_fired_for -> Nullable<Int4>,
+        forgotten_fired_for -> Nullable<Int4>,
     }
 }
 
@@ -169,6 +180,7 @@ diesel::joinable!(meetups -> users (host_id));
 diesel::joinable!(processed_commands -> users (user_id));
 diesel::joinable!(schedules -> users (owner_id));
 diesel::joinable!(tags -> users (owner_id));
+diesel::joinable!(timer_alarms -> timers (timer_id));
 diesel::joinable!(timers -> users (owner_id));
 diesel::joinable!(todos -> users (owner_id));
 
@@ -182,6 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     schedule_tags,
     schedules,
     tags,
+    timer_alarms,
     timer_tags,
     timers,
     todo_tags,

@@ -520,6 +520,8 @@ pub struct TimerPatch {
     pub tag_ids: FieldUpdate<Vec<TagId>>,
     /// New visibility.
     pub visibility: Option<Visibility>,
+    /// New allocation (moves the instant its time is up).
+    pub allocated_duration: Option<AllocatedDuration>,
 }
 
 /// Everything storage keeps about a timer; turned into a [`Timer`] by [`Timer::restore`].
@@ -729,6 +731,12 @@ impl Timer {
             self.visibility = visibility;
             changed = true;
         }
+        if let Some(allocated) = patch.allocated_duration
+            && allocated != self.allocated_duration
+        {
+            self.allocated_duration = allocated;
+            changed = true;
+        }
         if changed {
             self.touch(now.max(self.updated_at));
         }
@@ -860,6 +868,8 @@ fn dedup_tags(tags: Vec<TagId>) -> Vec<TagId> {
     let mut seen = std::collections::HashSet::with_capacity(tags.len());
     tags.into_iter().filter(|t| seen.insert(*t)).collect()
 }
+
+pub mod alarm;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::notification::Notification;
+use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerChange;
 
 use crate::timer::TaggedTimer;
@@ -23,6 +24,15 @@ pub enum TimerDelivery {
         change: TimerChange,
         /// The timer as committed, with its tags.
         timer: Arc<TaggedTimer>,
+    },
+    /// One of the user's running timers reached its allocation (`timer.time_up`).
+    TimeUp {
+        /// The timer, with its tags.
+        timer: Arc<TaggedTimer>,
+        /// When it was due.
+        due_at: Timestamp,
+        /// Whether it went off late.
+        late: bool,
     },
     /// One of the user's timers was deleted (`timer.deleted`).
     Deleted {

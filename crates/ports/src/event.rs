@@ -22,6 +22,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use hourglass_domain::ids::{TimerId, UserId};
 use hourglass_domain::notification::Notification;
+use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerChange;
 use thiserror::Error;
 
@@ -40,6 +41,17 @@ pub enum DomainEvent {
         change: TimerChange,
         /// The timer as committed, with its tags, loaded once for every receiver.
         timer: TaggedTimer,
+    },
+    /// A running timer's time is up (its running time reached its allocation); goes to the
+    /// owner's connections as `timer.time_up`. Announced once per crossing, by the instance whose
+    /// scheduler claimed it.
+    TimeUp {
+        /// The timer as it was when its time was up, with its tags.
+        timer: TaggedTimer,
+        /// When it was due.
+        due_at: Timestamp,
+        /// Whether it went off late (see [`crate::alarm::LATE_AFTER_SECONDS`]).
+        late: bool,
     },
     /// A timer was deleted; goes to the owner's connections.
     TimerDeleted {

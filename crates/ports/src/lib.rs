@@ -17,11 +17,14 @@
 //!   the [`event::LocalDelivery`] of this instance's connections.
 //! - [`delivery`]: this instance's timer connections and notification streams, and what each
 //!   is handed ([`delivery::TimerDelivery`]).
+//! - [`alarm`]: the alarms of running timers (time's up, forgotten), claimed by the scheduler.
 //! - [`timer`], [`planning`], [`user`], [`follow`], [`meetup`], [`notification`],
 //!   [`processed`]: the repository traits, one per aggregate.
+//! - [`report`]: the read-only queries of the worked-time report.
 //! - [`service`]: the use cases (create/pause/… a timer for a user, follow, meetups, …).
 #![warn(missing_docs)]
 
+pub mod alarm;
 pub mod clock;
 pub mod delivery;
 pub mod error;
@@ -36,6 +39,7 @@ pub mod notification;
 pub mod page;
 pub mod planning;
 pub mod processed;
+pub mod report;
 pub mod service;
 pub mod timer;
 pub mod user;

@@ -77,6 +77,9 @@ pub struct Config {
     /// The metrics endpoint.
     #[command(flatten)]
     pub metrics: MetricsConfig,
+    /// Time's up and forgotten timers.
+    #[command(flatten)]
+    pub alarms: AlarmConfig,
 }
 
 /// Where the database is, and how many connections to hold.
@@ -292,6 +295,33 @@ pub struct MetricsConfig {
         value_parser = BoolishValueParser::new()
     )]
     pub metrics_enabled: bool,
+}
+
+/// The alarms of running timers: `timer.time_up` and `TIME_UP` when a timer's running time
+/// reaches its allocation, `TIMER_FORGOTTEN` when it runs on far past it.
+#[derive(Debug, Clone, Args)]
+pub struct AlarmConfig {
+    /// Seconds of running past the allocation after which the owner is told a timer looks
+    /// forgotten (`TIMER_FORGOTTEN`, once per allocation); 0 turns that off.
+    #[arg(
+        long,
+        env = "FORGOTTEN_AFTER_SECONDS",
+        default_value_t = 7200,
+        value_parser = RangedU64ValueParser::<u32>::new().range(0..=31_536_000)
+    )]
+    pub forgotten_after_seconds: u32,
+
+    /// Run the alarm scheduler in this instance (`true`), or leave firing to the other instances
+    /// (`false`). Each due alarm goes off once, on whichever running scheduler claims it; with
+    /// every instance set to `false`, nothing goes off until one with `true` starts (late).
+    #[arg(
+        long,
+        env = "ALARM_SCHEDULER_ENABLED",
+        default_value_t = true,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub alarm_scheduler_enabled: bool,
 }
 
 /// Arguments of `hourglass token`.

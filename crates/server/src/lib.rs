@@ -72,7 +72,7 @@ pub async fn run(
         .await
         .context("the database does not answer through the pool")?;
 
-    let (state, delivery) = wiring::app_state(&config, &pool)?;
+    let (state, delivery, alarms) = wiring::app_state(&config, &pool)?;
     let state = actix_web::web::Data::new(state);
     // Listening before serving: every change committed once a client can connect reaches it.
     let listener_local: Arc<dyn LocalDelivery> = Arc::new(delivery);
@@ -84,6 +84,15 @@ pub async fn run(
     )
     .await
     .context("cannot listen for events on the database")?;
+    // The scheduler starts once the listener runs, so its first poll (which fires whatever fell
+    // due while no instance ran) reaches the other instances' devices too.
+    let (stop_alarms, alarms_stopped) = tokio::sync::oneshot::channel::<()>();
+    let scheduler = config.alarms.alarm_scheduler_enabled.then(|| {
+        tokio::spawn(alarms.run(async {
+            // A dropped sender stops it too.
+            let _sent_or_dropped = alarms_stopped.await;
+        }))
+    });
     // WebSockets close with 1001 as soon as shutdown starts (each once its in-flight command is
     // done); actix then waits for those connections like for any other request.
     let connections_closing = state.shutdown.clone();
@@ -121,6 +130,12 @@ pub async fn run(
     };
     tracing::info!(%address, "listening");
     let served = server.await.context("the HTTP server failed");
+    let _scheduler_gone = stop_alarms.send(());
+    if let Some(scheduler) = scheduler
+        && let Err(error) = scheduler.await
+    {
+        tracing::warn!(%error, "the alarm scheduler ended abnormally");
+    }
     events.stop().await;
     served?;
 

@@ -19,15 +19,17 @@ use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
 use hourglass_adapters_postgres::readiness::PgReadiness;
 use hourglass_adapters_postgres::repository::{
-    PgFollowRepository, PgMeetupRepository, PgNotificationRepository, PgTimerRepository,
-    PgUserRepository,
+    PgAlarmRepository, PgFollowRepository, PgMeetupRepository, PgNotificationRepository,
+    PgTimerRepository, PgUserRepository,
 };
 use hourglass_adapters_postgres::repository::{
     PgReportRepository, PgScheduleRepository, PgTagRepository, PgTodoRepository,
 };
+use hourglass_domain::timer::alarm::AlarmPolicy;
 use hourglass_ports::clock::{Clock, SystemClock};
 use hourglass_ports::event::EventPublisher;
 use hourglass_ports::id::UuidV7Generator;
+use hourglass_ports::service::alarm::AlarmService;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::delivery::{DeliveryService, InProcessDelivery};
 use hourglass_ports::service::follow::FollowService;
@@ -116,7 +118,12 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
 ///
 /// # Errors
 /// When the token verifier cannot be built.
-pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<(AppState, DeliveryService)> {
+/// The third value is the alarm scheduler, which [`crate::run`] starts when
+/// `ALARM_SCHEDULER_ENABLED` is set; its time-up events go through the same in-process lanes.
+pub fn app_state(
+    config: &Config,
+    pool: &PgPool,
+) -> anyhow::Result<(AppState, DeliveryService, AlarmService)> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = Arc::new(Metrics::new(Some(Arc::new(PgPoolUsage::new(pool.clone())))));
     let shutdown = Shutdown::default();
@@ -133,9 +140,10 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<(AppState, De
     // other instances; this instance's own timer events are delivered in-process (its listener
     // skips them by their origin, see `run`).
     let publisher: Arc<dyn EventPublisher> = Arc::new(InProcessDelivery::start(delivery.clone()));
+    let alarm_policy = AlarmPolicy::new(config.alarms.forgotten_after_seconds);
     let timer_service = || {
         TimerService::new(
-            Arc::new(PgTimerRepository::new(pool.clone())),
+            Arc::new(PgTimerRepository::new(pool.clone()).with_alarm_policy(alarm_policy)),
             Arc::new(PgTagRepository::new(pool.clone())),
             publisher.clone(),
             clock.clone(),
@@ -191,5 +199,12 @@ pub fn app_state(config: &Config, pool: &PgPool) -> anyhow::Result<(AppState, De
         connect_limiter: Arc::new(ConnectLimiter::default()),
         metrics,
     };
-    Ok((state, delivery))
+    let alarms = AlarmService::new(
+        Arc::new(PgAlarmRepository::new(pool.clone())),
+        Arc::new(PgTagRepository::new(pool.clone())),
+        publisher,
+        state.clock.clone(),
+        alarm_policy,
+    );
+    Ok((state, delivery, alarms))
 }

@@ -14,7 +14,7 @@
 use actix_web::{HttpRequest, HttpResponse, routes, web};
 use hourglass_domain::ids::{ScheduleId, TimerId, TodoId, UserId};
 use hourglass_domain::timer::{TimerPatch, TimerStatus};
-use hourglass_domain::validation::{Description, Title, Visibility};
+use hourglass_domain::validation::{AllocatedDuration, Description, Title, Visibility};
 use hourglass_ports::page::PageRequest;
 use hourglass_ports::timer::{TimerFilter, TimerKind, TimerListQuery, TimerScope};
 use serde::Deserialize;
@@ -269,6 +269,11 @@ pub struct PatchTimerRequest {
     /// `private`, `friends` or `public`; `null` restores the default `friends`.
     #[serde(default, deserialize_with = "tri")]
     pub visibility: Option<Option<String>>,
+    /// Seconds, 1 to 86400; moves the instant the timer's time is up (`timer.time_up`), which
+    /// goes off again for the new value. Cannot be `null`.
+    #[serde(default, deserialize_with = "tri")]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 86400)]
+    pub allocated_duration: Option<Option<i64>>,
 }
 
 impl PatchTimerRequest {
@@ -288,6 +293,9 @@ impl PatchTimerRequest {
                 Some(None) => Some(Visibility::default()),
                 Some(Some(raw)) => Some(raw.parse::<Visibility>()?),
             },
+            allocated_duration: body::not_null("allocated_duration", self.allocated_duration)?
+                .map(AllocatedDuration::new)
+                .transpose()?,
         })
     }
 }

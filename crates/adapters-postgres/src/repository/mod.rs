@@ -41,19 +41,23 @@ macro_rules! friendships {
     };
 }
 
+pub mod alarm;
 pub mod follow;
 pub mod meetup;
 pub mod notification;
 pub mod planning;
 pub mod processed;
+pub mod report;
 pub mod timer;
 pub mod user;
 
+pub use alarm::PgAlarmRepository;
 pub use follow::PgFollowRepository;
 pub use meetup::PgMeetupRepository;
 pub use notification::PgNotificationRepository;
 pub use planning::{PgScheduleRepository, PgTagRepository, PgTodoRepository};
 pub use processed::PgProcessedCommandRepository;
+pub use report::PgReportRepository;
 pub use timer::PgTimerRepository;
 pub use user::PgUserRepository;
 

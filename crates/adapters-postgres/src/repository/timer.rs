@@ -23,6 +23,7 @@ use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Tim
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{TagId, TimerId, UserId};
 use hourglass_domain::time::Timestamp;
+use hourglass_domain::timer::alarm::{AlarmPolicy, FiredAlarms};
 use hourglass_domain::timer::{Timer, TimerChange, TimerCommand, TimerPatch};
 use hourglass_ports::error::StorageError;
 use hourglass_ports::page::Page;
@@ -32,6 +33,7 @@ use hourglass_ports::timer::{
     TimerRepository, TimerScope, UpdateTimerError,
 };
 
+use super::alarm::{TimerWithAlarms, due_at, insert_alarm};
 use super::processed::{Claim, claim, remembered};
 use super::{MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
@@ -49,19 +51,29 @@ type SqlUuid = diesel::sql_types::Uuid;
 /// timer of the owner on each command. `IS NOT DISTINCT FROM` is the same test on this `NOT NULL`
 /// column but cannot drive an index scan; it filters before the lock, so another user's row is
 /// never locked.
+/// The alarm flags come along (the row is not locked: only writers holding the timer's lock
+/// change it).
 const LOCK_OWN_TIMER: &str = concat!(
-    timer_select!(),
-    "WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2 FOR UPDATE OF t"
+    "SELECT ",
+    timer_columns!(),
+    ", a.time_up_fired_for, a.forgotten_fired_for \
+     FROM timers t LEFT JOIN timer_alarms a ON a.timer_id = t.id \
+     WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2 FOR UPDATE OF t"
 );
 
 /// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
-/// channel and the announcement's JSON.
+/// channel and the announcement's JSON, then the owner, the alarm's `due_at` and whether the
+/// timer is still active (an ended timer's alarm row is deleted).
 const STORE_TIMER: &str = concat!(
     "WITH stored AS ( \
          UPDATE timers SET schedule_id = $2, todo_id = $3, title = $4, description = $5, \
          allocated_duration = $6, status = $7, started_at = $8, paused_at = $9, ended_at = $10, \
          pause_history = $11, visibility = $12, version = $13, updated_at = $14 \
-         WHERE id = $1 RETURNING id) \
+         WHERE id = $1 RETURNING id), \
+     alarm AS ( \
+         INSERT INTO timer_alarms (timer_id, owner_id, due_at) SELECT $1, $17, $18 WHERE $19 \
+         ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at), \
+     ended AS (DELETE FROM timer_alarms WHERE timer_id = $1 AND NOT $19) \
      SELECT pg_notify($15, ",
     payload_with_src!("$16"),
     ") FROM stored"
@@ -128,12 +140,24 @@ struct BoolRow {
 #[derive(Clone)]
 pub struct PgTimerRepository {
     pool: PgPool,
+    /// When a timer's next alarm is due, written with every change.
+    alarms: AlarmPolicy,
 }
 
 impl PgTimerRepository {
-    /// A repository using `pool`.
+    /// A repository using `pool`, with the default alarm policy.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            alarms: AlarmPolicy::default(),
+        }
+    }
+
+    /// The same, writing alarm instants under `policy` (the scheduler's).
+    #[must_use]
+    pub fn with_alarm_policy(mut self, policy: AlarmPolicy) -> Self {
+        self.alarms = policy;
+        self
     }
 }
 
@@ -143,19 +167,21 @@ impl std::fmt::Debug for PgTimerRepository {
     }
 }
 
-/// Loads and locks the owner's timer; `None` when missing or someone else's.
+/// Loads and locks the owner's timer, with what its alarms already did; `None` when missing or
+/// someone else's.
 async fn lock_own_timer(
     conn: &mut AsyncPgConnection,
     owner: UserId,
     id: TimerId,
-) -> Result<Option<Timer>, DbError> {
-    let row: Option<TimerRow> = CachedSql::new(LOCK_OWN_TIMER)
+) -> Result<Option<(Timer, FiredAlarms)>, DbError> {
+    let row: Option<TimerWithAlarms> = CachedSql::new(LOCK_OWN_TIMER)
         .bind::<SqlUuid, _>(id.get())
         .bind::<BigInt, _>(owner.get())
         .get_result(conn)
         .await
         .optional()?;
-    row.map(Timer::try_from).transpose()
+    row.map(|row| Ok((Timer::try_from(row.timer)?, row.flags.fired())))
+        .transpose()
 }
 
 /// Writes the timer's columns (not its tags) over the stored row and emits `announcement`, in
@@ -165,10 +191,12 @@ async fn lock_own_timer(
 /// this one runs for every command. The owner and `created_at` never change.
 async fn store(
     conn: &mut AsyncPgConnection,
-    timer: &Timer,
+    (timer, fired): (&Timer, &FiredAlarms),
+    policy: AlarmPolicy,
     announcement: &Announcement,
 ) -> Result<(), DbError> {
     let record = TimerRecord::from_timer(timer)?;
+    let due = due_at(timer, fired, policy, timer.updated_at());
     CachedSql::new(STORE_TIMER)
         .bind::<SqlUuid, _>(record.id)
         .bind::<Nullable<SqlUuid>, _>(record.schedule_id)
@@ -186,6 +214,9 @@ async fn store(
         .bind::<Timestamptz, _>(record.updated_at)
         .bind::<Text, _>(CHANNEL)
         .bind::<Text, _>(announcement.encode()?)
+        .bind::<BigInt, _>(record.owner_id)
+        .bind::<Nullable<Timestamptz>, _>(due)
+        .bind::<Bool, _>(timer.status().is_active())
         .execute(conn)
         .await?;
     Ok(())
@@ -215,12 +246,14 @@ async fn insert_rows(
     conn: &mut AsyncPgConnection,
     record: &TimerRecord,
     timer: &Timer,
+    policy: AlarmPolicy,
 ) -> Result<(), DbError> {
     diesel::insert_into(timers::table)
         .values(record)
         .execute(conn)
         .await?;
     insert_tags(conn, timer, timer.tag_ids()).await?;
+    insert_alarm(conn, timer, policy).await?;
     notify(conn, &[Announcement::timer(TimerChange::START, timer)]).await?;
     Ok(())
 }
@@ -244,7 +277,7 @@ impl TimerRepository for PgTimerRepository {
         let record = TimerRecord::from_timer(timer)?;
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async |conn| {
-            insert_rows(conn, &record, timer).await?;
+            insert_rows(conn, &record, timer, self.alarms).await?;
             Ok::<_, TxError<InsertTimerError>>(())
         })
         .await
@@ -260,13 +293,14 @@ impl TimerRepository for PgTimerRepository {
     ) -> Result<Timer, TimerCommandError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async |conn| {
-            let Some(mut timer) = lock_own_timer(conn, owner, id).await? else {
+            let Some((mut timer, fired)) = lock_own_timer(conn, owner, id).await? else {
                 return Err(TxError::Refused(TimerCommandError::NotFound));
             };
             timer
                 .apply(command, now)
                 .map_err(|refused| TxError::Refused(refused.into()))?;
-            store(conn, &timer, &Announcement::timer(command.into(), &timer)).await?;
+            let announcement = Announcement::timer(command.into(), &timer);
+            store(conn, (&timer, &fired), self.alarms, &announcement).await?;
             Ok(timer)
         })
         .await
@@ -284,7 +318,7 @@ impl TimerRepository for PgTimerRepository {
             if let Claim::Remembered(held) = claim(conn, key, TimerChange::START, timer).await? {
                 return Ok(Idempotent::Remembered(held));
             }
-            insert_rows(conn, &record, timer).await?;
+            insert_rows(conn, &record, timer, self.alarms).await?;
             Ok::<_, TxError<InsertTimerError>>(Idempotent::Applied(()))
         })
         .await
@@ -299,7 +333,7 @@ impl TimerRepository for PgTimerRepository {
     ) -> Result<Idempotent<Timer>, TimerCommandError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async |conn| {
-            let Some(mut timer) = lock_own_timer(conn, key.user, id).await? else {
+            let Some((mut timer, fired)) = lock_own_timer(conn, key.user, id).await? else {
                 return remembered_or_refused(conn, key, TimerCommandError::NotFound).await;
             };
             if let Err(refused) = timer.apply(command, key.now) {
@@ -309,7 +343,8 @@ impl TimerRepository for PgTimerRepository {
             if let Claim::Remembered(held) = claim(conn, key, change, &timer).await? {
                 return Ok(Idempotent::Remembered(held));
             }
-            store(conn, &timer, &Announcement::timer(change, &timer)).await?;
+            let announcement = Announcement::timer(change, &timer);
+            store(conn, (&timer, &fired), self.alarms, &announcement).await?;
             Ok(Idempotent::Applied(timer))
         })
         .await
@@ -325,18 +360,14 @@ impl TimerRepository for PgTimerRepository {
     ) -> Result<PatchedTimer, UpdateTimerError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
-            let Some(mut timer) = lock_own_timer(conn, owner, id).await? else {
+            let Some((mut timer, fired)) = lock_own_timer(conn, owner, id).await? else {
                 return Err(TxError::Refused(UpdateTimerError::NotFound));
             };
             let old_tags = timer.tag_ids().to_vec();
             let changed = timer.update_details(patch, now);
             if changed {
-                store(
-                    conn,
-                    &timer,
-                    &Announcement::timer(TimerChange::Details, &timer),
-                )
-                .await?;
+                let announcement = Announcement::timer(TimerChange::Details, &timer);
+                store(conn, (&timer, &fired), self.alarms, &announcement).await?;
                 if old_tags != timer.tag_ids() {
                     diesel::delete(timer_tags::table.filter(timer_tags::timer_id.eq(id.get())))
                         .execute(conn)

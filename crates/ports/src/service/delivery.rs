@@ -8,7 +8,7 @@
 //!
 //! - a timer change goes to the owner's connections ([`TimerDelivery::Changed`]), and, when
 //!   [`friend_activity_due`], to the owner's online friends ([`TimerDelivery::FriendActivity`]);
-//! - a deleted timer goes to the owner's connections;
+//! - a deleted timer, and a timer whose time is up, go to the owner's connections;
 //! - a notification goes to its receiver's streams;
 //! - a follow change makes the remembered friend lists of both users stale.
 //!
@@ -98,6 +98,21 @@ impl DeliveryService {
                 timer,
             } => DeliveryReport {
                 websocket: self.timer_changed(actor, change, timer).await,
+                sse: Handoff::default(),
+            },
+            DomainEvent::TimeUp {
+                timer,
+                due_at,
+                late,
+            } => DeliveryReport {
+                websocket: inner.connections.send(
+                    timer.timer.owner_id(),
+                    &Arc::new(TimerDelivery::TimeUp {
+                        timer: Arc::new(timer),
+                        due_at,
+                        late,
+                    }),
+                ),
                 sse: Handoff::default(),
             },
             DomainEvent::TimerDeleted { owner, timer_id } => DeliveryReport {
@@ -255,6 +270,7 @@ impl InProcessDelivery {
         match event {
             DomainEvent::TimerChanged { actor, .. } => Some(*actor),
             DomainEvent::TimerDeleted { owner, .. } => Some(*owner),
+            DomainEvent::TimeUp { timer, .. } => Some(timer.timer.owner_id()),
             DomainEvent::FollowChanged { follower, .. } => Some(*follower),
             DomainEvent::NotificationCreated { .. } => None,
         }

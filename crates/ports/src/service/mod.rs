@@ -10,6 +10,7 @@
 //! - [`timer::TimerService`]: create, pause, resume, stop, cancel, sync, read, list, patch, delete.
 //! - [`command::CommandService`]: a client's state-changing timer command, run at most once per
 //!   `request_id`, its outcome recorded and replayed.
+//! - [`alarm::AlarmService`]: the scheduler that fires time's up and forgotten-timer alarms.
 //! - [`delivery::DeliveryService`]: who receives a committed event on this instance, and the
 //!   in-process path that hands it over after the sender's reply.
 //! - [`planning::PlanningService`]: schedules, todos and tags (owner-scoped CRUD); deletes
@@ -19,15 +20,18 @@
 //!   friends.
 //! - [`meetup::MeetupService`]: create (CREATE), join (ENTER), leave (EXIT), cancel (CANCLE),
 //!   read, list open meetups.
+//! - [`report::ReportService`]: the worked-time report (seconds per day, tag, schedule or todo).
 //! - [`notification::NotificationService`]: inbox, replay after `Last-Event-ID`, unread count,
 //!   read marks, delete, the TEST notification.
 
+pub mod alarm;
 pub mod command;
 pub mod delivery;
 pub mod follow;
 pub mod meetup;
 pub mod notification;
 pub mod planning;
+pub mod report;
 pub mod timer;
 pub mod user;
 

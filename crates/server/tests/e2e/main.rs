@@ -50,6 +50,7 @@ mod social_rest;
 mod sse_browser;
 mod sse_client;
 mod sse_stream;
+mod time_up;
 mod users;
 mod ws;
 mod ws_client;

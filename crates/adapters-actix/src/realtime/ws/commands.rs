@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hourglass_domain::ids::TimerId;
+use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerChange;
 use hourglass_ports::delivery::TimerDelivery;
 use hourglass_ports::service::command::{CommandError, Executed, TimerRequest};
@@ -19,7 +20,7 @@ use super::protocol::codes::{Code, WsError};
 use super::protocol::inbound::{self, ClientCommand, Inbound};
 use super::protocol::outbound::{
     self, ConnectedPayload, DeletedPayload, ErrorPayload, FriendActivityPayload, SyncPayload,
-    TimerPayload, kind,
+    TimeUpPayload, TimerPayload, kind,
 };
 use crate::edge::dto::{TimerDto, TimerEmbeds};
 use crate::edge::telemetry::metrics::{CommandOutcome, CommandType};
@@ -162,6 +163,29 @@ impl Connection {
         self.render_timer(kind, change.as_str(), timer, request_id)
     }
 
+    fn time_up_message(&self, timer: &TaggedTimer, due_at: Timestamp, late: bool) -> String {
+        let now = self.state.clock.now();
+        let tags: Vec<_> = timer.tags.iter().collect();
+        let dto = TimerDto::render(
+            &timer.timer,
+            self.user,
+            now,
+            &self.zone,
+            TimerEmbeds::tags_only(&tags),
+        );
+        outbound::encode(
+            kind::TIME_UP,
+            TimeUpPayload {
+                timer: &dto,
+                due_at: self.zone.render(due_at),
+                late,
+            },
+            Some(self.user),
+            now,
+            None,
+        )
+    }
+
     fn render_timer(
         &self,
         kind: &str,
@@ -264,6 +288,11 @@ impl Connection {
             }
             // Whatever changed while delivery was interrupted is in a fresh list.
             TimerDelivery::Resync => return self.sync_list(SyncScope::Active, None).await,
+            TimerDelivery::TimeUp {
+                timer,
+                due_at,
+                late,
+            } => self.time_up_message(timer, *due_at, *late),
             TimerDelivery::Deleted { timer_id } => {
                 // Whatever is still queued about a deleted timer is stale.
                 self.seen.insert(*timer_id, i64::MAX);

@@ -25,6 +25,8 @@ pub mod kind {
     pub const UPDATED: &str = "timer.updated";
     /// A timer was deleted over REST.
     pub const DELETED: &str = "timer.deleted";
+    /// A running timer's time is up (its running time reached its allocation).
+    pub const TIME_UP: &str = "timer.time_up";
     /// The list of timers, after connecting and for `timer.sync` without `timer_id`.
     pub const SYNC_RESULT: &str = "timer.sync_result";
     /// A friend's timer changed state.
@@ -106,6 +108,19 @@ pub struct SyncPayload<'a> {
     pub timers: &'a [TimerDto],
     /// How many.
     pub count: usize,
+}
+
+/// `timer.time_up`.
+#[derive(Serialize)]
+pub struct TimeUpPayload<'a> {
+    /// The timer, still RUNNING, rendered in the connection's zone.
+    pub timer: &'a TimerDto,
+    /// When its running time reached its allocation (or the change that made it due at once),
+    /// in the connection's zone.
+    pub due_at: String,
+    /// Whether it went off more than 2 s after `due_at` (no instance was running then, or the
+    /// schedulers were far behind).
+    pub late: bool,
 }
 
 /// `timer.deleted`.
