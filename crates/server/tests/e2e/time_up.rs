@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use chrono::DateTime;
+use chrono::{DateTime, NaiveDateTime};
 use diesel::sql_types::{BigInt, Text};
 use diesel_async::RunQueryDsl as _;
 use serde_json::{Value, json};
@@ -63,11 +63,18 @@ async fn next_time_up(client: &mut Client) -> anyhow::Result<(Value, Vec<Value>)
     }
 }
 
+/// Unix seconds of a rendered instant: with an offset, or naive (UTC) when no zone was asked.
 fn seconds(raw: &Value) -> anyhow::Result<i64> {
     let text = raw
         .as_str()
         .with_context(|| format!("not an instant: {raw}"))?;
-    Ok(DateTime::parse_from_rfc3339(text)?.timestamp())
+    match DateTime::parse_from_rfc3339(text) {
+        Ok(instant) => Ok(instant.timestamp()),
+        Err(_) => Ok(NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+            .with_context(|| format!("not an instant: {raw}"))?
+            .and_utc()
+            .timestamp()),
+    }
 }
 
 /// A time-up carries the RUNNING timer at or past its allocation, rendered when it went off.
