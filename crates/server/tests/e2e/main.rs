@@ -51,6 +51,7 @@ mod sse_browser;
 mod sse_client;
 mod sse_stream;
 mod time_up;
+mod time_up_browser;
 mod users;
 mod ws;
 mod ws_client;
