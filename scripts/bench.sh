@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The standard benchmark set of Hourglass (issue 9), end to end, on this machine.
 #
-# Usage: scripts/bench.sh [--quick] [--latency] [--out FILE]
+# Usage: scripts/bench.sh [--quick] [--latency | --time-up] [--out FILE]
 #
 #   --quick    a smoke run (short phases, few connections, under a minute once built); its report
 #              goes to target/bench/benchmarks.md unless --out says otherwise.
 #   --latency  only the command-latency phases: the pgbench ceiling and half rate, `cycles` at
 #              half rate and the light closed loop; its report goes to target/bench/latency.md
 #              unless --out says otherwise.
+#   --time-up  only the precision of `timer.time_up` (issue 18): `loadgen time-up` under load
+#              (BENCH_TIMEUP_TIMERS timers of BENCH_TIMEUP_USERS users, one device each, due
+#              over one BENCH_TIMEUP_WINDOW_S window) and light (BENCH_TIMEUP_LIGHT_TIMERS timers,
+#              one user and device each); no pgbench. Its report goes to target/bench/time-up.md
+#              unless --out says otherwise (its own markers, so it can share a file).
 #   --out F    where the report section goes (default docs/benchmarks.md for a full run).
 #
 # What it does: builds the server and loadgen in release; starts a *separate* durable PostgreSQL
@@ -19,7 +24,8 @@
 # `hourglass serve` (rate limits off, RUST_LOG=warn so per-request log lines do not dominate):
 # `cycles` at its maximum and at half the ceiling, the light closed loop (`light`: users with two
 # devices taking turns, one command in flight per user) with 1, 10 and BENCH_LIGHT_HALF_USERS
-# users, each at most at half the ceiling, idle WebSockets, SSE streams and friend fan-out; and
+# users, each at most at half the ceiling, idle WebSockets, SSE streams, friend fan-out and the
+# delay of `timer.time_up` after the due instant (under load and light); and
 # writes the results between the markers of the report, leaving the hand-written analysis around
 # them untouched. BENCH_PG_DIR (default target/pg-bench) and BENCH_HTTP_PORT (default 18080) move
 # the cluster and the server.
@@ -33,11 +39,13 @@ cd "$REPO_ROOT"
 
 quick=0
 latency_only=0
+time_up_only=0
 out=""
 while (($#)); do
     case $1 in
         --quick) quick=1 ;;
         --latency) latency_only=1 ;;
+        --time-up) time_up_only=1 ;;
         --out) out=${2:?--out needs a file}; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
@@ -51,15 +59,21 @@ if ((quick)); then
     : "${BENCH_SSE_STREAMS:=500}" "${BENCH_SSE_S:=3}" "${BENCH_SSE_WORKERS:=1}"
     : "${BENCH_FRIENDS:=50}" "${BENCH_FRIEND_ITERATIONS:=20}"
     : "${BENCH_LIGHT_S:=5}" "${BENCH_LIGHT_HALF_USERS:=32}"
-    ((latency_only)) || out=${out:-target/bench/benchmarks.md}
+    : "${BENCH_TIMEUP_USERS:=20}" "${BENCH_TIMEUP_TIMERS:=500}" "${BENCH_TIMEUP_CREATE_S:=10}" "${BENCH_TIMEUP_WINDOW_S:=10}"
+    : "${BENCH_TIMEUP_LIGHT_TIMERS:=5}" "${BENCH_TIMEUP_LIGHT_WINDOW_S:=5}"
+    ((latency_only || time_up_only)) || out=${out:-target/bench/benchmarks.md}
 else
     : "${BENCH_PGBENCH_S:=20}" "${BENCH_CYCLES_USERS:=64}" "${BENCH_CYCLES_S:=30}"
     : "${BENCH_IDLE_CONNECTIONS:=15000}" "${BENCH_IDLE_S:=30}" "${BENCH_IDLE_WORKERS:=3}"
     : "${BENCH_SSE_STREAMS:=10000}" "${BENCH_SSE_S:=20}" "${BENCH_SSE_WORKERS:=2}"
     : "${BENCH_FRIENDS:=1000}" "${BENCH_FRIEND_ITERATIONS:=100}"
     : "${BENCH_LIGHT_S:=20}" "${BENCH_LIGHT_HALF_USERS:=64}"
-    ((latency_only)) || out=${out:-docs/benchmarks.md}
+    : "${BENCH_TIMEUP_USERS:=100}" "${BENCH_TIMEUP_TIMERS:=10000}" "${BENCH_TIMEUP_CREATE_S:=60}" "${BENCH_TIMEUP_WINDOW_S:=60}"
+    : "${BENCH_TIMEUP_LIGHT_TIMERS:=20}" "${BENCH_TIMEUP_LIGHT_WINDOW_S:=20}"
+    ((latency_only || time_up_only)) || out=${out:-docs/benchmarks.md}
 fi
+((latency_only && time_up_only)) && { echo "bench.sh: --latency and --time-up exclude each other" >&2; exit 2; }
+((time_up_only)) && out=${out:-target/bench/time-up.md}
 out=${out:-target/bench/latency.md}
 : "${BENCH_PGBENCH_CLIENTS:=16}"     # = DATABASE_POOL_SIZE: the server never has more in flight
 : "${BENCH_POOL_SIZE:=16}"
@@ -140,7 +154,9 @@ stop_server() {
     fi
     server_pid=""
 }
+load_watch_pid=""
 cleanup() {
+    if [[ -n $load_watch_pid ]]; then kill "$load_watch_pid" 2>/dev/null || true; fi
     stop_server
     scripts/pg.sh stop >/dev/null 2>&1 || true
 }
@@ -149,6 +165,7 @@ trap cleanup EXIT
 # ---------------------------------------------------------------------------------------------
 # The database ceiling: pgbench doing one command's work, with no server running.
 # ---------------------------------------------------------------------------------------------
+if ! ((time_up_only)); then
 log "seeding 1000 owners with one timer each for pgbench"
 psql -X -q -v ON_ERROR_STOP=1 "$bench_url" <<'SQL'
 INSERT INTO users (subject, nickname, created_at, updated_at)
@@ -188,6 +205,7 @@ read -r db_half_p50 db_half_p99 < <(cat "$work"/pgbench-half-log.* | awk '{print
 # pgbench itself started on a freshly vacuumed table.
 psql -X -q -v ON_ERROR_STOP=1 "$bench_url" -c 'VACUUM (ANALYZE) timers, users' -c 'CHECKPOINT'
 log "ceiling $ceiling tps; half rate $half_rate commands/s"
+fi
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios. Each runs against a freshly started server so memory figures start from idle.
@@ -221,6 +239,46 @@ loadgen_run() {
     sed '$d' "$work/$name.txt" >&2
 }
 
+# Samples the 1-minute load average every 5 s while a phase runs; `load_watch_stop NAME` writes
+# "min max" of the samples to $work/NAME.load.
+load_watch_start() {
+    (while :; do cut -d' ' -f1 /proc/loadavg; sleep 5; done) >"$work/load-samples.txt" &
+    load_watch_pid=$!
+}
+load_watch_stop() {
+    kill "$load_watch_pid" 2>/dev/null || true
+    wait "$load_watch_pid" 2>/dev/null || true
+    sort -n "$work/load-samples.txt" | awk 'NR == 1 {min = $1} {max = $1} END {print min, max}' >"$work/$1.load"
+}
+# The delay of `timer.time_up` after its due instant (issue 18): under load, BENCH_TIMEUP_TIMERS
+# timers created over BENCH_TIMEUP_CREATE_S seconds and due over one BENCH_TIMEUP_WINDOW_S window;
+# light, a few timers of one device each on a quiet server. Each against a fresh server.
+time_up_phases() {
+    time_up_args=(time-up --users "$BENCH_TIMEUP_USERS" --devices 1 --timers "$BENCH_TIMEUP_TIMERS"
+        --duration "$BENCH_TIMEUP_CREATE_S" --due-window "$BENCH_TIMEUP_WINDOW_S" --grace 30)
+    time_up_light_args=(time-up --users "$BENCH_TIMEUP_LIGHT_TIMERS" --devices 1
+        --timers "$BENCH_TIMEUP_LIGHT_TIMERS" --duration 5 --due-window "$BENCH_TIMEUP_LIGHT_WINDOW_S" --grace 30)
+    start_server
+    load_watch_start
+    loadgen_run time-up "${time_up_args[@]}"
+    load_watch_stop time-up
+    stop_server
+    start_server
+    load_watch_start
+    loadgen_run time-up-light "${time_up_light_args[@]}"
+    load_watch_stop time-up-light
+    stop_server
+}
+# One row per time-up phase.
+time_up_row() {
+    local name=$1 label=$2 cmd=$3 p99
+    p99="$(j "$name" .time_up.p99_ms)"
+    echo "| time-up delay, $label | \`loadgen $cmd\` | p99 $(fmt "$p99") ms (p50 $(fmt "$(j "$name" .time_up.p50_ms)"), p90 $(fmt "$(j "$name" .time_up.p90_ms)"), max $(fmt "$(j "$name" .time_up.max_ms)")); heard $(j "$name" .time_up.heard) of $(j "$name" .time_up.created) created ($(j "$name" .time_up.timers_planned) planned), duplicates $(j "$name" .time_up.duplicates), misses $(j "$name" .time_up.misses), late flags $(j "$name" .time_up.late_flags); due span $(j "$name" .time_up.due_span_s) s, peak $(j "$name" .time_up.peak_due_per_second)/s; errors $(j "$name" .error_total); 1-min load $(sed 's/ /–/' "$work/$name.load" 2>/dev/null || echo '–') | ≤ 1000 ms | $(met "$p99" 1000 le) |"
+}
+
+if ((time_up_only)); then
+    time_up_phases
+else
 start_server   # the first start on the migrated schema is a start-up sample too
 cycles_args=(cycles --users "$BENCH_CYCLES_USERS" --devices 2 --duration "$BENCH_CYCLES_S")
 ((latency_only)) || loadgen_run cycles-max "${cycles_args[@]}"
@@ -264,6 +322,9 @@ else
     loadgen_run friends friends --friends "$BENCH_FRIENDS" --iterations "$BENCH_FRIEND_ITERATIONS" \
         --duration 120 --database-url "$bench_url"
     stop_server
+
+    time_up_phases
+fi
 fi
 
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -277,6 +338,47 @@ fmt() { awk -v v="$1" 'BEGIN { if (v == "–" || v == "") print "–"; else prin
 met() { awk -v v="$1" -v lim="$2" -v dir="$3" 'BEGIN {
     if (v == "–" || v == "" || lim == "–" || lim == "") { print "not measured"; exit }
     ok = (dir == "le") ? (v + 0 <= lim + 0) : (v + 0 >= lim + 0); print ok ? "**met**" : "**missed**" }'; }
+
+if ((time_up_only)); then
+    section="$work/section.md"
+    {
+        echo "<!-- bench-time-up:begin (written by scripts/bench.sh --time-up; edit outside the markers) -->"
+        echo "## Latest time-up run ($(date -u +%Y-%m-%dT%H:%MZ)$( ((quick)) && echo ', --quick smoke run'))"
+        echo
+        echo "- Machine: $machine."
+        echo "- Load average before / after: $load_before / $load_after.$([[ -n $busy_before ]] && echo " **Busy before the run:** ${busy_before%; } — figures are disturbed.")"
+        echo "- PostgreSQL: separate durable cluster (fsync on); server pool $BENCH_POOL_SIZE, \`HTTP_WORKERS=$BENCH_HTTP_WORKERS\`,"
+        echo "  \`RATE_LIMIT_ENABLED=false\`, \`RUST_LOG=${RUST_LOG}\`; one instance, whose scheduler polls every 250 ms."
+        echo "- Server, PostgreSQL and loadgen share the machine. Delay = loadgen's wall clock at receipt − \`due_at\`."
+        echo
+        echo "| figure | command | value | target | |"
+        echo "|---|---|---|---|---|"
+        time_up_row time-up "$BENCH_TIMEUP_TIMERS timers due over ${BENCH_TIMEUP_WINDOW_S} s" "${time_up_args[*]}"
+        time_up_row time-up-light "$BENCH_TIMEUP_LIGHT_TIMERS timers, quiet" "${time_up_light_args[*]}"
+        echo
+        echo "Create reply p99: $(fmt "$(j time-up .latency.create_reply.p99_ms)") ms under load, $(fmt "$(j time-up-light .latency.create_reply.p99_ms)") ms light."
+        echo "Server CPU seconds: time-up $(j time-up '.server.cpu_s | . * 10 | round / 10') s, time-up-light $(j time-up-light '.server.cpu_s | . * 10 | round / 10') s."
+        echo "Database background work: time-up $(cat "$work/time-up.db"); time-up-light $(cat "$work/time-up-light.db")."
+        echo
+        echo "Raw loadgen output: \`target/bench/time-up*.txt\` and \`*.json\`."
+        echo "<!-- bench-time-up:end -->"
+    } >"$section"
+    mkdir -p "$(dirname "$out")"
+    if [[ -f $out ]] && grep -q '<!-- bench-time-up:begin' "$out"; then
+        awk -v section="$section" '
+            /<!-- bench-time-up:begin/ { while ((getline line < section) > 0) print line; skip = 1; next }
+            /<!-- bench-time-up:end -->/ { skip = 0; next }
+            !skip { print }' "$out" >"$out.tmp"
+        mv "$out.tmp" "$out"
+    elif [[ -f $out ]]; then
+        { echo; cat "$section"; } >>"$out"
+    else
+        { echo "# Benchmarks"; echo; cat "$section"; } >"$out"
+    fi
+    log "report written to $out"
+    cat "$section" >&2
+    exit 0
+fi
 
 max_tp="$(j cycles-max .throughput_per_s)"
 ratio="$(awk -v t="$max_tp" -v c="$ceiling" 'BEGIN {printf "%.1f", 100 * t / c}')"
@@ -339,11 +441,15 @@ section="$work/section.md"
     fi
     ran friends &&
         echo "| friend fan-out p99 ($BENCH_FRIENDS online friends) | \`loadgen friends --friends $BENCH_FRIENDS --iterations $BENCH_FRIEND_ITERATIONS\` | $(fmt "$friend_p99") ms (last friend p99 $(fmt "$(j friends '.latency.friend_all.p99_ms')") ms); errors $(j friends .error_total) | ≤ 100 ms | $(met "$friend_p99" 100 le) |"
+    if ran time-up; then
+        time_up_row time-up "$BENCH_TIMEUP_TIMERS timers due over ${BENCH_TIMEUP_WINDOW_S} s" "${time_up_args[*]}"
+        time_up_row time-up-light "$BENCH_TIMEUP_LIGHT_TIMERS timers, quiet" "${time_up_light_args[*]}"
+    fi
     echo "| start-up to ready | \`hourglass serve\` on a migrated schema, ${#startups[@]} starts | max $startup_max ms ($startup_list ms) | ≤ 1000 ms | $(met "$startup_max" 1000 le) |"
     echo
     ran friends && echo "Friendships: $(jq -r '.notes | join("; ")' "$work/friends.json")."
     echo "Server CPU seconds per phase:"
-    for name in cycles-max cycles-half light-1 light-10 light-half idle sse friends; do
+    for name in cycles-max cycles-half light-1 light-10 light-half idle sse friends time-up time-up-light; do
         [[ -f $work/$name.json ]] || continue
         jq -r --arg n "$name" 'if .server then "\($n) \(.server.cpu_s | . * 10 | round / 10) s" else empty end' "$work/$name.json"
     done | paste -sd ';' | sed 's/;/; /g; s/$/./'

@@ -129,6 +129,19 @@ pub struct Cli {
     #[arg(long)]
     pub samples_csv: Option<std::path::PathBuf>,
 
+    /// `time-up`: timers created in all (spread over `--duration` seconds, over all users).
+    #[arg(long, default_value_t = 1_000)]
+    pub timers: u64,
+
+    /// `time-up`: seconds over which the timers' due instants are spread (the window opens 5 s
+    /// after the last create).
+    #[arg(long, default_value_t = 60)]
+    pub due_window: u64,
+
+    /// `time-up`: seconds after the last due instant a timer not yet heard counts as missed.
+    #[arg(long, default_value_t = 30)]
+    pub grace: u64,
+
     /// Internal: this process is worker `INDEX` of `--worker-count`.
     #[arg(long, hide = true, requires = "worker_count")]
     pub worker_index: Option<u32>,
@@ -155,6 +168,9 @@ pub enum Scenario {
     /// A long mixed load with connection churn, sampling the server's memory, open files and
     /// database connections to show whether they stay flat.
     Soak,
+    /// Timers whose due instants fall in one window; the delay from each due instant to the
+    /// device receiving `timer.time_up`.
+    TimeUp,
 }
 
 impl Scenario {
@@ -167,6 +183,7 @@ impl Scenario {
             Self::Sse => "sse",
             Self::Friends => "friends",
             Self::Soak => "soak",
+            Self::TimeUp => "time-up",
         }
     }
 }
@@ -218,6 +235,17 @@ impl Cli {
             }
             if self.churn_lifetime < 2 || self.sample_interval == 0 {
                 bail!("--churn-lifetime must be at least 2 and --sample-interval at least 1");
+            }
+        }
+        if self.scenario == Scenario::TimeUp {
+            if self.workers > 1 {
+                bail!("`time-up` runs in one process (its percentiles need every delay)");
+            }
+            if self.timers == 0 || self.timers > 1_000_000 {
+                bail!("--timers must be between 1 and 1000000");
+            }
+            if self.due_window == 0 || self.due_window > MAX_DURATION_S || self.grace > 600 {
+                bail!("--due-window must be between 1 and {MAX_DURATION_S}, --grace at most 600");
             }
         }
         if self.connect_concurrency == 0 || self.timeout == 0 {
@@ -412,6 +440,14 @@ mod tests {
                 .is_err()
         );
         assert!(parse(&["soak", "--rest-rate=-1"])?.validate().is_err());
+        assert!(parse(&["time-up", "--workers", "2"])?.validate().is_err());
+        assert!(parse(&["time-up", "--timers", "0"])?.validate().is_err());
+        assert!(
+            parse(&["time-up", "--due-window", "0"])?
+                .validate()
+                .is_err()
+        );
+        parse(&["time-up", "--timers", "20", "--due-window", "20"])?.validate()?;
         // A worker index without its count is a usage error.
         assert!(parse(&["idle", "--worker-index", "0"]).is_err());
         Ok(())

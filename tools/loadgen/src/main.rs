@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
     });
 
     if ctx.cli.is_worker() {
-        let outcome = run_scenario(Arc::clone(&ctx)).await?;
+        let (outcome, _) = run_scenario(Arc::clone(&ctx)).await?;
         let wire = outcome.tally.to_wire(
             started.elapsed().as_secs_f64(),
             outcome.measured_s,
@@ -93,16 +93,17 @@ async fn main() -> anyhow::Result<()> {
         .cli
         .server_pid
         .map(|pid| Sampler::start(pid.to_string()));
-    let (tally, measured_s, notes, soak) = if ctx.cli.workers > 1 {
+    let (tally, measured_s, notes, soak, time_up) = if ctx.cli.workers > 1 {
         let (tally, measured_s, notes) = run_workers(&ctx.cli).await?;
-        (tally, measured_s, notes, None)
+        (tally, measured_s, notes, None, None)
     } else {
-        let outcome = run_scenario(Arc::clone(&ctx)).await?;
+        let (outcome, time_up) = run_scenario(Arc::clone(&ctx)).await?;
         (
             outcome.tally,
             outcome.measured_s,
             outcome.notes,
             outcome.soak,
+            time_up,
         )
     };
     let server = match sampler {
@@ -111,22 +112,33 @@ async fn main() -> anyhow::Result<()> {
     };
     let mut summary = Summary::new(&ctx, &tally, started.elapsed(), measured_s, server, notes);
     summary.soak = soak;
+    summary.time_up = time_up;
     summary.print_human();
     println!("{}", serde_json::to_string(&summary)?);
     Ok(())
 }
 
-async fn run_scenario(ctx: Arc<Ctx>) -> anyhow::Result<Outcome> {
+/// Runs this process's scenario; `time-up` also hands back its report.
+async fn run_scenario(
+    ctx: Arc<Ctx>,
+) -> anyhow::Result<(Outcome, Option<scenario::time_up::Report>)> {
     // A hard ceiling on the whole run, whatever happens on the wire.
-    let budget = ctx.cli.duration() + ctx.cli.timeout() * 6 + Duration::from_secs(180);
+    let mut budget = ctx.cli.duration() + ctx.cli.timeout() * 6 + Duration::from_secs(180);
+    if ctx.cli.scenario == Scenario::TimeUp {
+        budget += Duration::from_secs(ctx.cli.due_window + ctx.cli.grace);
+    }
+    let plain = |outcome: anyhow::Result<Outcome>| outcome.map(|o| (o, None));
     let run = async {
         match ctx.cli.scenario {
-            Scenario::Cycles => scenario::cycles::run(Arc::clone(&ctx)).await,
-            Scenario::Idle => scenario::idle::run(Arc::clone(&ctx)).await,
-            Scenario::Light => scenario::light::run(Arc::clone(&ctx)).await,
-            Scenario::Sse => scenario::sse::run(Arc::clone(&ctx)).await,
-            Scenario::Friends => scenario::friends::run(Arc::clone(&ctx)).await,
-            Scenario::Soak => scenario::soak::run(Arc::clone(&ctx)).await,
+            Scenario::Cycles => plain(scenario::cycles::run(Arc::clone(&ctx)).await),
+            Scenario::Idle => plain(scenario::idle::run(Arc::clone(&ctx)).await),
+            Scenario::Light => plain(scenario::light::run(Arc::clone(&ctx)).await),
+            Scenario::Sse => plain(scenario::sse::run(Arc::clone(&ctx)).await),
+            Scenario::Friends => plain(scenario::friends::run(Arc::clone(&ctx)).await),
+            Scenario::Soak => plain(scenario::soak::run(Arc::clone(&ctx)).await),
+            Scenario::TimeUp => scenario::time_up::run(Arc::clone(&ctx))
+                .await
+                .map(|(o, r)| (o, Some(r))),
         }
     };
     tokio::time::timeout(budget, run)
@@ -276,6 +288,9 @@ struct Summary {
     /// `soak`: RSS, fds and database connections over the run, and the verdict.
     #[serde(skip_serializing_if = "Option::is_none")]
     soak: Option<scenario::soak::Report>,
+    /// `time-up`: the delays from due instant to receipt, duplicates and misses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_up: Option<scenario::time_up::Report>,
 }
 
 impl Summary {
@@ -293,6 +308,7 @@ impl Summary {
                 tally.counter("commands_ok")
             }
             Scenario::Sse => tally.counter("notifications_published"),
+            Scenario::TimeUp => tally.counter("time_up_heard"),
             Scenario::Idle => 0,
         };
         Self {
@@ -326,6 +342,7 @@ impl Summary {
                 .flatten(),
             notes,
             soak: None,
+            time_up: None,
         }
     }
 
@@ -383,6 +400,9 @@ impl Summary {
         }
         if let Some(soak) = &self.soak {
             soak.print_human();
+        }
+        if let Some(time_up) = &self.time_up {
+            time_up.print_human();
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The six scenarios, and the rendezvous both ends of a fan-out measurement share.
+//! The seven scenarios, and the rendezvous both ends of a fan-out measurement share.
 
 pub mod cycles;
 pub mod friends;
@@ -6,6 +6,7 @@ pub mod idle;
 pub mod light;
 pub mod soak;
 pub mod sse;
+pub mod time_up;
 
 use std::collections::HashMap;
 use std::hash::Hash;
