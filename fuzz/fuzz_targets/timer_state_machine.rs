@@ -210,6 +210,8 @@ fn patch(u: &mut Unstructured<'_>) -> Result<TimerPatch> {
         } else {
             None
         },
+        // The model checks that the allocation never changes.
+        allocated_duration: None,
     })
 }
 
