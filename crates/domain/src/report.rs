@@ -157,28 +157,85 @@ impl Interval {
     }
 }
 
+/// The RUNNING intervals of a timer as their bounds, oldest first: `[open, close, open, close, …]`.
+/// An odd count means the last interval is still open (the timer is RUNNING).
+///
+/// The report reads timers in this form instead of their whole [`PauseHistory`]: it is what the
+/// sums need, and storage can keep it ready (`timers.run_bounds` in PostgreSQL).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunBounds(Vec<Timestamp>);
+
+/// Bounds that cannot be a timer's RUNNING intervals.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RunBoundsError {
+    /// An instant before the one preceding it.
+    #[error("run bound {index} is earlier than the one before it")]
+    OutOfOrder {
+        /// Its position.
+        index: usize,
+    },
+}
+
+impl RunBounds {
+    /// The bounds of `history`'s RUNNING intervals: `start` and `resume` open one; the `pause`,
+    /// `stop` or `cancel` right after an opening closes it (a `stop` after a `pause` closes
+    /// nothing).
+    pub fn of(history: &PauseHistory) -> Self {
+        let mut bounds = Vec::with_capacity(history.len());
+        let mut open = false;
+        for event in history.events() {
+            match event.action {
+                // A validated history never opens twice; keep the first opening if it did.
+                HistoryAction::Start | HistoryAction::Resume if !open => {
+                    bounds.push(event.at);
+                    open = true;
+                }
+                HistoryAction::Pause | HistoryAction::Stop | HistoryAction::Cancel if open => {
+                    bounds.push(event.at);
+                    open = false;
+                }
+                _ => {}
+            }
+        }
+        Self(bounds)
+    }
+
+    /// Bounds read back from storage.
+    ///
+    /// # Errors
+    /// [`RunBoundsError::OutOfOrder`] when an instant is earlier than the one before it.
+    pub fn from_instants(instants: Vec<Timestamp>) -> Result<Self, RunBoundsError> {
+        if let Some(index) = instants
+            .windows(2)
+            .position(|pair| matches!(pair, [before, after] if after < before))
+        {
+            return Err(RunBoundsError::OutOfOrder { index: index + 1 });
+        }
+        Ok(Self(instants))
+    }
+
+    /// The bounds, oldest first.
+    pub fn instants(&self) -> &[Timestamp] {
+        &self.0
+    }
+
+    /// The intervals, oldest first; one still open ends at `now` (or is empty when `now` is
+    /// before it began).
+    pub fn intervals(&self, now: Timestamp) -> Vec<Interval> {
+        let mut intervals = Vec::with_capacity(self.0.len().div_ceil(2));
+        let mut bounds = self.0.iter();
+        while let Some(&start) = bounds.next() {
+            let end = bounds.next().copied().unwrap_or(now);
+            intervals.push(Interval::new(start, end));
+        }
+        intervals
+    }
+}
+
 /// The RUNNING intervals of `history`, oldest first; one still open ends at `now` (or is empty
 /// when `now` is before it began).
 pub fn running_intervals(history: &PauseHistory, now: Timestamp) -> Vec<Interval> {
-    let mut intervals = Vec::with_capacity(history.len().div_ceil(2));
-    let mut open_since: Option<Timestamp> = None;
-    for event in history.events() {
-        match event.action {
-            HistoryAction::Start | HistoryAction::Resume => {
-                // A validated history never opens twice; keep the first opening if it did.
-                open_since.get_or_insert(event.at);
-            }
-            HistoryAction::Pause | HistoryAction::Stop | HistoryAction::Cancel => {
-                if let Some(since) = open_since.take() {
-                    intervals.push(Interval::new(since, event.at));
-                }
-            }
-        }
-    }
-    if let Some(since) = open_since {
-        intervals.push(Interval::new(since, now));
-    }
-    intervals
+    RunBounds::of(history).intervals(now)
 }
 
 /// How a timer's seconds are classified: by the status it has now.
@@ -294,7 +351,7 @@ impl GroupKey {
     }
 }
 
-/// A timer as the report reads it: its status, links and history.
+/// A timer as the report reads it: its status, links and RUNNING intervals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkedTimer {
     /// The timer.
@@ -307,8 +364,8 @@ pub struct WorkedTimer {
     pub todo_id: Option<TodoId>,
     /// Its tags (only loaded when the report is grouped by tag; empty otherwise).
     pub tag_ids: Vec<TagId>,
-    /// Its transitions.
-    pub history: PauseHistory,
+    /// Its RUNNING intervals.
+    pub runs: RunBounds,
 }
 
 /// One group of a [`Summary`].
@@ -364,7 +421,7 @@ pub fn summarize(
         let mut per_day = vec![StatusSeconds::default(); days.len()];
         for timer in timers {
             let class = StatusClass::from(timer.status);
-            let intervals = running_intervals(&timer.history, now);
+            let intervals = timer.runs.intervals(now);
             add_per_day(&intervals, days, class, &mut per_day);
         }
         let groups: Vec<GroupSeconds> = days
@@ -382,7 +439,9 @@ pub fn summarize(
     }
     let mut groups: HashMap<GroupKey, StatusSeconds> = HashMap::new();
     for timer in timers {
-        let seconds: i64 = running_intervals(&timer.history, now)
+        let seconds: i64 = timer
+            .runs
+            .intervals(now)
             .iter()
             .map(|interval| interval.seconds_within(from, to))
             .sum();

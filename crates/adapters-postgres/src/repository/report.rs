@@ -8,31 +8,31 @@
 //! history anyway, which PostgreSQL reads with a sequential scan (`docs/benchmarks.md`, issue
 //! 18, has the plans).
 //!
-//! Only the columns the report needs are read, and `pause_history` is read as text and parsed
-//! straight into its events, without building a `serde_json::Value` first. Tag ids are read only
-//! when the report is grouped by tag. The report never writes and takes no lock.
+//! Only the columns the report needs are read. The RUNNING intervals come from `run_bounds`, the
+//! `int8[]` PostgreSQL generates from `pause_history` (migration `2026-01-04-000004`), sent in
+//! binary: reading `pause_history` itself meant turning each JSONB value into text and parsing it
+//! again, three quarters of the report's time over a year (`docs/benchmarks.md`, issue 18). Tag
+//! ids are read only when the report is grouped by tag. The report never writes and takes no
+//! lock.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz};
 use diesel_async::RunQueryDsl;
 use hourglass_domain::ids::{ScheduleId, TagId, TimerId, TodoId, UserId};
-use hourglass_domain::report::{GroupBy, WorkedTimer};
+use hourglass_domain::report::{GroupBy, RunBounds, WorkedTimer};
 use hourglass_domain::time::Timestamp;
-use hourglass_domain::timer::{HistoryAction, PauseEvent, PauseHistory, TimerStatus};
+use hourglass_domain::timer::TimerStatus;
 use hourglass_ports::error::StorageError;
 use hourglass_ports::report::ReportRepository;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::{DbError, corrupt};
 use crate::pool::PgPool;
-use crate::rows::{instant, ts};
+use crate::rows::ts;
 use crate::statement::CachedSql;
 
 type SqlUuid = diesel::sql_types::Uuid;
@@ -40,7 +40,7 @@ type SqlUuid = diesel::sql_types::Uuid;
 /// The report's columns of `timers t`; append the tag ids column.
 macro_rules! report_columns {
     () => {
-        "SELECT t.id, t.status, t.schedule_id, t.todo_id, t.pause_history::text AS history, "
+        "SELECT t.id, t.status, t.schedule_id, t.todo_id, t.run_bounds, "
     };
 }
 
@@ -88,38 +88,22 @@ struct WorkedTimerRow {
     schedule_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     todo_id: Option<Uuid>,
-    #[diesel(sql_type = Text)]
-    history: String,
+    #[diesel(sql_type = Array<BigInt>)]
+    run_bounds: Vec<i64>,
     #[diesel(sql_type = Array<SqlUuid>)]
     tag_ids: Vec<Uuid>,
-}
-
-/// One stored `pause_history` entry (the shape `rows.rs` writes); `elapsed` is checked by
-/// [`PauseHistory::from_events`] like on every other load.
-#[derive(Debug, Deserialize)]
-struct StoredEvent<'a> {
-    #[serde(borrow)]
-    action: Cow<'a, str>,
-    at: DateTime<Utc>,
-    #[serde(default)]
-    elapsed: Option<i64>,
 }
 
 impl TryFrom<WorkedTimerRow> for WorkedTimer {
     type Error = DbError;
 
     fn try_from(row: WorkedTimerRow) -> Result<Self, Self::Error> {
-        let stored: Vec<StoredEvent<'_>> =
-            serde_json::from_str(&row.history).map_err(|e| corrupt("pause_history", e))?;
-        let events = stored
+        let instants = row
+            .run_bounds
             .into_iter()
-            .map(|event| {
-                Ok(PauseEvent {
-                    action: HistoryAction::from_str(&event.action)
-                        .map_err(|e| corrupt("pause_history", e))?,
-                    at: instant(event.at),
-                    elapsed: event.elapsed,
-                })
+            .map(|seconds| {
+                Timestamp::from_unix_seconds(seconds)
+                    .ok_or_else(|| corrupt("run_bounds", format!("instant {seconds} out of range")))
             })
             .collect::<Result<Vec<_>, DbError>>()?;
         Ok(WorkedTimer {
@@ -128,7 +112,7 @@ impl TryFrom<WorkedTimerRow> for WorkedTimer {
             schedule_id: row.schedule_id.map(ScheduleId::new),
             todo_id: row.todo_id.map(TodoId::new),
             tag_ids: row.tag_ids.into_iter().map(TagId::new).collect(),
-            history: PauseHistory::from_events(events).map_err(|e| corrupt("pause_history", e))?,
+            runs: RunBounds::from_instants(instants).map_err(|e| corrupt("run_bounds", e))?,
         })
     }
 }

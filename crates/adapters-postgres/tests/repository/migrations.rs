@@ -49,10 +49,11 @@ struct Column {
 }
 
 /// Pause and resume rewrite these columns of `timers` and nothing else the indexes could see.
-const CHANGED_BY_PAUSE_AND_RESUME: [&str; 5] = [
+const CHANGED_BY_PAUSE_AND_RESUME: [&str; 6] = [
     "status",
     "paused_at",
     "pause_history",
+    "run_bounds",
     "version",
     "updated_at",
 ];

@@ -9,7 +9,7 @@ use hourglass_adapters_postgres::repository::{
     PgReportRepository, PgScheduleRepository, PgTagRepository, PgTimerRepository,
 };
 use hourglass_domain::ids::TimerId;
-use hourglass_domain::report::{Calendar, DaySpan, GroupBy, GroupKey};
+use hourglass_domain::report::{Calendar, DaySpan, GroupBy, GroupKey, RunBounds};
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerCommand, TimerStatus};
 use hourglass_ports::clock::Clock;
@@ -95,7 +95,7 @@ async fn worked_timers_are_the_owners_timers_overlapping_the_range() -> anyhow::
     assert_eq!(first.status, TimerStatus::Completed);
     assert_eq!(first.schedule_id, Some(plan.id));
     assert_eq!(first.tag_ids, vec![blue.id, red.id]);
-    assert_eq!(first.history.len(), 4);
+    assert_eq!(first.runs.instants(), &[at(0), at(100), at(200), at(300)]);
 
     let untagged = reports
         .worked_timers(alice, at(50), at(40_000), false)
@@ -129,6 +129,58 @@ async fn worked_timers_are_the_owners_timers_overlapping_the_range() -> anyhow::
             .names(bob, GroupBy::Schedule, &[plan.id.get()])
             .await?
             .is_empty()
+    );
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// `run_bounds`, which PostgreSQL generates from `pause_history`, holds what the domain reads
+/// from the history, after every write path: insert, pause, resume, stop and cancel, also a stop
+/// or cancel of a paused timer (which closes nothing).
+#[tokio::test]
+async fn stored_run_bounds_are_the_bounds_of_the_stored_history() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    use TimerCommand::{Cancel, Pause, Resume, Stop};
+    let cases: Vec<Vec<(TimerCommand, i64)>> = vec![
+        vec![],
+        vec![(Pause, 100)],
+        vec![(Pause, 100), (Resume, 250)],
+        vec![(Pause, 100), (Resume, 250), (Stop, 400)],
+        vec![(Pause, 100), (Stop, 400)],
+        vec![(Pause, 100), (Cancel, 400)],
+        vec![(Cancel, 30)],
+        vec![
+            (Pause, 10),
+            (Resume, 20),
+            (Pause, 30),
+            (Resume, 40),
+            (Pause, 50),
+            (Resume, 60),
+            (Stop, 70),
+        ],
+    ];
+    let mut expected = HashMap::new();
+    for commands in &cases {
+        let id = store(&timers, timer(alice, at(0)), commands).await?;
+        let Some(stored) = timers.find(id).await? else {
+            panic!("timer {id:?} stored")
+        };
+        expected.insert(id, RunBounds::of(stored.pause_history()));
+    }
+    let found = PgReportRepository::new(db.pool())
+        .worked_timers(alice, at(0), at(1000), false)
+        .await?;
+    assert_eq!(found.len(), cases.len());
+    for worked in found {
+        assert_eq!(Some(&worked.runs), expected.get(&worked.id), "{worked:?}");
+    }
+    // The paused-then-stopped timer ran [0, 100) only.
+    assert!(
+        expected
+            .values()
+            .any(|runs| runs.instants() == [at(0), at(100)])
     );
     db.cleanup().await?;
     Ok(())

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::test::{self, TestRequest};
 use hourglass_domain::ids::{TagId, TimerId};
-use hourglass_domain::report::WorkedTimer;
-use hourglass_domain::timer::{HistoryAction, PauseEvent, PauseHistory, TimerStatus};
+use hourglass_domain::report::{RunBounds, WorkedTimer};
+use hourglass_domain::timer::TimerStatus;
 use hourglass_ports::error::StorageError;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -37,20 +37,9 @@ fn zone(raw: &str) -> RenderZone {
 
 /// A timer that ran from `start` until `stop` (completed), or is still running.
 fn worked(start: i64, stop: Option<i64>, tags: Vec<TagId>) -> WorkedTimer {
-    let mut events = vec![PauseEvent {
-        action: HistoryAction::Start,
-        at: at(start),
-        elapsed: None,
-    }];
-    if let Some(stop) = stop {
-        events.push(PauseEvent {
-            action: HistoryAction::Stop,
-            at: at(stop),
-            elapsed: Some(stop - start),
-        });
-    }
-    let Ok(history) = PauseHistory::from_events(events) else {
-        panic!("valid history")
+    let bounds = std::iter::once(start).chain(stop).map(at).collect();
+    let Ok(runs) = RunBounds::from_instants(bounds) else {
+        panic!("ordered bounds")
     };
     WorkedTimer {
         id: TimerId::new(Uuid::now_v7()),
@@ -62,7 +51,7 @@ fn worked(start: i64, stop: Option<i64>, tags: Vec<TagId>) -> WorkedTimer {
         schedule_id: None,
         todo_id: None,
         tag_ids: tags,
-        history,
+        runs,
     }
 }
 

@@ -2,8 +2,8 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use hourglass_domain::ids::{TagId, TimerId};
-use hourglass_domain::report::{DaySpan, WorkedTimer};
-use hourglass_domain::timer::{HistoryAction, PauseEvent, PauseHistory, TimerStatus};
+use hourglass_domain::report::{DaySpan, RunBounds, WorkedTimer};
+use hourglass_domain::timer::TimerStatus;
 use mockall::predicate::{always, eq};
 
 use super::*;
@@ -45,13 +45,8 @@ fn two_days() -> Calendar {
 
 /// A timer started at `start`, still running.
 fn running(start: i64, tags: Vec<TagId>) -> WorkedTimer {
-    let history = PauseHistory::from_events(vec![PauseEvent {
-        action: HistoryAction::Start,
-        at: at(start),
-        elapsed: None,
-    }]);
-    let Ok(history) = history else {
-        panic!("valid history")
+    let Ok(runs) = RunBounds::from_instants(vec![at(start)]) else {
+        panic!("one bound")
     };
     WorkedTimer {
         id: TimerId::new(Uuid::now_v7()),
@@ -59,7 +54,7 @@ fn running(start: i64, tags: Vec<TagId>) -> WorkedTimer {
         schedule_id: None,
         todo_id: None,
         tag_ids: tags,
-        history,
+        runs,
     }
 }
 
