@@ -43,7 +43,7 @@ use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerChange};
-use hourglass_ports::event::{DomainEvent, LocalDelivery};
+use hourglass_ports::event::{DomainEvent, InboxChange, LocalDelivery};
 use hourglass_ports::notification::NotificationRepository;
 use hourglass_ports::timer::{TaggedTimer, TimerRepository};
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,20 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 const LANES: usize = 8;
 /// Announcements one lane may hold before the listener waits for it (back-pressure, not growth).
 const LANE_CAPACITY: usize = 1024;
+
+/// At most this many notification ids go in one [`Announcement::Inbox`]: 300 ids of 19 digits
+/// and their commas stay below PostgreSQL's 8000-byte payload limit.
+pub const INBOX_IDS_PER_ANNOUNCEMENT: usize = 300;
+
+/// What an [`Announcement::Inbox`] did to its notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxKind {
+    /// They were unread and are now read.
+    Read,
+    /// They were deleted.
+    Deleted,
+}
 
 /// What one notification says: ids and facts, never rendered data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,6 +133,21 @@ pub enum Announcement {
         id: i64,
         /// Its receiver.
         receiver: i64,
+        /// The receiver's unread count once it was stored; absent from the previous release.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unread: Option<u64>,
+    },
+    /// Some of a receiver's notifications were read or deleted (`InboxChanged`); a change naming
+    /// many is split into announcements of at most [`INBOX_IDS_PER_ANNOUNCEMENT`] ids.
+    Inbox {
+        /// Whose notifications.
+        receiver: i64,
+        /// What happened to them.
+        change: InboxKind,
+        /// Which.
+        ids: Vec<i64>,
+        /// The receiver's unread count once this announcement's ids are applied.
+        unread: u64,
     },
     /// A follow was made or removed (`FollowChanged`).
     Follow {
@@ -137,7 +166,7 @@ impl Announcement {
             Self::Timer { owner, .. }
             | Self::TimeUp { owner, .. }
             | Self::TimerDeleted { owner, .. } => *owner,
-            Self::Notification { receiver, .. } => *receiver,
+            Self::Notification { receiver, .. } | Self::Inbox { receiver, .. } => *receiver,
             Self::Follow { follower, .. } => *follower,
         }
     }
@@ -170,12 +199,49 @@ impl Announcement {
         }
     }
 
-    /// `notification` was stored.
-    pub fn notification(notification: &Notification) -> Self {
+    /// `notification` was stored, leaving its receiver `unread` unread notifications.
+    pub fn notification(notification: &Notification, unread: u64) -> Self {
         Self::Notification {
             id: notification.id().get(),
             receiver: notification.receiver().get(),
+            unread: Some(unread),
         }
+    }
+
+    /// `ids` of `receiver`'s notifications were read or deleted, leaving `unread` unread ones:
+    /// one announcement per [`INBOX_IDS_PER_ANNOUNCEMENT`] ids, in order.
+    ///
+    /// Each announcement carries the count a stream has once it applied that one: for reads,
+    /// the ids of the later announcements are still unread at that point, since reading only
+    /// ever changes unread ones; a delete may remove read or unread ones, so every part of a
+    /// delete carries the final count.
+    pub fn inbox(
+        receiver: UserId,
+        change: InboxKind,
+        ids: &[NotificationId],
+        unread: u64,
+    ) -> Vec<Self> {
+        let chunks: Vec<&[NotificationId]> = ids.chunks(INBOX_IDS_PER_ANNOUNCEMENT).collect();
+        let mut later = 0u64;
+        let mut announcements: Vec<Self> = chunks
+            .iter()
+            .rev()
+            .map(|chunk| {
+                let announcement = Self::Inbox {
+                    receiver: receiver.get(),
+                    change,
+                    ids: chunk.iter().map(|id| id.get()).collect(),
+                    unread: match change {
+                        InboxKind::Read => unread.saturating_add(later),
+                        InboxKind::Deleted => unread,
+                    },
+                };
+                later = later.saturating_add(u64::try_from(chunk.len()).unwrap_or(u64::MAX));
+                announcement
+            })
+            .collect();
+        announcements.reverse();
+        announcements
     }
 
     /// `follower` started or stopped following `followee`.
@@ -335,19 +401,45 @@ impl Loader {
                 follower: UserId::new(follower),
                 followee: UserId::new(followee),
             }),
-            Announcement::Notification { id, receiver } => {
+            Announcement::Inbox {
+                receiver,
+                change,
+                ids,
+                unread,
+            } => {
+                let ids = ids.into_iter().map(NotificationId::new).collect();
+                Some(DomainEvent::InboxChanged {
+                    receiver: UserId::new(receiver),
+                    change: match change {
+                        InboxKind::Read => InboxChange::Read(ids),
+                        InboxKind::Deleted => InboxChange::Deleted(ids),
+                    },
+                    unread_count: unread,
+                })
+            }
+            Announcement::Notification {
+                id,
+                receiver,
+                unread,
+            } => {
                 // The receiver's first notification from `id` on is this one, unless it was
-                // deleted already (then there is nothing to push).
+                // deleted already: then there is nothing to push, and the delete's own
+                // announcement, right behind, carries the count.
                 let after = NotificationId::new(id.saturating_sub(1));
                 match self
                     .notifications
                     .list_after(UserId::new(receiver), after, 1)
                     .await
                 {
-                    Ok(found) => found
-                        .into_iter()
-                        .find(|n| n.id().get() == id)
-                        .map(|notification| DomainEvent::NotificationCreated { notification }),
+                    Ok(found) => {
+                        found
+                            .into_iter()
+                            .find(|n| n.id().get() == id)
+                            .map(|notification| DomainEvent::NotificationCreated {
+                                notification,
+                                unread_count: unread,
+                            })
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "notification unavailable for fan-out");
                         None
@@ -620,7 +712,11 @@ mod tests {
             timer_id: uuid::Uuid::nil(),
             owner: 7,
         };
-        let notification = Announcement::Notification { id: 1, receiver: 7 };
+        let notification = Announcement::Notification {
+            id: 1,
+            receiver: 7,
+            unread: Some(1),
+        };
         let me = Some("hourglass-a");
 
         assert!(delivered_in_process(
@@ -670,7 +766,28 @@ mod tests {
         for (payload, announcement) in [
             (
                 r#"{"k":"notification","id":5,"receiver":7}"#,
-                Announcement::Notification { id: 5, receiver: 7 },
+                Announcement::Notification {
+                    id: 5,
+                    receiver: 7,
+                    unread: None,
+                },
+            ),
+            (
+                r#"{"k":"notification","id":5,"receiver":7,"unread":2}"#,
+                Announcement::Notification {
+                    id: 5,
+                    receiver: 7,
+                    unread: Some(2),
+                },
+            ),
+            (
+                r#"{"k":"inbox","receiver":7,"change":"read","ids":[4,5],"unread":0}"#,
+                Announcement::Inbox {
+                    receiver: 7,
+                    change: InboxKind::Read,
+                    ids: vec![4, 5],
+                    unread: 0,
+                },
             ),
             (
                 r#"{"k":"follow","follower":7,"followee":8}"#,
@@ -686,6 +803,40 @@ mod tests {
             assert_eq!(decoded.src, None);
         }
         assert!(Announcement::decode(r#"{"k":"explode"}"#).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn a_large_inbox_change_is_split_below_the_payload_limit_with_a_count_per_part()
+    -> Result<(), DbError> {
+        let ids: Vec<NotificationId> = (0..701)
+            .map(|n| NotificationId::new(i64::MAX - n))
+            .collect();
+        let parts = Announcement::inbox(UserId::new(7), InboxKind::Read, &ids, 2);
+        let mut seen = Vec::new();
+        let mut counts = Vec::new();
+        for part in &parts {
+            assert!(part.encode()?.len() < 7900, "room for `src`");
+            let Announcement::Inbox { ids, unread, .. } = part else {
+                panic!("an inbox announcement")
+            };
+            seen.extend(ids.iter().copied());
+            counts.push(*unread);
+        }
+        assert_eq!(seen, ids.iter().map(|id| id.get()).collect::<Vec<_>>());
+        // 701 read in one commit that leaves 2 unread: before the last 401 are applied, the
+        // stream still counts them.
+        assert_eq!(counts, vec![2 + 401, 2 + 101, 2]);
+        let deleted = Announcement::inbox(UserId::new(7), InboxKind::Deleted, &ids[..1], 5);
+        assert_eq!(
+            deleted,
+            vec![Announcement::Inbox {
+                receiver: 7,
+                change: InboxKind::Deleted,
+                ids: vec![i64::MAX],
+                unread: 5,
+            }]
+        );
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use hourglass_domain::notification::Notification;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerChange;
 
+use crate::event::InboxChange;
 use crate::timer::TaggedTimer;
 
 /// What a timer WebSocket connection is handed; it renders it in its own time zone.
@@ -99,8 +100,13 @@ pub trait TimerConnections: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait NotificationStreams: Send + Sync {
-    /// Queues `notification` on every stream of its receiver.
-    async fn deliver(&self, notification: &Notification) -> Handoff;
+    /// Queues `notification` on every stream of its receiver, followed by `unread_count` (the
+    /// count as of the commit that stored it) when known.
+    async fn deliver(&self, notification: &Notification, unread_count: Option<u64>) -> Handoff;
+
+    /// Queues `change` of `receiver`'s notifications on every stream of the receiver, followed
+    /// by `unread_count` (the count as of the commit that made the change).
+    fn inbox_changed(&self, receiver: UserId, change: &InboxChange, unread_count: u64) -> Handoff;
 
     /// Events may have been missed: every stream replays from its last delivered id.
     fn resync_all(&self);

@@ -5,14 +5,15 @@
 //! - **The store announces** (for the other server instances): the repository methods that
 //!   change something a connected device shows (timer insert, command, details, delete; schedule,
 //!   todo and tag deletes that bump timers; every notification insert, including those of follows
-//!   and meetups; every follow made or removed) emit their own events *inside their transaction* — the PostgreSQL adapter with
-//!   `pg_notify`, so the database releases an event exactly when, and only if, its change commits.
-//!   Every server instance receives them and hands them to its [`LocalDelivery`].
+//!   and meetups; every read mark and delete of notifications; every follow made or removed) emit
+//!   their own events *inside their transaction* — the PostgreSQL adapter with `pg_notify`, so
+//!   the database releases an event exactly when, and only if, its change commits. Every server
+//!   instance receives them and hands them to its [`LocalDelivery`].
 //! - **The services announce** (for this instance, and in unit tests): services call
 //!   [`EventPublisher::publish`] only after the repository call that made the change returned
 //!   successfully, i.e. after commit. The server's publisher hands timer events straight to its
-//!   own connections (its listener then skips those, by their origin) and leaves notifications to
-//!   the listener, which keeps each receiver's stream in commit order.
+//!   own connections (its listener then skips those, by their origin) and leaves notifications
+//!   and inbox changes to the listener, which keeps each receiver's stream in commit order.
 //!
 //! Either way, the events and their routing are the same ([`DomainEvent`]); the repository docs
 //! name the event each announcing method emits.
@@ -20,7 +21,7 @@
 use std::time::Instant;
 
 use async_trait::async_trait;
-use hourglass_domain::ids::{TimerId, UserId};
+use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerChange;
@@ -64,6 +65,21 @@ pub enum DomainEvent {
     NotificationCreated {
         /// The stored notification.
         notification: Notification,
+        /// The receiver's unread count as of the commit that stored it (`unread-count`): known
+        /// to the store, which counts under the receiver's lock; `None` from the services, whose
+        /// in-process publish is not what streams hear (see [`InboxChange`]).
+        unread_count: Option<u64>,
+    },
+    /// Some of a receiver's notifications were marked read or deleted; goes to the receiver's
+    /// SSE streams as `notification-read` / `notification-deleted`, then `unread-count`.
+    /// Announced by the store only.
+    InboxChanged {
+        /// Whose notifications.
+        receiver: UserId,
+        /// What happened to them, and which.
+        change: InboxChange,
+        /// The receiver's unread count as of the commit that made the change.
+        unread_count: u64,
     },
     /// A follow was made or removed, so who counts as a friend of either user may have changed:
     /// every instance forgets the friend lists it remembers for them.
@@ -73,6 +89,20 @@ pub enum DomainEvent {
         /// Whom.
         followee: UserId,
     },
+}
+
+/// What happened to some of a receiver's notifications, other than arriving.
+///
+/// Every change to a receiver's inbox (a notification stored, read or deleted) is announced by
+/// the store in its transaction with the unread count it leaves, counted while the transaction
+/// holds the receiver's lock. Announcements arrive in commit order, so a stream that applies them
+/// in order always shows a count that matches the notifications it has been told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxChange {
+    /// These were unread and are now read (`notification-read`).
+    Read(Vec<NotificationId>),
+    /// These were deleted (`notification-deleted`).
+    Deleted(Vec<NotificationId>),
 }
 
 /// The event could not be handed to the fan-out.

@@ -26,8 +26,9 @@ pub enum NotificationError {
 pub trait NotificationRepository: Send + Sync {
     /// Stores a notification. Ids become visible to a receiver in increasing order even under
     /// concurrent writers (the adapter takes a per-receiver lock before inserting). An announcing
-    /// store emits `NotificationCreated` in the inserting transaction (see [`crate::event`]), as
-    /// it does for the notifications that follows and meetups store.
+    /// store emits `NotificationCreated`, with the unread count it leaves, in the inserting
+    /// transaction (see [`crate::event`]), as it does for the notifications that follows and
+    /// meetups store.
     ///
     /// # Errors
     /// [`StorageError`].
@@ -62,7 +63,8 @@ pub trait NotificationRepository: Send + Sync {
     /// # Errors
     /// [`StorageError`].
     async fn unread_count(&self, receiver: UserId) -> Result<u64, StorageError>;
-    /// Marks one read.
+    /// Marks one read. When it was unread, an announcing store emits `InboxChanged` (`Read`)
+    /// with the unread count it leaves, under the same per-receiver lock as inserts.
     ///
     /// # Errors
     /// [`NotificationError::NotFound`] for a missing or foreign one; [`NotificationError::Storage`].
@@ -71,12 +73,14 @@ pub trait NotificationRepository: Send + Sync {
         receiver: UserId,
         id: NotificationId,
     ) -> Result<(), NotificationError>;
-    /// Marks all read; returns how many changed.
+    /// Marks all read; returns how many changed. An announcing store emits `InboxChanged`
+    /// (`Read`, naming each changed one) when any changed.
     ///
     /// # Errors
     /// [`StorageError`].
     async fn mark_all_read(&self, receiver: UserId) -> Result<u64, StorageError>;
-    /// Deletes one.
+    /// Deletes one. An announcing store emits `InboxChanged` (`Deleted`) with the unread count
+    /// it leaves.
     ///
     /// # Errors
     /// [`NotificationError::NotFound`]; [`NotificationError::Storage`].

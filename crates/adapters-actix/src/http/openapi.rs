@@ -131,6 +131,8 @@ impl Modify for BearerAuth {
         meetups::MeetupDto,
         meetups::CreateMeetupRequest,
         dto::NotificationDto,
+        dto::UnreadCountEventDto,
+        dto::NotificationIdsEventDto,
         notifications::UnreadCountBody,
         notifications::ReadAllBody,
         dto::report::ReportDto,

@@ -20,10 +20,9 @@ use hourglass_ports::error::StorageError;
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupOutcome, MeetupRepository};
 use hourglass_ports::page::{Page, PageRequest};
 
-use super::notification::{insert_drafts, related_columns};
+use super::notification::{announce_stored, insert_drafts, related_columns};
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
-use crate::event_bus::{Announcement, notify};
 use crate::pool::PgPool;
 use crate::rows::{MeetupRow, NewMeetupRecord, NotificationRow, ts};
 use crate::schema::{meetup_participants, meetups, users};
@@ -163,11 +162,7 @@ impl MeetupRepository for PgMeetupRepository {
                 .collect::<Result<Vec<_>, _>>()?;
             notifications.sort_by_key(Notification::id);
             // Announced in this transaction, like every stored notification (`event_bus`).
-            let announcements: Vec<Announcement> = notifications
-                .iter()
-                .map(Announcement::notification)
-                .collect();
-            notify(conn, &announcements).await?;
+            announce_stored(conn, &notifications).await?;
             let meetup = Meetup::create(new, meetup_id, now)
                 .map_err(|refused| TxError::Refused(refused.into()))?;
             Ok(MeetupOutcome {

@@ -10,9 +10,19 @@
 //! Every stored notification is announced with `pg_notify` in the inserting transaction (also
 //! when follows and meetups store them), so a stream hears of it only once it is committed and
 //! readable for the replay; NOTIFY delivers in commit order, matching the id order promise.
+//!
+//! Read marks and deletes take the same advisory lock and are announced too, and every
+//! announcement carries the unread count the change leaves, counted in a statement that starts
+//! after the lock is held (under READ COMMITTED a statement sees what committed before it
+//! started). Two changes of one receiver's inbox are therefore counted one after the other, and
+//! the counts arrive in the order they apply: a stream never shows a count that disagrees with
+//! the notifications it was told about.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
+use diesel::QueryableByName;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -26,7 +36,7 @@ use uuid::Uuid;
 
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, notify};
+use crate::event_bus::{Announcement, InboxKind, notify};
 use crate::pool::PgPool;
 use crate::rows::{NotificationRow, ts};
 use crate::schema::notifications;
@@ -54,6 +64,101 @@ FROM input, locked \
 ORDER BY ord \
 RETURNING id, receiver_id, actor_id, kind, message, related_id, related_timer_id, related_type, \
           redirect_url, is_read, created_at";
+
+/// The receiver's inbox lock (see the module documentation). A statement of its own: a statement
+/// that waited for the lock inside would still read what it saw before waiting.
+const LOCK_RECEIVER: &str = "SELECT count(pg_advisory_xact_lock($1)::text) AS n";
+
+/// The unread counts of the given receivers (absent: none unread).
+const UNREAD_COUNTS: &str = "\
+SELECT receiver_id, count(*) AS unread FROM notifications \
+WHERE receiver_id = ANY($1) AND NOT is_read GROUP BY receiver_id";
+
+const MARK_READ: &str = "\
+UPDATE notifications SET is_read = TRUE \
+WHERE id = $1 AND receiver_id = $2 AND NOT is_read RETURNING id";
+
+const MARK_ALL_READ: &str = "\
+UPDATE notifications SET is_read = TRUE \
+WHERE receiver_id = $1 AND NOT is_read RETURNING id";
+
+const EXISTS: &str = "\
+SELECT id FROM notifications WHERE id = $1 AND receiver_id = $2";
+
+const DELETE: &str = "\
+DELETE FROM notifications WHERE id = $1 AND receiver_id = $2 RETURNING id";
+
+#[derive(QueryableByName)]
+struct UnreadCount {
+    #[diesel(sql_type = BigInt)]
+    receiver_id: i64,
+    #[diesel(sql_type = BigInt)]
+    unread: i64,
+}
+
+#[derive(QueryableByName)]
+struct ChangedId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Takes `receiver`'s inbox lock until the caller's transaction ends.
+async fn lock_receiver(conn: &mut AsyncPgConnection, receiver: UserId) -> Result<(), DbError> {
+    CachedSql::new(LOCK_RECEIVER)
+        .bind::<BigInt, _>(receiver.get())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The unread counts of `receivers` now; the caller holds their locks.
+async fn unread_counts(
+    conn: &mut AsyncPgConnection,
+    receivers: Vec<i64>,
+) -> Result<HashMap<i64, u64>, DbError> {
+    let rows: Vec<UnreadCount> = CachedSql::new(UNREAD_COUNTS)
+        .bind::<Array<BigInt>, _>(receivers)
+        .load(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.receiver_id, u64::try_from(row.unread).unwrap_or(0)))
+        .collect())
+}
+
+/// The unread count of `receiver` now; the caller holds its lock.
+async fn unread_count_of(conn: &mut AsyncPgConnection, receiver: UserId) -> Result<u64, DbError> {
+    let counts = unread_counts(conn, vec![receiver.get()]).await?;
+    Ok(counts.get(&receiver.get()).copied().unwrap_or(0))
+}
+
+/// Announces `stored` (just inserted, in id order, inside the caller's transaction, which holds
+/// their receivers' locks), each with the unread count its receiver has once it is applied.
+pub(crate) async fn announce_stored(
+    conn: &mut AsyncPgConnection,
+    stored: &[Notification],
+) -> Result<(), DbError> {
+    let mut still_to_announce: HashMap<i64, u64> = HashMap::new();
+    for notification in stored {
+        *still_to_announce
+            .entry(notification.receiver().get())
+            .or_default() += 1;
+    }
+    let counts = unread_counts(conn, still_to_announce.keys().copied().collect()).await?;
+    // New notifications are unread: the count after all of them, less those of the same
+    // receiver announced later, is the count once this one is applied.
+    let announcements: Vec<Announcement> = stored
+        .iter()
+        .map(|notification| {
+            let receiver = notification.receiver().get();
+            let later = still_to_announce.entry(receiver).or_default();
+            *later = later.saturating_sub(1);
+            let total = counts.get(&receiver).copied().unwrap_or(0);
+            Announcement::notification(notification, total.saturating_sub(*later))
+        })
+        .collect();
+    notify(conn, &announcements).await
+}
 
 /// The `related_id` (meetup) and `related_timer_id` columns of a notification's `relatedId`.
 pub(crate) fn related_columns(related: Option<RelatedId>) -> (Option<i64>, Option<Uuid>) {
@@ -111,8 +216,7 @@ pub(crate) async fn insert_drafts(
         .map(Notification::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     stored.sort_by_key(Notification::id);
-    let announcements: Vec<Announcement> = stored.iter().map(Announcement::notification).collect();
-    notify(conn, &announcements).await?;
+    announce_stored(conn, &stored).await?;
     Ok(stored)
 }
 
@@ -234,48 +338,90 @@ impl NotificationRepository for PgNotificationRepository {
         id: NotificationId,
     ) -> Result<(), NotificationError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        // `is_read` is set whether or not it was already: marking twice is still "found".
-        let found: Option<i64> = diesel::update(
-            notifications::table
-                .filter(notifications::id.eq(id.get()))
-                .filter(notifications::receiver_id.eq(receiver.get())),
-        )
-        .set(notifications::is_read.eq(true))
-        .returning(notifications::id)
-        .get_result(&mut conn)
+        conn.transaction(async |conn| {
+            lock_receiver(conn, receiver).await?;
+            let changed: Option<ChangedId> = CachedSql::new(MARK_READ)
+                .bind::<BigInt, _>(id.get())
+                .bind::<BigInt, _>(receiver.get())
+                .get_result(conn)
+                .await
+                .optional()?;
+            if changed.is_none() {
+                // Already read is still "found": marking twice is not an error, and announces
+                // nothing since nothing changed.
+                let exists: Option<ChangedId> = CachedSql::new(EXISTS)
+                    .bind::<BigInt, _>(id.get())
+                    .bind::<BigInt, _>(receiver.get())
+                    .get_result(conn)
+                    .await
+                    .optional()?;
+                return match exists {
+                    Some(_) => Ok(()),
+                    None => Err(TxError::Refused(NotificationError::NotFound)),
+                };
+            }
+            let unread = unread_count_of(conn, receiver).await?;
+            notify(
+                conn,
+                &Announcement::inbox(receiver, InboxKind::Read, &[id], unread),
+            )
+            .await?;
+            Ok(())
+        })
         .await
-        .optional()
-        .map_err(DbError::from)?;
-        found.map(|_| ()).ok_or(NotificationError::NotFound)
+        .map_err(TxError::into_port)
     }
 
     async fn mark_all_read(&self, receiver: UserId) -> Result<u64, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let updated = diesel::update(
-            notifications::table
-                .filter(notifications::receiver_id.eq(receiver.get()))
-                .filter(notifications::is_read.eq(false)),
-        )
-        .set(notifications::is_read.eq(true))
-        .execute(&mut conn)
+        conn.transaction(async |conn| {
+            lock_receiver(conn, receiver).await?;
+            let changed: Vec<ChangedId> = CachedSql::new(MARK_ALL_READ)
+                .bind::<BigInt, _>(receiver.get())
+                .load(conn)
+                .await?;
+            if changed.is_empty() {
+                return Ok(0);
+            }
+            let mut ids: Vec<NotificationId> = changed
+                .iter()
+                .map(|row| NotificationId::new(row.id))
+                .collect();
+            ids.sort_unstable();
+            let unread = unread_count_of(conn, receiver).await?;
+            notify(
+                conn,
+                &Announcement::inbox(receiver, InboxKind::Read, &ids, unread),
+            )
+            .await?;
+            Ok::<_, TxError<StorageError>>(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+        })
         .await
-        .map_err(DbError::from)?;
-        Ok(u64::try_from(updated).unwrap_or(u64::MAX))
+        .map_err(TxError::into_port)
     }
 
     async fn delete(&self, receiver: UserId, id: NotificationId) -> Result<(), NotificationError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
-        let deleted = diesel::delete(
-            notifications::table
-                .filter(notifications::id.eq(id.get()))
-                .filter(notifications::receiver_id.eq(receiver.get())),
-        )
-        .execute(&mut conn)
+        conn.transaction(async |conn| {
+            lock_receiver(conn, receiver).await?;
+            let deleted: Option<ChangedId> = CachedSql::new(DELETE)
+                .bind::<BigInt, _>(id.get())
+                .bind::<BigInt, _>(receiver.get())
+                .get_result(conn)
+                .await
+                .optional()?;
+            if deleted.is_none() {
+                return Err(TxError::Refused(NotificationError::NotFound));
+            }
+            let unread = unread_count_of(conn, receiver).await?;
+            notify(
+                conn,
+                &Announcement::inbox(receiver, InboxKind::Deleted, &[id], unread),
+            )
+            .await?;
+            Ok(())
+        })
         .await
-        .map_err(DbError::from)?;
-        if deleted == 0 {
-            return Err(NotificationError::NotFound);
-        }
-        Ok(())
+        .map_err(TxError::into_port)
     }
 }

@@ -26,7 +26,7 @@ use crate::support::{TimerSpec, at, database, tag, timer, timer_with, user};
 const QUIET: Duration = Duration::from_millis(300);
 
 /// A connection that `LISTEN`s on the events channel of `db`.
-async fn listener(db: &TestDatabase) -> anyhow::Result<AsyncPgConnection> {
+pub(crate) async fn listener(db: &TestDatabase) -> anyhow::Result<AsyncPgConnection> {
     let mut conn = AsyncPgConnection::establish(db.url()).await?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
@@ -35,7 +35,7 @@ async fn listener(db: &TestDatabase) -> anyhow::Result<AsyncPgConnection> {
 }
 
 /// The payloads received within `within`, until it stays quiet for [`QUIET`].
-async fn received(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Value>> {
+pub(crate) async fn received(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Value>> {
     let mut payloads = Vec::new();
     let notifications = conn.notifications_stream();
     let mut notifications = std::pin::pin!(notifications);
@@ -161,7 +161,10 @@ async fn deletes_that_bump_timers_and_stored_notifications_are_announced() -> an
         .await?;
     assert_eq!(
         received(&mut listening).await?,
-        vec![json!({"k": "notification", "id": stored.id().get(), "receiver": alice.get()})]
+        vec![
+            json!({"k": "notification", "id": stored.id().get(), "receiver": alice.get(),
+                    "unread": 1})
+        ]
     );
     db.cleanup().await?;
     Ok(())

@@ -9,7 +9,8 @@
 //! - a timer change goes to the owner's connections ([`TimerDelivery::Changed`]), and, when
 //!   [`friend_activity_due`], to the owner's online friends ([`TimerDelivery::FriendActivity`]);
 //! - a deleted timer, and a timer whose time is up, go to the owner's connections;
-//! - a notification goes to its receiver's streams;
+//! - a notification, and a read mark or delete of notifications, go to the receiver's streams,
+//!   each with the unread count it left;
 //! - a follow change makes the remembered friend lists of both users stale.
 //!
 //! The service never renders: each connection renders what it is handed in its own time zone.
@@ -121,9 +122,20 @@ impl DeliveryService {
                     .send(owner, &Arc::new(TimerDelivery::Deleted { timer_id })),
                 sse: Handoff::default(),
             },
-            DomainEvent::NotificationCreated { notification } => DeliveryReport {
+            DomainEvent::NotificationCreated {
+                notification,
+                unread_count,
+            } => DeliveryReport {
                 websocket: Handoff::default(),
-                sse: inner.streams.deliver(&notification).await,
+                sse: inner.streams.deliver(&notification, unread_count).await,
+            },
+            DomainEvent::InboxChanged {
+                receiver,
+                change,
+                unread_count,
+            } => DeliveryReport {
+                websocket: Handoff::default(),
+                sse: inner.streams.inbox_changed(receiver, &change, unread_count),
             },
             DomainEvent::FollowChanged { follower, followee } => {
                 inner.friends.forget(follower, followee);
@@ -238,8 +250,9 @@ impl LocalDelivery for DeliveryService {
 /// `publish` returns at once, so the sender's reply never waits for fan-out work done on its
 /// behalf (friend look-ups, other devices' queues).
 ///
-/// Notifications are left to the cross-instance listener, which keeps each receiver's stream in
-/// commit order with the notifications committed elsewhere; the store announces them anyway.
+/// Notifications and inbox changes are left to the cross-instance listener, which keeps each
+/// receiver's stream in commit order with those committed elsewhere, each with the unread count
+/// only the store knows; the store announces them anyway.
 #[derive(Clone)]
 pub struct InProcessDelivery {
     lanes: Arc<[mpsc::Sender<(DomainEvent, Arrival)>]>,
@@ -272,7 +285,7 @@ impl InProcessDelivery {
             DomainEvent::TimerDeleted { owner, .. } => Some(*owner),
             DomainEvent::TimeUp { timer, .. } => Some(timer.timer.owner_id()),
             DomainEvent::FollowChanged { follower, .. } => Some(*follower),
-            DomainEvent::NotificationCreated { .. } => None,
+            DomainEvent::NotificationCreated { .. } | DomainEvent::InboxChanged { .. } => None,
         }
     }
 }

@@ -85,6 +85,7 @@ impl FollowService {
         if let Some(notification) = &outcome.notification {
             let event = DomainEvent::NotificationCreated {
                 notification: notification.clone(),
+                unread_count: None,
             };
             super::announce(&self.publisher, event).await;
         }

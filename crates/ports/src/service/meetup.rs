@@ -141,7 +141,10 @@ impl MeetupService {
     /// Announces every notification the committed change stored; returns the meetup.
     async fn announce(&self, outcome: MeetupOutcome) -> Meetup {
         for notification in outcome.notifications {
-            let event = DomainEvent::NotificationCreated { notification };
+            let event = DomainEvent::NotificationCreated {
+                notification,
+                unread_count: None,
+            };
             super::announce(&self.publisher, event).await;
         }
         outcome.meetup

@@ -142,6 +142,7 @@ impl NotificationService {
             .await?;
         let event = DomainEvent::NotificationCreated {
             notification: notification.clone(),
+            unread_count: None,
         };
         super::announce(&self.publisher, event).await;
         Ok(notification)

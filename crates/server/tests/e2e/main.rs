@@ -22,7 +22,9 @@
 //! - `rest_openapi`: `/openapi.json` equals `docs/openapi.json`; `/docs`; `/readyz`.
 //! - `users`: `/api/v1/users/me` and `/api/v1/users/{id}`.
 //! - `sse_client`: an SSE frame reader and social helpers; `sse_stream`: the notification
-//!   stream; `social_rest`: follows, meetups and stored notifications over REST.
+//!   stream; `sse_read_state`: reads, deletes and unread counts on every tab, across instances
+//!   (`sse_read_state_browser`: two tabs of a real browser);
+//!   `social_rest`: follows, meetups and stored notifications over REST.
 //! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
 //!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
@@ -49,6 +51,8 @@ mod rest_timers;
 mod social_rest;
 mod sse_browser;
 mod sse_client;
+mod sse_read_state;
+mod sse_read_state_browser;
 mod sse_stream;
 mod time_up;
 mod time_up_browser;

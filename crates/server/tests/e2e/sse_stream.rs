@@ -334,6 +334,9 @@ async fn heartbeats_come_every_configured_interval_in_utc() -> anyhow::Result<()
     let alice = member(&app, "sse-heartbeat", "alice").await?;
     let mut stream = SseStream::connect_with(&app, &alice, "&timezone=Asia/Seoul").await?;
     let started = Instant::now();
+    // The opening chunk ends with the unread count; heartbeats follow.
+    let opening = stream.expect_frame().await?;
+    assert_eq!(opening.event.as_deref(), Some("unread-count"));
     for beat in 1..=2u32 {
         let frame = stream.expect_frame().await?;
         assert_eq!(frame.event.as_deref(), Some("heartbeat"));

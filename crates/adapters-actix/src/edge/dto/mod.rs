@@ -6,12 +6,13 @@
 //!
 //! - [`timer`]: [`TimerDto`] and the objects it embeds ([`ScheduleDto`], [`TodoDto`],
 //!   [`TagDto`], [`PauseEventDto`]), reused by the REST schedule, todo and tag routes.
-//! - [`notification`]: [`NotificationDto`], shared by the REST list and the SSE stream.
+//! - [`notification`]: [`NotificationDto`], shared by the REST list and the SSE stream, and the
+//!   data of the stream's `unread-count` and `notification-read`/`-deleted` events.
 //! - [`report`]: the worked-time report, as JSON ([`report::ReportDto`]) and as CSV.
 
 pub mod notification;
 pub mod report;
 pub mod timer;
 
-pub use notification::NotificationDto;
+pub use notification::{NotificationDto, NotificationIdsEventDto, UnreadCountEventDto};
 pub use timer::{PauseEventDto, ScheduleDto, TagDto, TimerDto, TimerEmbeds, TodoDto};

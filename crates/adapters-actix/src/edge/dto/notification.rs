@@ -241,3 +241,22 @@ mod tests {
         Ok(())
     }
 }
+
+/// The data of the SSE `unread-count` event (an extension): the receiver's unread count as of the
+/// change it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(example = json!({"unreadCount": 3}))]
+pub struct UnreadCountEventDto {
+    /// Unread notifications of the receiver.
+    pub unread_count: u64,
+}
+
+/// The data of the SSE `notification-read` and `notification-deleted` events (extensions): the
+/// ids of the receiver's notifications that were marked read, or deleted, in one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"ids": [41, 42]}))]
+pub struct NotificationIdsEventDto {
+    /// The notifications' ids, ascending.
+    pub ids: Vec<i64>,
+}

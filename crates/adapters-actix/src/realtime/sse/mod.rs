@@ -11,7 +11,8 @@
 //! 2. with `Last-Event-ID` (header, sent by the browser on reconnect) or `lastEventId` (query,
 //!    for a first connection), the stored notifications with a larger id are read, oldest first,
 //!    at most [`REPLAY_LIMIT`](hourglass_ports::service::notification::REPLAY_LIMIT);
-//! 3. the body starts with `connect` (and `retry: 3000`) followed by the replay, in one chunk;
+//! 3. the body starts with `connect` (and `retry: 3000`) followed by the replay and a fresh
+//!    `unread-count`, in one chunk;
 //! 4. the [`stream::StreamTask`] goes live, dropping queued notifications whose id the replay
 //!    already covered (ids are visible per receiver in commit order, so nothing newer can have a
 //!    smaller id).
@@ -42,7 +43,9 @@ use tokio::sync::mpsc;
 use tracing::Instrument as _;
 
 pub use self::registry::SseRegistry;
-use self::stream::{OUT_CAPACITY, StreamTask, connect_frame, notification_frame};
+use self::stream::{
+    OUT_CAPACITY, StreamTask, connect_frame, notification_frame, unread_count_frame,
+};
 use crate::edge::auth::{AuthError, authenticate, bearer_token};
 use crate::edge::error::ApiError;
 use crate::edge::error::ErrorBody;
@@ -74,7 +77,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ("Last-Event-ID" = Option<i64>, Header, description = "Sent by the browser on reconnect: replay what is newer, then go live"),
     ),
     responses(
-        (status = 200, description = "An endless `text/event-stream`: `retry: 3000` + `event: connect` / `data: Connected`, then `id:` / `event: notification` / `data: <notification JSON>` frames and `event: heartbeat` / `data: <UTC RFC 3339>` every SSE_HEARTBEAT_SECONDS. An evicted stream (too many per user) gets `retry: 3600000` and ends.", body = String, content_type = "text/event-stream"),
+        (status = 200, description = "An endless `text/event-stream`: `retry: 3000` + `event: connect` / `data: Connected`, then the replay (if any), then `event: unread-count` / `data: {\"unreadCount\": n}` (UnreadCountEventDto). Live: `id:` / `event: notification` / `data: <notification JSON>` frames; `event: notification-read` and `event: notification-deleted` / `data: {\"ids\": [...]}` (NotificationIdsEventDto) when notifications are marked read or deleted on any device; each of those three followed by `unread-count` with the count that change left (extensions: a client listening only for `notification` is unaffected, and they carry no `id:`); `event: heartbeat` / `data: <UTC RFC 3339>` every SSE_HEARTBEAT_SECONDS. An evicted stream (too many per user) gets `retry: 3600000` and ends.", body = String, content_type = "text/event-stream"),
         (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`, before any stream starts", body = ErrorBody),
         (status = 403, description = "`FORBIDDEN`: a browser Origin not in CORS_ALLOWED_ORIGINS", body = ErrorBody),
@@ -167,8 +170,8 @@ async fn open_stream(
         .streaming(frames))
 }
 
-/// The stream's first chunk — `connect`, then the replay after `resume_after` — and the highest
-/// id the client will then have.
+/// The stream's first chunk — `connect`, then the replay after `resume_after`, then
+/// `unread-count` — and the highest id the client will then have.
 async fn opening(
     state: &AppState,
     user: hourglass_domain::ids::UserId,
@@ -176,19 +179,23 @@ async fn opening(
     zone: &crate::edge::timezone::RenderZone,
 ) -> Result<(String, Option<NotificationId>), ApiError> {
     let mut initial = connect_frame();
-    let Some(after) = resume_after else {
-        return Ok((initial, None));
-    };
-    let missed = resume::missed_after(state, user, after, zone).await?;
-    for (_, dto) in &missed {
-        match notification_frame(dto) {
-            Ok(frame) => {
-                initial.push_str(&frame);
-                state.metrics.sse_notification_sent(SseVia::Replay);
+    let mut last_sent = None;
+    if let Some(after) = resume_after {
+        let missed = resume::missed_after(state, user, after, zone).await?;
+        for (_, dto) in &missed {
+            match notification_frame(dto) {
+                Ok(frame) => {
+                    initial.push_str(&frame);
+                    state.metrics.sse_notification_sent(SseVia::Replay);
+                }
+                Err(error) => return Err(ApiError::internal(&error)),
             }
-            Err(error) => return Err(ApiError::internal(&error)),
         }
+        last_sent = Some(missed.last().map_or(after, |(id, _)| *id));
     }
-    let last = missed.last().map_or(after, |(id, _)| *id);
-    Ok((initial, Some(last)))
+    // Read after the replay, so it covers at least what the replay showed; changes committed
+    // since are queued live with their own counts.
+    let unread = state.notifications.unread_count(user).await?;
+    initial.push_str(&unread_count_frame(unread).map_err(|error| ApiError::internal(&error))?);
+    Ok((initial, last_sent))
 }

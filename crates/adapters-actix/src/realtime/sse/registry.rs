@@ -1,7 +1,8 @@
 //! The registry of open SSE streams (user → streams, oldest first) and the delivery seam.
 //!
-//! [`SseRegistry::deliver`] is the one way a stored notification reaches streams: the delivery
-//! service hands every `DomainEvent::NotificationCreated` to it through the
+//! [`SseRegistry::deliver`] is the one way a stored notification reaches streams, and
+//! [`SseRegistry::inbox_changed`] the one way read marks and deletes do: the delivery service
+//! hands every `DomainEvent::NotificationCreated` and `InboxChanged` to them through the
 //! [`NotificationStreams`] port, whichever instance committed it. It looks up the actor's current profile once
 //! per notification (only when the receiver has a stream here), then queues one shared
 //! [`LiveNotification`] on every stream of the receiver; each stream renders it in its own
@@ -21,6 +22,7 @@ use async_trait::async_trait;
 use hourglass_domain::ids::UserId;
 use hourglass_domain::notification::Notification;
 use hourglass_ports::delivery::{Handoff, NotificationStreams};
+use hourglass_ports::event::InboxChange;
 use hourglass_ports::user::{User, UserRepository};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -34,6 +36,32 @@ pub struct LiveNotification {
     pub notification: Notification,
     /// The actor now (`None`: a system notification, or the actor is gone).
     pub actor: Option<User>,
+}
+
+/// What a stream is handed, in the order the changes committed; shared by every stream of the
+/// receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "always shared behind one Arc per event, so the smaller variant saves nothing"
+)]
+pub enum LiveEvent {
+    /// A stored notification (`notification`), then the unread count it left (`unread-count`)
+    /// when known.
+    Notification {
+        /// The notification and its actor.
+        live: LiveNotification,
+        /// The receiver's unread count once it was stored.
+        unread_count: Option<u64>,
+    },
+    /// Some were read or deleted (`notification-read` / `notification-deleted`), then the unread
+    /// count that left (`unread-count`).
+    Inbox {
+        /// Which, and what happened to them.
+        change: InboxChange,
+        /// The receiver's unread count once the change was made.
+        unread_count: u64,
+    },
 }
 
 /// Why the registry ended a stream.
@@ -55,8 +83,8 @@ pub type StreamId = u64;
 pub struct StreamRegistration {
     /// This stream's id (for [`SseRegistry::unregister`]).
     pub id: StreamId,
-    /// Live notifications for this stream, in delivery order.
-    pub live: mpsc::Receiver<Arc<LiveNotification>>,
+    /// Live events for this stream, in delivery order.
+    pub live: mpsc::Receiver<Arc<LiveEvent>>,
     /// Fires when the registry ends the stream; dropped unfired when the stream unregisters.
     pub ended: oneshot::Receiver<EndReason>,
     /// Woken by [`SseRegistry::resync_all`]: events may have been missed, replay from the last
@@ -68,7 +96,7 @@ pub struct StreamRegistration {
 #[derive(Debug)]
 struct Handle {
     id: StreamId,
-    queue: mpsc::Sender<Arc<LiveNotification>>,
+    queue: mpsc::Sender<Arc<LiveEvent>>,
     end: oneshot::Sender<EndReason>,
     resync: Arc<Notify>,
 }
@@ -172,9 +200,10 @@ impl SseRegistry {
         self.lock().values().map(Vec::len).sum()
     }
 
-    /// Pushes a stored notification to every open stream of its receiver on this instance.
-    /// The seam through which every notification reaches SSE, whichever way the event arrived.
-    pub async fn deliver(&self, notification: &Notification) -> Handoff {
+    /// Pushes a stored notification, and the unread count it left when known, to every open
+    /// stream of its receiver on this instance. The seam through which every notification
+    /// reaches SSE, whichever way the event arrived.
+    pub async fn deliver(&self, notification: &Notification, unread_count: Option<u64>) -> Handoff {
         let receiver = notification.receiver();
         if self.stream_count(receiver) == 0 {
             return Handoff::default();
@@ -193,16 +222,39 @@ impl SseRegistry {
         };
         self.deliver_with(
             receiver,
-            Arc::new(LiveNotification {
-                notification: notification.clone(),
-                actor,
+            Arc::new(LiveEvent::Notification {
+                live: LiveNotification {
+                    notification: notification.clone(),
+                    actor,
+                },
+                unread_count,
+            }),
+        )
+    }
+
+    /// Pushes `change` of `receiver`'s notifications, and the unread count it left, to every
+    /// open stream of the receiver on this instance.
+    pub fn inbox_changed(
+        &self,
+        receiver: UserId,
+        change: &InboxChange,
+        unread_count: u64,
+    ) -> Handoff {
+        if self.stream_count(receiver) == 0 {
+            return Handoff::default();
+        }
+        self.deliver_with(
+            receiver,
+            Arc::new(LiveEvent::Inbox {
+                change: change.clone(),
+                unread_count,
             }),
         )
     }
 
     /// Queues `live` on every stream of `receiver`; a full queue ends its stream as too slow,
     /// a closed one (its task ended) is forgotten.
-    fn deliver_with(&self, receiver: UserId, live: Arc<LiveNotification>) -> Handoff {
+    fn deliver_with(&self, receiver: UserId, live: Arc<LiveEvent>) -> Handoff {
         let mut too_slow = Vec::new();
         let mut handoff = Handoff::default();
         {
@@ -247,8 +299,12 @@ impl SseRegistry {
 
 #[async_trait]
 impl NotificationStreams for SseRegistry {
-    async fn deliver(&self, notification: &Notification) -> Handoff {
-        SseRegistry::deliver(self, notification).await
+    async fn deliver(&self, notification: &Notification, unread_count: Option<u64>) -> Handoff {
+        SseRegistry::deliver(self, notification, unread_count).await
+    }
+
+    fn inbox_changed(&self, receiver: UserId, change: &InboxChange, unread_count: u64) -> Handoff {
+        SseRegistry::inbox_changed(self, receiver, change, unread_count)
     }
 
     fn resync_all(&self) {
@@ -297,13 +353,31 @@ mod tests {
         let mut a = registry.register(alice, 10);
         let mut b = registry.register(alice, 10);
         let mut bob = registry.register(UserId::new(2), 10);
-        let handoff = registry.deliver(&test_notification(7, alice)).await;
+        let handoff = registry
+            .deliver(&test_notification(7, alice), Some(1))
+            .await;
         assert_eq!(handoff.queued, 2);
+        let read = InboxChange::Read(vec![hourglass_domain::ids::NotificationId::new(7)]);
+        assert_eq!(registry.inbox_changed(alice, &read, 0).queued, 2);
         for stream in [&mut a, &mut b] {
             let Ok(live) = stream.live.try_recv() else {
                 panic!("delivered")
             };
+            let LiveEvent::Notification { live, unread_count } = live.as_ref() else {
+                panic!("the notification first")
+            };
             assert_eq!(live.notification.id().get(), 7);
+            assert_eq!(*unread_count, Some(1));
+            let Ok(inbox) = stream.live.try_recv() else {
+                panic!("then the read mark")
+            };
+            assert_eq!(
+                inbox.as_ref(),
+                &LiveEvent::Inbox {
+                    change: read.clone(),
+                    unread_count: 0
+                }
+            );
         }
         assert!(bob.live.try_recv().is_err());
     }
@@ -314,7 +388,7 @@ mod tests {
         let alice = UserId::new(1);
         let mut stream = registry.register(alice, 10);
         for id in 0..=i64::try_from(STREAM_QUEUE_CAPACITY).unwrap_or(i64::MAX) {
-            registry.deliver(&test_notification(id, alice)).await;
+            registry.deliver(&test_notification(id, alice), None).await;
         }
         assert_eq!(stream.ended.try_recv(), Ok(EndReason::TooSlow));
         assert_eq!(registry.stream_count(alice), 0);

@@ -2,7 +2,8 @@
 //!
 //! The response body is a stream over the receiving end of a bounded channel
 //! ([`OUT_CAPACITY`] frames); [`StreamTask`] owns the sending end. The task forwards live
-//! notifications from the registry (dropping any the replay already covered), writes a heartbeat
+//! notifications, read marks and deletes from the registry, each followed by the unread count
+//! it left (dropping notifications the replay already covered), writes a heartbeat
 //! every `SSE_HEARTBEAT_SECONDS`, and ends the stream when:
 //! - the client is gone (actix dropped the body, noticed at the latest when the next heartbeat
 //!   fails to write) — its registry slot is freed;
@@ -19,12 +20,13 @@ use std::time::Duration;
 use actix_web::web::{self, Bytes};
 use hourglass_domain::ids::{NotificationId, UserId};
 use hourglass_domain::time::Timestamp;
+use hourglass_ports::event::InboxChange;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::registry::{EndReason, LiveNotification, StreamRegistration};
+use super::registry::{EndReason, LiveEvent, StreamRegistration};
 use super::resume;
-use crate::edge::dto::NotificationDto;
+use crate::edge::dto::{NotificationDto, NotificationIdsEventDto, UnreadCountEventDto};
 use crate::edge::telemetry::metrics::{ConnectionKind, ServerDrop, SseVia};
 use crate::edge::timezone::{RenderZone, render_envelope_timestamp};
 use crate::state::AppState;
@@ -50,6 +52,30 @@ pub fn notification_frame(dto: &NotificationDto) -> Result<String, serde_json::E
         "id: {}\nevent: notification\ndata: {}\n\n",
         dto.id,
         serde_json::to_string(dto)?
+    ))
+}
+
+/// An `unread-count` event (an extension). No `id:`, so the browser's `Last-Event-ID` stays the
+/// last notification's.
+pub fn unread_count_frame(unread_count: u64) -> Result<String, serde_json::Error> {
+    Ok(format!(
+        "event: unread-count\ndata: {}\n\n",
+        serde_json::to_string(&UnreadCountEventDto { unread_count })?
+    ))
+}
+
+/// A `notification-read` or `notification-deleted` event (extensions), without `id:` either.
+pub fn inbox_frame(change: &InboxChange) -> Result<String, serde_json::Error> {
+    let (event, ids) = match change {
+        InboxChange::Read(ids) => ("notification-read", ids),
+        InboxChange::Deleted(ids) => ("notification-deleted", ids),
+    };
+    let data = NotificationIdsEventDto {
+        ids: ids.iter().map(|id| id.get()).collect(),
+    };
+    Ok(format!(
+        "event: {event}\ndata: {}\n\n",
+        serde_json::to_string(&data)?
     ))
 }
 
@@ -177,14 +203,47 @@ impl StreamTask {
         }
     }
 
-    /// Writes a live notification unless the client already has it.
-    fn send_live(&mut self, live: &LiveNotification) -> Result<(), End> {
-        let id = live.notification.id();
-        if resume::already_sent(self.last_sent, id) {
-            return Ok(());
+    /// Writes a live event. A notification the client already has (from the replay) is not
+    /// written again, but the count it left still is: it is the newest count so far in commit
+    /// order, and a read mark queued before it must not have the last word.
+    fn send_live(&mut self, event: &LiveEvent) -> Result<(), End> {
+        match event {
+            LiveEvent::Notification { live, unread_count } => {
+                let id = live.notification.id();
+                if !resume::already_sent(self.last_sent, id) {
+                    let dto = NotificationDto::render(
+                        &live.notification,
+                        live.actor.as_ref(),
+                        &self.zone,
+                    );
+                    self.send_notification(&dto, id, SseVia::Live)?;
+                }
+                if let Some(count) = unread_count {
+                    self.send_unread_count(*count)?;
+                }
+                Ok(())
+            }
+            LiveEvent::Inbox {
+                change,
+                unread_count,
+            } => {
+                match inbox_frame(change) {
+                    Ok(frame) => self.emit(frame)?,
+                    Err(error) => tracing::error!(%error, "cannot serialize an inbox change"),
+                }
+                self.send_unread_count(*unread_count)
+            }
         }
-        let dto = NotificationDto::render(&live.notification, live.actor.as_ref(), &self.zone);
-        self.send_notification(&dto, id, SseVia::Live)
+    }
+
+    fn send_unread_count(&mut self, count: u64) -> Result<(), End> {
+        match unread_count_frame(count) {
+            Ok(frame) => self.emit(frame),
+            Err(error) => {
+                tracing::error!(%error, "cannot serialize an unread count");
+                Ok(())
+            }
+        }
     }
 
     fn send_notification(
@@ -204,24 +263,24 @@ impl StreamTask {
         Ok(())
     }
 
-    /// Events may have been missed: replays from storage what is newer than the last id sent.
-    /// A stream that has sent nothing yet has no position to replay from and only goes on live.
+    /// Events may have been missed: replays from storage what is newer than the last id sent
+    /// (a stream that has sent nothing yet has no position to replay from), then sends a fresh
+    /// `unread-count`, since read marks and deletes may have been missed too.
     async fn resync(&mut self) -> Result<(), End> {
-        let Some(last) = self.last_sent else {
-            return Ok(());
-        };
-        let missed = match resume::missed_after(&self.state, self.user, last, &self.zone).await {
-            Ok(missed) => missed,
-            Err(error) => {
-                // Ending the stream makes the browser reconnect and replay by Last-Event-ID.
-                tracing::warn!(%error, "sse resync failed; ending the stream");
-                return Err(End::Dropped);
+        if let Some(last) = self.last_sent {
+            let missed = match resume::missed_after(&self.state, self.user, last, &self.zone).await
+            {
+                Ok(missed) => missed,
+                Err(error) => return Err(resync_failed(&error)),
+            };
+            for (id, dto) in &missed {
+                self.send_notification(dto, *id, SseVia::Replay)?;
             }
-        };
-        for (id, dto) in &missed {
-            self.send_notification(dto, *id, SseVia::Replay)?;
         }
-        Ok(())
+        match self.state.notifications.unread_count(self.user).await {
+            Ok(count) => self.send_unread_count(count),
+            Err(error) => Err(resync_failed(&error)),
+        }
     }
 
     fn emit(&self, frame: String) -> Result<(), End> {
@@ -232,6 +291,13 @@ impl StreamTask {
                 mpsc::error::TrySendError::Closed(_) => End::ClientGone,
             })
     }
+}
+
+/// A resync that cannot read storage ends the stream: the browser reconnects and replays by
+/// `Last-Event-ID`, and gets a fresh count.
+fn resync_failed(error: &dyn std::fmt::Display) -> End {
+    tracing::warn!(%error, "sse resync failed; ending the stream");
+    End::Dropped
 }
 
 #[cfg(test)]
@@ -252,5 +318,25 @@ mod tests {
             heartbeat_frame(t),
             "event: heartbeat\ndata: 2026-01-28T10:00:00Z\n\n"
         );
+    }
+
+    #[test]
+    fn read_state_frames_carry_no_id_so_last_event_id_stays_a_notifications()
+    -> Result<(), serde_json::Error> {
+        use hourglass_domain::ids::NotificationId;
+        assert_eq!(
+            unread_count_frame(3)?,
+            "event: unread-count\ndata: {\"unreadCount\":3}\n\n"
+        );
+        let ids = vec![NotificationId::new(41), NotificationId::new(42)];
+        assert_eq!(
+            inbox_frame(&InboxChange::Read(ids.clone()))?,
+            "event: notification-read\ndata: {\"ids\":[41,42]}\n\n"
+        );
+        assert_eq!(
+            inbox_frame(&InboxChange::Deleted(ids))?,
+            "event: notification-deleted\ndata: {\"ids\":[41,42]}\n\n"
+        );
+        Ok(())
     }
 }

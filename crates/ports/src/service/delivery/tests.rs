@@ -11,8 +11,11 @@ use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{HistoryAction, NewTimer, TimerCommand};
 use hourglass_domain::validation::{AllocatedDuration, Visibility};
 
+use mockall::predicate::{always, eq};
+
 use super::*;
 use crate::delivery::{MockDeliveryObserver, MockNotificationStreams};
+use crate::event::InboxChange;
 use crate::follow::MockFollowRepository;
 use crate::user::{MockUserRepository, User};
 
@@ -270,10 +273,14 @@ async fn nobody_else_online_means_no_look_up_at_all() {
 #[tokio::test]
 async fn deletions_go_to_the_owner_and_notifications_to_the_streams() {
     let mut streams = MockNotificationStreams::new();
-    streams.expect_deliver().times(1).returning(|_| Handoff {
-        queued: 2,
-        queue_full: 0,
-    });
+    streams
+        .expect_deliver()
+        .with(always(), eq(Some(3)))
+        .times(1)
+        .returning(|_, _| Handoff {
+            queued: 2,
+            queue_full: 0,
+        });
     let mut observer = MockDeliveryObserver::new();
     observer.expect_delivered().times(2).return_const(());
     let online = Online::of(&[ALICE, BOB]);
@@ -306,11 +313,51 @@ async fn deletions_go_to_the_owner_and_notifications_to_the_streams() {
     );
     let report = service
         .deliver(
-            DomainEvent::NotificationCreated { notification },
+            DomainEvent::NotificationCreated {
+                notification,
+                unread_count: Some(3),
+            },
             Arrival::from_listener(Instant::now()),
         )
         .await;
     assert_eq!(report.sse.queued, 2);
+}
+
+#[tokio::test]
+async fn an_inbox_change_goes_to_the_receivers_streams_with_its_count_and_nowhere_else() {
+    let read = InboxChange::Read(vec![NotificationId::new(4), NotificationId::new(9)]);
+    let mut streams = MockNotificationStreams::new();
+    streams
+        .expect_inbox_changed()
+        .with(eq(BOB), eq(read.clone()), eq(5))
+        .times(1)
+        .returning(|_, _, _| Handoff {
+            queued: 1,
+            queue_full: 0,
+        });
+    let mut observer = MockDeliveryObserver::new();
+    observer.expect_delivered().times(1).return_const(());
+    let online = Online::of(&[ALICE, BOB]);
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(streams),
+        Arc::new(MockFollowRepository::new()),
+        Arc::new(MockUserRepository::new()),
+        Arc::new(observer),
+    );
+    let report = service
+        .deliver(
+            DomainEvent::InboxChanged {
+                receiver: BOB,
+                change: read,
+                unread_count: 5,
+            },
+            Arrival::from_listener(Instant::now()),
+        )
+        .await;
+    assert_eq!(report.sse.queued, 1);
+    assert!(online.received(ALICE).is_empty());
+    assert!(online.received(BOB).is_empty());
 }
 
 #[tokio::test]

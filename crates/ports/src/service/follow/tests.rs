@@ -158,6 +158,7 @@ async fn follow_checks_the_followee_stores_then_announces_the_notification()
         .expect_publish()
         .with(eq(DomainEvent::NotificationCreated {
             notification: follow_notification(),
+            unread_count: None,
         }))
         .times(1)
         .in_sequence(&mut seq)

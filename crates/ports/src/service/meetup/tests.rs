@@ -73,7 +73,10 @@ fn outcome(notifications: Vec<Notification>) -> MeetupOutcome {
 }
 
 fn announced(notification: Notification) -> DomainEvent {
-    DomainEvent::NotificationCreated { notification }
+    DomainEvent::NotificationCreated {
+        notification,
+        unread_count: None,
+    }
 }
 
 fn silent_publisher() -> MockEventPublisher {

@@ -247,6 +247,7 @@ async fn send_test_stores_a_test_notification_then_announces_and_returns_it()
         .expect_publish()
         .with(eq(DomainEvent::NotificationCreated {
             notification: test_notification(),
+            unread_count: None,
         }))
         .times(1)
         .in_sequence(&mut seq)
