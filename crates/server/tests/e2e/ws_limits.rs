@@ -1,6 +1,7 @@
-//! `/v1/ws/timers` limits and close codes: 1009 big frames, 4029 connect rate,
-//! `RATE_LIMIT_EXCEEDED`, ping timeout, 1013 slow readers, the socket of a client that never
-//! reads again, 1001 on shutdown, `SERVICE_UNAVAILABLE` while the database is unreachable.
+//! `/v1/ws/timers` limits and close codes: 1009 big frames, 1007 text that is not UTF-8, 4029
+//! connect rate, `RATE_LIMIT_EXCEEDED`, ping timeout, 1013 slow readers, the socket of a client
+//! that never reads again, 1001 on shutdown, `SERVICE_UNAVAILABLE` while the database is
+//! unreachable.
 
 use std::time::Duration;
 
@@ -34,6 +35,53 @@ async fn a_frame_above_64_kib_closes_with_1009() -> anyhow::Result<()> {
     let reply = bob
         .request(&json!({"type": "timer.sync", "pad": padding}))
         .await?;
+    assert_eq!(reply["type"], "timer.sync_result");
+    app.stop().await
+}
+
+/// A text message that is not UTF-8 closes with 1007 (RFC 6455 §7.4.1), whether it came in one
+/// frame or in fragments, and the server keeps serving others.
+#[tokio::test]
+async fn a_text_message_that_is_not_utf8_closes_with_1007() -> anyhow::Result<()> {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let app = TestApp::spawn().await?;
+    let not_utf8: &[u8] = b"{\"type\":\"timer.sync\",\"x\":\"\xff\xfe\"}";
+    let mut single = Client::connect(&app, "alice", "").await?;
+    single
+        .socket
+        .send(Message::Frame(Frame::message(
+            not_utf8.to_vec(),
+            OpCode::Data(Data::Text),
+            true,
+        )))
+        .await?;
+    let (code, reason) = single.expect_close(Duration::from_secs(5)).await?;
+    assert_eq!(code, 1007, "{reason}");
+
+    let mut fragmented = Client::connect(&app, "alice", "").await?;
+    let (first, rest) = not_utf8.split_at(5);
+    fragmented
+        .socket
+        .send(Message::Frame(Frame::message(
+            first.to_vec(),
+            OpCode::Data(Data::Text),
+            false,
+        )))
+        .await?;
+    fragmented
+        .socket
+        .send(Message::Frame(Frame::message(
+            rest.to_vec(),
+            OpCode::Data(Data::Continue),
+            true,
+        )))
+        .await?;
+    let (code, reason) = fragmented.expect_close(Duration::from_secs(5)).await?;
+    assert_eq!(code, 1007, "{reason}");
+
+    let mut bob = Client::connect(&app, "bob", "").await?;
+    let reply = bob.request(&json!({"type": "timer.sync"})).await?;
     assert_eq!(reply["type"], "timer.sync_result");
     app.stop().await
 }

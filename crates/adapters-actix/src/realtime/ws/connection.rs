@@ -216,6 +216,13 @@ impl Connection {
         let message = match frame {
             None => return Err(Closing::Gone),
             Some(Err(ProtocolError::Overflow)) => return Err(Closing::TooBig),
+            // actix-ws reports a single text frame that is not UTF-8 as `InvalidData` (errors of
+            // the body stream are `Other`): 1007, as for a fragmented one below.
+            Some(Err(ProtocolError::Io(error)))
+                if error.kind() == std::io::ErrorKind::InvalidData =>
+            {
+                return Err(Closing::InvalidUtf8);
+            }
             Some(Err(error)) => {
                 tracing::debug!(%error, "websocket protocol error");
                 return Err(Closing::Protocol(error.to_string()));
