@@ -155,6 +155,17 @@ pub struct AuthConfig {
     #[arg(long, env = "OIDC_ISSUER_URL", value_parser = NonEmptyStringValueParser::new())]
     pub oidc_issuer_url: Option<String>,
 
+    /// Accept a plain `http://` OIDC_ISSUER_URL. Off by default: keys fetched over plain HTTP
+    /// can be replaced on the way, and then anyone can sign tokens. For local issuers in tests.
+    #[arg(
+        long,
+        env = "OIDC_ALLOW_HTTP",
+        default_value_t = false,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub oidc_allow_http: bool,
+
     /// Least number of seconds between two JWKS refetches triggered by an unknown `kid`; it
     /// stops forged `kid`s from hammering the issuer. Tests set 0 so they need not wait.
     #[arg(long, env = "OIDC_JWKS_MIN_REFRESH_SECONDS", default_value_t = 60)]
@@ -357,12 +368,16 @@ pub struct TokenArgs {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
+/// The shortest HS256 secret accepted, in bytes: as long as the SHA-256 output, below which a
+/// secret is weaker than the signature and a captured token can be brute-forced offline.
+pub const MIN_SECRET_BYTES: usize = 32;
+
 impl Secret {
-    /// Wraps `value`; `None` when it is empty, since an empty key signs tokens anyone can forge.
+    /// Wraps `value`; `None` when it is shorter than [`MIN_SECRET_BYTES`].
     #[must_use]
     pub fn new(value: impl Into<String>) -> Option<Self> {
         let value = value.into();
-        (!value.is_empty()).then_some(Self(value))
+        (value.len() >= MIN_SECRET_BYTES).then_some(Self(value))
     }
 
     /// The secret itself.
@@ -390,6 +405,12 @@ pub enum ConfigError {
     /// OIDC discovery needs an absolute http(s) URL.
     #[error("OIDC_ISSUER_URL must start with https:// or http://, got {0:?}")]
     InvalidOidcIssuerUrl(String),
+    /// Keys fetched over plain HTTP can be swapped by anyone on the path.
+    #[error(
+        "OIDC_ISSUER_URL {0:?} is plain http://: its signing keys could be replaced in transit; \
+         use https://, or set OIDC_ALLOW_HTTP=true for a local issuer"
+    )]
+    PlainHttpOidcIssuer(String),
     /// Clients answer pings, so a timeout not longer than the interval drops live clients.
     #[error(
         "WS_CLIENT_TIMEOUT_SECONDS ({timeout}) must be greater than WS_PING_INTERVAL_SECONDS \
@@ -416,10 +437,13 @@ impl Config {
         {
             return Err(ConfigError::NoTokenVerifier);
         }
-        if let Some(url) = &auth.oidc_issuer_url
-            && !(url.starts_with("https://") || url.starts_with("http://"))
-        {
-            return Err(ConfigError::InvalidOidcIssuerUrl(url.clone()));
+        if let Some(url) = &auth.oidc_issuer_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(ConfigError::InvalidOidcIssuerUrl(url.clone()));
+            }
+            if url.starts_with("http://") && !auth.oidc_allow_http {
+                return Err(ConfigError::PlainHttpOidcIssuer(url.clone()));
+            }
         }
         let ws = &self.websocket;
         if ws.ws_client_timeout_seconds <= ws.ws_ping_interval_seconds {
@@ -508,8 +532,43 @@ fn parse_origin(origin: &str) -> Result<String, String> {
 
 // Every optional setting refuses an empty value rather than treating `JWT_ISSUER=` as "check
 // for an empty issuer": a line left blank in an env file then fails loudly at startup.
-fn secret() -> impl TypedValueParser<Value = Secret> {
-    NonEmptyStringValueParser::new().map(Secret)
+fn secret() -> SecretParser {
+    SecretParser
+}
+
+/// Parses `JWT_SECRET`. Not a `try_map`: clap's usual "invalid value '…'" message would print the
+/// rejected secret, and a short secret is still the operator's secret.
+#[derive(Debug, Clone, Copy)]
+struct SecretParser;
+
+impl TypedValueParser for SecretParser {
+    type Value = Secret;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Secret, clap::Error> {
+        let name = arg.map_or_else(|| "JWT_SECRET".to_owned(), ToString::to_string);
+        let Some(text) = value.to_str() else {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidUtf8,
+                format!("{name}: the secret is not UTF-8\n"),
+            ));
+        };
+        Secret::new(text).ok_or_else(|| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "{name}: the secret is {} bytes; at least {MIN_SECRET_BYTES} are needed, or \
+                     tokens can be forged by guessing it (generate one with `head -c 32 \
+                     /dev/urandom | base64`)\n",
+                    text.len()
+                ),
+            )
+        })
+    }
 }
 
 fn non_empty_path() -> impl TypedValueParser<Value = PathBuf> {
@@ -533,6 +592,8 @@ mod tests {
     use super::*;
 
     const DB: [&str; 2] = ["--database-url", "postgres://u:p@127.0.0.1:5432/db"];
+    /// A secret of exactly the minimum length.
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
 
     fn parse(extra: &[&str]) -> Result<Config, clap::Error> {
         Config::from_args_ignoring_env(DB.iter().chain(extra).copied())
@@ -575,7 +636,7 @@ mod tests {
 
     #[test]
     fn database_url_is_required() {
-        let parsed = Config::from_args_ignoring_env(["--jwt-secret", "s"]);
+        let parsed = Config::from_args_ignoring_env(["--jwt-secret", SECRET]);
         assert!(parsed.is_err());
     }
 
@@ -588,7 +649,7 @@ mod tests {
             assert!(message.contains(name), "{message}");
         }
 
-        assert_eq!(parse(&["--jwt-secret", "s"])?.validate(), Ok(()));
+        assert_eq!(parse(&["--jwt-secret", SECRET])?.validate(), Ok(()));
         assert_eq!(
             parse(&["--jwt-public-key-file", "/k.pem"])?.validate(),
             Ok(())
@@ -609,10 +670,24 @@ mod tests {
             "--jwt-issuer",
             "--jwt-audience",
         ] {
-            let parsed = parse(&["--jwt-secret", "s", flag, ""]);
+            let parsed = parse(&["--jwt-secret", SECRET, flag, ""]);
             assert!(parsed.is_err(), "{flag} \"\" was accepted");
         }
         assert!(Config::from_args_ignoring_env(["--database-url", ""]).is_err());
+    }
+
+    #[test]
+    fn a_plain_http_issuer_needs_oidc_allow_http() -> Result<(), clap::Error> {
+        let plain = ["--oidc-issuer-url", "http://127.0.0.1:9/"];
+        assert_eq!(
+            parse(&plain)?.validate(),
+            Err(ConfigError::PlainHttpOidcIssuer(
+                "http://127.0.0.1:9/".to_owned()
+            ))
+        );
+        let allowed = parse(&[plain[0], plain[1], "--oidc-allow-http", "true"])?;
+        assert_eq!(allowed.validate(), Ok(()));
+        Ok(())
     }
 
     #[test]
@@ -641,14 +716,14 @@ mod tests {
             "--sse-max-streams-per-user",
             "--http-workers",
         ] {
-            let parsed = parse(&["--jwt-secret", "s", flag, "0"]);
+            let parsed = parse(&["--jwt-secret", SECRET, flag, "0"]);
             assert!(parsed.is_err(), "{flag} 0 was accepted");
         }
     }
 
     #[test]
     fn http_workers_is_taken_as_given() -> Result<(), clap::Error> {
-        let config = parse(&["--jwt-secret", "s", "--http-workers", "1"])?;
+        let config = parse(&["--jwt-secret", SECRET, "--http-workers", "1"])?;
         assert_eq!(config.http.http_workers, Some(1));
         Ok(())
     }
@@ -657,7 +732,7 @@ mod tests {
     fn the_client_timeout_must_exceed_the_ping_interval() -> Result<(), clap::Error> {
         let config = parse(&[
             "--jwt-secret",
-            "s",
+            SECRET,
             "--ws-ping-interval-seconds",
             "5",
             "--ws-client-timeout-seconds",
@@ -747,16 +822,33 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_cannot_be_empty() {
+    fn a_short_secret_is_refused_saying_how_long_it_must_be() {
+        let Err(error) = parse(&["--jwt-secret", "hunter2"]) else {
+            panic!("a 7-byte secret was accepted")
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("7 bytes") && message.contains("at least 32"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("hunter2"),
+            "the secret is not echoed: {message}"
+        );
+    }
+
+    #[test]
+    fn a_secret_cannot_be_empty_or_short() {
         assert_eq!(Secret::new(""), None);
-        assert!(Secret::new("x").is_some());
+        assert_eq!(Secret::new(&SECRET[1..]), None);
+        assert!(Secret::new(SECRET).is_some());
     }
 
     #[test]
     fn debug_output_hides_secrets() -> Result<(), clap::Error> {
-        let config = parse(&["--jwt-secret", "hunter2-secret"])?;
+        let config = parse(&["--jwt-secret", SECRET])?;
         let printed = format!("{config:?}");
-        assert!(!printed.contains("hunter2-secret"), "{printed}");
+        assert!(!printed.contains(SECRET), "{printed}");
         assert!(!printed.contains("u:p@"), "{printed}");
         Ok(())
     }

@@ -90,6 +90,15 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
         sources.push(Arc::new(verifier));
     }
     if let Some(issuer_url) = &auth.oidc_issuer_url {
+        if auth.jwt_audience.is_none() {
+            // An issuer signs tokens for every application it serves; without an audience check
+            // a token minted for any of them is accepted here.
+            tracing::warn!(
+                issuer = %issuer_url,
+                "OIDC_ISSUER_URL is set without JWT_AUDIENCE: tokens the issuer signed for any \
+                 other application are accepted; set JWT_AUDIENCE to this service's client id"
+            );
+        }
         let verifier = OidcVerifier::new(OidcSettings {
             issuer_url: issuer_url.clone(),
             issuer_override: auth.jwt_issuer.clone(),

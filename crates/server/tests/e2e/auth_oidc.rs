@@ -20,6 +20,8 @@ fn issued(url: &str, sub: &str) -> serde_json::Value {
 async fn unknown_kid_refetches_once_and_follows_a_rotation() -> anyhow::Result<()> {
     let issuer = TestIssuer::start(vec![jwk("rsa-a-private.pem", Algorithm::RS256, "a")?]).await?;
     let app = TestApp::spawn_with_only(&[
+        "--oidc-allow-http",
+        "true",
         "--oidc-issuer-url",
         &issuer.url,
         "--oidc-jwks-min-refresh-seconds",
@@ -72,6 +74,8 @@ async fn unknown_kid_refetches_once_and_follows_a_rotation() -> anyhow::Result<(
 async fn unknown_kids_do_not_refetch_within_the_minimum_interval() -> anyhow::Result<()> {
     let issuer = TestIssuer::start(vec![jwk("rsa-a-private.pem", Algorithm::RS256, "a")?]).await?;
     let app = TestApp::spawn_with_only(&[
+        "--oidc-allow-http",
+        "true",
         "--oidc-issuer-url",
         &issuer.url,
         "--oidc-jwks-min-refresh-seconds",
@@ -120,6 +124,8 @@ async fn oidc_token_variants_on_rest() -> anyhow::Result<()> {
     ])
     .await?;
     let app = TestApp::spawn_with_only(&[
+        "--oidc-allow-http",
+        "true",
         "--oidc-issuer-url",
         &issuer.url,
         "--oidc-jwks-min-refresh-seconds",
@@ -208,6 +214,8 @@ async fn oidc_token_variants_on_rest() -> anyhow::Result<()> {
 async fn an_unreachable_issuer_is_503_not_a_bad_token() -> anyhow::Result<()> {
     // Port 1 refuses connections at once.
     let app = TestApp::spawn_with_only(&[
+        "--oidc-allow-http",
+        "true",
         "--oidc-issuer-url",
         "http://127.0.0.1:1",
         "--oidc-jwks-min-refresh-seconds",
@@ -231,6 +239,8 @@ async fn a_jwks_that_goes_down_is_503_until_it_is_back() -> anyhow::Result<()> {
     let issuer = TestIssuer::start(vec![jwk("rsa-a-private.pem", Algorithm::RS256, "a")?]).await?;
     issuer.set_up(false);
     let app = TestApp::spawn_with_only(&[
+        "--oidc-allow-http",
+        "true",
         "--oidc-issuer-url",
         &issuer.url,
         "--oidc-jwks-min-refresh-seconds",

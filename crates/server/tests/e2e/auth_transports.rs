@@ -161,6 +161,8 @@ async fn an_unreachable_key_source_is_1011_and_503_not_a_bad_token() -> anyhow::
     // Port 1 refuses connections at once.
     let issuer = "http://127.0.0.1:1";
     let app = TestApp::spawn_with_only(&[
+        "--oidc-allow-http",
+        "true",
         "--oidc-issuer-url",
         issuer,
         "--oidc-jwks-min-refresh-seconds",
