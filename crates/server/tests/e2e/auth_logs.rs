@@ -89,3 +89,25 @@ async fn tokens_never_appear_in_the_logs() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// OIDC without `JWT_AUDIENCE` starts, but says at start that tokens the issuer signed for other
+/// applications would be accepted; with an audience it says nothing of the kind.
+#[tokio::test]
+async fn oidc_without_an_audience_is_warned_about_at_start() -> anyhow::Result<()> {
+    const ISSUER: [(&str, &str); 2] = [
+        ("OIDC_ISSUER_URL", "http://127.0.0.1:1"),
+        ("OIDC_ALLOW_HTTP", "true"),
+    ];
+    let warned = |log: &[String]| {
+        log.iter()
+            .any(|line| line.contains("WARN") && line.contains("without JWT_AUDIENCE"))
+    };
+    let without = LoggedServer::start(&ISSUER).await?.stop().await?;
+    assert!(warned(&without), "{without:#?}");
+    let with = LoggedServer::start(&[ISSUER[0], ISSUER[1], ("JWT_AUDIENCE", "hourglass")])
+        .await?
+        .stop()
+        .await?;
+    assert!(!warned(&with), "{with:#?}");
+    Ok(())
+}
