@@ -143,7 +143,7 @@ impl HttpConfig {
 #[derive(Debug, Clone, Args)]
 pub struct AuthConfig {
     /// Shared secret for HS256 tokens.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = secret())]
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = jwt_secret())]
     pub jwt_secret: Option<Secret>,
 
     /// PEM file holding the public key for RS256 or ES256 tokens.
@@ -351,7 +351,7 @@ pub struct TokenArgs {
     pub ttl: u64,
 
     /// Shared secret the token is signed with (HS256); required by this subcommand.
-    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = secret())]
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = jwt_secret())]
     pub jwt_secret: Option<Secret>,
 
     /// The `iss` claim; left out when unset.
@@ -368,16 +368,16 @@ pub struct TokenArgs {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
-/// The shortest HS256 secret accepted, in bytes: as long as the SHA-256 output, below which a
+/// The shortest `JWT_SECRET` accepted, in bytes: as long as the SHA-256 output, below which the
 /// secret is weaker than the signature and a captured token can be brute-forced offline.
-pub const MIN_SECRET_BYTES: usize = 32;
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 impl Secret {
-    /// Wraps `value`; `None` when it is shorter than [`MIN_SECRET_BYTES`].
+    /// Wraps `value`; `None` when it is empty, since an empty key signs tokens anyone can forge.
     #[must_use]
     pub fn new(value: impl Into<String>) -> Option<Self> {
         let value = value.into();
-        (value.len() >= MIN_SECRET_BYTES).then_some(Self(value))
+        (!value.is_empty()).then_some(Self(value))
     }
 
     /// The secret itself.
@@ -532,14 +532,24 @@ fn parse_origin(origin: &str) -> Result<String, String> {
 
 // Every optional setting refuses an empty value rather than treating `JWT_ISSUER=` as "check
 // for an empty issuer": a line left blank in an env file then fails loudly at startup.
+/// A non-empty hidden value (`DATABASE_URL`).
 fn secret() -> SecretParser {
-    SecretParser
+    SecretParser { min_bytes: 1 }
 }
 
-/// Parses `JWT_SECRET`. Not a `try_map`: clap's usual "invalid value '…'" message would print the
-/// rejected secret, and a short secret is still the operator's secret.
+/// `JWT_SECRET`: at least [`MIN_JWT_SECRET_BYTES`].
+fn jwt_secret() -> SecretParser {
+    SecretParser {
+        min_bytes: MIN_JWT_SECRET_BYTES,
+    }
+}
+
+/// Parses a hidden value of at least `min_bytes`. Not a `try_map`: clap's usual "invalid value
+/// '…'" message would print the rejected value, and a short secret is still the operator's.
 #[derive(Debug, Clone, Copy)]
-struct SecretParser;
+struct SecretParser {
+    min_bytes: usize,
+}
 
 impl TypedValueParser for SecretParser {
     type Value = Secret;
@@ -557,17 +567,25 @@ impl TypedValueParser for SecretParser {
                 format!("{name}: the secret is not UTF-8\n"),
             ));
         };
-        Secret::new(text).ok_or_else(|| {
-            clap::Error::raw(
+        if text.is_empty() {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{name}: the value must not be empty\n"),
+            ));
+        }
+        if text.len() < self.min_bytes {
+            return Err(clap::Error::raw(
                 clap::error::ErrorKind::InvalidValue,
                 format!(
-                    "{name}: the secret is {} bytes; at least {MIN_SECRET_BYTES} are needed, or \
-                     tokens can be forged by guessing it (generate one with `head -c 32 \
-                     /dev/urandom | base64`)\n",
-                    text.len()
+                    "{name}: the secret is {} bytes; at least {} are needed, or tokens can be \
+                     forged by guessing it (generate one with `head -c 32 /dev/urandom | \
+                     base64`)\n",
+                    text.len(),
+                    self.min_bytes
                 ),
-            )
-        })
+            ));
+        }
+        Ok(Secret(text.to_owned()))
     }
 }
 
@@ -838,10 +856,18 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_cannot_be_empty_or_short() {
+    fn only_the_jwt_secret_has_a_minimum_length() {
         assert_eq!(Secret::new(""), None);
-        assert_eq!(Secret::new(&SECRET[1..]), None);
-        assert!(Secret::new(SECRET).is_some());
+        assert!(Secret::new("x").is_some());
+        // A short database URL is fine: only JWT_SECRET has a minimum length.
+        let short_url = Config::from_args_ignoring_env([
+            "--database-url",
+            "postgres://db/h",
+            "--jwt-secret",
+            SECRET,
+        ]);
+        assert!(short_url.is_ok(), "{short_url:?}");
+        assert!(parse(&["--jwt-secret", &SECRET[1..]]).is_err());
     }
 
     #[test]
