@@ -989,7 +989,7 @@ mod tests {
         use crate::repository::PgUserRepository;
 
         let db = hourglass_test_support::TestDatabase::create().await?;
-        let pool = crate::pool::build_pool(db.url(), 2)?;
+        let pool = crate::pool::build_pool(db.url(), 2, Duration::from_secs(30))?;
         let Ok(nickname) = Nickname::parse("alice") else {
             panic!("valid nickname")
         };

@@ -44,10 +44,19 @@ pub enum PingError {
 /// Builds a pool of at most `size` connections to `database_url`. Connections are opened lazily,
 /// on first use, so this succeeds even when the database is down; use [`ping`] to check it.
 ///
+/// A checkout waits at most `checkout_timeout` for a free connection, and opening a new one
+/// takes at most as long: past it the caller gets a pool error, which the adapters report as
+/// the database being unavailable (`SERVICE_UNAVAILABLE`), instead of hanging while every
+/// connection is busy or the database's network route is gone.
+///
 /// # Errors
 /// [`PoolError::ZeroSize`] when `size` is 0, [`PoolError::Build`] when deadpool rejects the
 /// configuration.
-pub fn build_pool(database_url: &str, size: usize) -> Result<PgPool, PoolError> {
+pub fn build_pool(
+    database_url: &str,
+    size: usize,
+    checkout_timeout: Duration,
+) -> Result<PgPool, PoolError> {
     if size == 0 {
         return Err(PoolError::ZeroSize);
     }
@@ -62,6 +71,9 @@ pub fn build_pool(database_url: &str, size: usize) -> Result<PgPool, PoolError> 
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(size)
+        .wait_timeout(Some(checkout_timeout))
+        .create_timeout(Some(checkout_timeout))
+        .runtime(::deadpool::Runtime::Tokio1)
         .build()
         .map_err(PoolError::Build)
 }
@@ -118,18 +130,52 @@ impl PoolUsageProbe for PgPoolUsage {
 
 #[cfg(test)]
 mod tests {
+    use anyhow::Context as _;
+
     use super::*;
+
+    /// Long enough never to be reached by the tests that expect a connection.
+    const WAIT: Duration = Duration::from_secs(30);
+
+    #[tokio::test]
+    async fn a_checkout_past_its_timeout_fails_instead_of_hanging() -> anyhow::Result<()> {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            anyhow::bail!("TEST_DATABASE_URL is not set");
+        };
+        let pool = build_pool(&url, 1, Duration::from_millis(200))?;
+        let held = pool.get().await?;
+        // The outer bound only turns a hang into a failure; the pool must answer long before.
+        let second = tokio::time::timeout(WAIT, pool.get()).await?;
+        assert!(
+            matches!(second, Err(deadpool::PoolError::Timeout(_))),
+            "{:?}",
+            second.err()
+        );
+        let storage = hourglass_ports::error::StorageError::from(crate::error::DbError::from(
+            second.err().context("an error")?,
+        ));
+        assert!(
+            matches!(
+                storage,
+                hourglass_ports::error::StorageError::Unavailable(_)
+            ),
+            "{storage:?}"
+        );
+        drop(held);
+        assert!(pool.get().await.is_ok(), "free again");
+        Ok(())
+    }
 
     #[test]
     fn a_pool_of_zero_connections_is_rejected() {
-        let built = build_pool("postgres://unused@127.0.0.1:1/unused", 0);
+        let built = build_pool("postgres://unused@127.0.0.1:1/unused", 0, WAIT);
         assert!(matches!(built, Err(PoolError::ZeroSize)));
     }
 
     #[tokio::test]
     async fn ping_fails_when_nothing_listens() -> Result<(), PoolError> {
         // Port 1 is reserved and closed, so the connection is refused at once.
-        let pool = build_pool("postgres://unused@127.0.0.1:1/unused", 1)?;
+        let pool = build_pool("postgres://unused@127.0.0.1:1/unused", 1, WAIT)?;
         let pinged = ping(&pool).await;
         assert!(matches!(pinged, Err(PingError::Checkout(_))), "{pinged:?}");
         Ok(())
@@ -140,7 +186,7 @@ mod tests {
         let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
             anyhow::bail!("TEST_DATABASE_URL is not set");
         };
-        let pool = build_pool(&url, 3)?;
+        let pool = build_pool(&url, 3, WAIT)?;
         let probe = PgPoolUsage::new(pool.clone());
         assert_eq!(
             probe.usage(),
@@ -168,7 +214,7 @@ mod tests {
                  e.g. the one `scripts/pg.sh start` prints"
             );
         };
-        let pool = build_pool(&url, 2)?;
+        let pool = build_pool(&url, 2, WAIT)?;
         ping(&pool).await?;
         Ok(())
     }

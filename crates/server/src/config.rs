@@ -93,6 +93,24 @@ pub struct DatabaseConfig {
     /// Maximum number of pooled database connections.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, value_parser = at_least_one_usize())]
     pub database_pool_size: usize,
+
+    /// Longest wait, in seconds, for a pooled connection (or to open one). Past it the request
+    /// answers `SERVICE_UNAVAILABLE` (503) instead of hanging.
+    #[arg(
+        long,
+        env = "DATABASE_POOL_TIMEOUT_SECONDS",
+        default_value_t = 10,
+        value_parser = at_least_one_u64()
+    )]
+    pub database_pool_timeout_seconds: u64,
+}
+
+impl DatabaseConfig {
+    /// The longest wait for a pooled connection.
+    #[must_use]
+    pub fn pool_timeout(&self) -> Duration {
+        Duration::from_secs(self.database_pool_timeout_seconds)
+    }
 }
 
 /// The listening socket and the browser origins allowed to call it.
@@ -627,6 +645,7 @@ mod tests {
     fn defaults_match_the_documented_table() -> Result<(), clap::Error> {
         let config = parse(&[])?;
         assert_eq!(config.database.database_pool_size, 16);
+        assert_eq!(config.database.pool_timeout(), Duration::from_secs(10));
         assert_eq!(
             config.http.bind_addr,
             SocketAddr::from(([127, 0, 0, 1], 8000))

@@ -66,8 +66,12 @@ pub async fn run(
     // so this instance's listener can skip the timer events it already delivered in-process.
     let origin = format!("hourglass-{}", uuid::Uuid::now_v7().simple());
     let pool_url = event_bus::with_application_name(database.database_url.expose(), &origin);
-    let pool = pool::build_pool(&pool_url, database.database_pool_size)
-        .context("cannot build the database pool (DATABASE_POOL_SIZE)")?;
+    let pool = pool::build_pool(
+        &pool_url,
+        database.database_pool_size,
+        database.pool_timeout(),
+    )
+    .context("cannot build the database pool (DATABASE_POOL_SIZE)")?;
     pool::ping(&pool)
         .await
         .context("the database does not answer through the pool")?;

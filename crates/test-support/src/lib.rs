@@ -23,6 +23,10 @@ pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 /// parallel stay under the server's `max_connections`.
 const POOL_SIZE: usize = 4;
 
+/// How long a test's checkout may wait: far above any wait a passing test has, so that a loaded
+/// machine never turns into a spurious failure, while a leaked connection still fails the test.
+const CHECKOUT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Key of the session advisory lock that serialises template creation across the test binaries
 /// that run in parallel (they all share one cluster).
 const TEMPLATE_LOCK_KEY: i64 = 0x686f_7572_676c_6173; // "hourglas"
@@ -248,7 +252,7 @@ impl TestDatabase {
         .execute(&mut conn)
         .await?;
         let url = with_database(&admin_url, &name)?;
-        let pool = build_pool(&url, POOL_SIZE)?;
+        let pool = build_pool(&url, POOL_SIZE, CHECKOUT_TIMEOUT)?;
         Ok(Self {
             name,
             admin_url,
@@ -274,7 +278,7 @@ impl TestDatabase {
             .execute(&mut conn)
             .await?;
         let url = with_database(&admin_url, &name)?;
-        let pool = build_pool(&url, POOL_SIZE)?;
+        let pool = build_pool(&url, POOL_SIZE, CHECKOUT_TIMEOUT)?;
         Ok(Self {
             name,
             admin_url,
