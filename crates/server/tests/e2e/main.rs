@@ -23,6 +23,8 @@
 //! - `users`: `/api/v1/users/me` and `/api/v1/users/{id}`.
 //! - `sse_client`: an SSE frame reader and social helpers; `sse_stream`: the notification
 //!   stream; `social_rest`: follows, meetups and stored notifications over REST.
+//! - `friends_active`: friends focusing now (REST list, WS snapshot, `hidden` activity) on two
+//!   instances.
 //! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
 //!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
@@ -36,6 +38,7 @@ mod auth_tokens;
 mod auth_transports;
 mod browser;
 mod cli;
+mod friends_active;
 mod health;
 mod helpers;
 mod logged_server;
