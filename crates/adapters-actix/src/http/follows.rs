@@ -71,7 +71,7 @@ pub async fn follow_user(
     tag = "follows",
     params(("id" = i64, Path, description = "The user to stop following")),
     responses(
-        (status = 204, description = "Not following (any more)"),
+        (status = 204, description = "Not following (any more). When the two were friends, each one's online clients get `timer.friend_activity{action:\"hidden\"}` for the other's RUNNING or PAUSED `friends`/`public` timers"),
         (status = 400, description = "`INVALID_PARAMETER`", body = ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
         (status = 404, description = "`USER_NOT_FOUND`", body = ErrorBody),
