@@ -59,11 +59,12 @@ async fn expect_activity(
     timer: &str,
 ) -> anyhow::Result<Value> {
     let message = client.recv().await?;
+    let friend_id = friend.id.get().to_string();
     anyhow::ensure!(
         message["type"] == "timer.friend_activity"
             && message["payload"]["action"] == action
             && message["payload"]["timer_id"] == timer
-            && message["payload"]["friend_id"] == friend.id.get().to_string(),
+            && message["payload"]["friend_id"] == friend_id.as_str(),
         "expected {action} of {timer}, got {message}"
     );
     Ok(message)
