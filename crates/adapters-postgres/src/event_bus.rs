@@ -120,6 +120,14 @@ pub enum Announcement {
         /// Whether it went off late.
         late: bool,
     },
+    /// A PATCH made an active timer that friends could see private (`TimerHidden`); sent
+    /// right after that change's `timer` announcement.
+    TimerHidden {
+        /// The timer.
+        timer_id: uuid::Uuid,
+        /// Its owner.
+        owner: i64,
+    },
     /// A timer was deleted (`TimerDeleted`).
     TimerDeleted {
         /// The deleted timer.
@@ -155,6 +163,10 @@ pub enum Announcement {
         follower: i64,
         /// Whom.
         followee: i64,
+        /// An unfollow that ended a friendship. Optional on the wire (absent = false), so the
+        /// payload of every other follow change is what the previous release sent.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ended_friendship: bool,
     },
 }
 
@@ -165,6 +177,7 @@ impl Announcement {
         match self {
             Self::Timer { owner, .. }
             | Self::TimeUp { owner, .. }
+            | Self::TimerHidden { owner, .. }
             | Self::TimerDeleted { owner, .. } => *owner,
             Self::Notification { receiver, .. } | Self::Inbox { receiver, .. } => *receiver,
             Self::Follow { follower, .. } => *follower,
@@ -188,6 +201,14 @@ impl Announcement {
             owner: timer.owner_id().get(),
             due_at: due_at.unix_seconds(),
             late,
+        }
+    }
+
+    /// `timer` was made private while friends could see it.
+    pub fn timer_hidden(timer: &Timer) -> Self {
+        Self::TimerHidden {
+            timer_id: timer.id().get(),
+            owner: timer.owner_id().get(),
         }
     }
 
@@ -246,9 +267,16 @@ impl Announcement {
 
     /// `follower` started or stopped following `followee`.
     pub fn follow(follower: UserId, followee: UserId) -> Self {
+        Self::unfollow(follower, followee, false)
+    }
+
+    /// `follower` stopped following `followee`; `ended_friendship` when `followee` still
+    /// follows `follower`.
+    pub fn unfollow(follower: UserId, followee: UserId, ended_friendship: bool) -> Self {
         Self::Follow {
             follower: follower.get(),
             followee: followee.get(),
+            ended_friendship,
         }
     }
 
@@ -397,10 +425,27 @@ impl Loader {
                 owner: UserId::new(owner),
                 timer_id: TimerId::new(timer_id),
             }),
-            Announcement::Follow { follower, followee } => Some(DomainEvent::FollowChanged {
+            Announcement::Follow {
+                follower,
+                followee,
+                ended_friendship,
+            } => Some(DomainEvent::FollowChanged {
                 follower: UserId::new(follower),
                 followee: UserId::new(followee),
+                ended_friendship,
             }),
+            Announcement::TimerHidden { timer_id, .. } => {
+                // Friends only need its id and title; a timer deleted since needs no hiding
+                // (deletion makes it leave the lists anyway).
+                match self.timers.find(TimerId::new(timer_id)).await {
+                    Ok(Some(timer)) => Some(DomainEvent::TimerHidden { timer }),
+                    Ok(None) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, "timer unavailable for fan-out");
+                        None
+                    }
+                }
+            }
             Announcement::Inbox {
                 receiver,
                 change,
@@ -455,8 +500,10 @@ impl Loader {
     }
 }
 
-/// Whether this instance already delivered `received` itself: a timer event sent by its own
-/// pool (see [`PgEventListener::start`]).
+/// Whether this instance already delivered `received` itself: a timer or follow event sent by
+/// its own pool (see [`PgEventListener::start`]). Follow changes are published in-process too
+/// (they forget friend lists and send `hidden` activity), so routing them again here would send
+/// a second `hidden` to this instance's clients.
 fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
     let Some(own) = own else {
         return false;
@@ -465,7 +512,9 @@ fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
         received.announcement,
         Announcement::Timer { .. }
             | Announcement::TimeUp { .. }
+            | Announcement::TimerHidden { .. }
             | Announcement::TimerDeleted { .. }
+            | Announcement::Follow { .. }
     );
     is_timer_event && received.src.as_deref() == Some(own)
 }
@@ -717,7 +766,12 @@ mod tests {
             receiver: 7,
             unread: Some(1),
         };
+        let follow = Announcement::follow(UserId::new(7), UserId::new(8));
         let me = Some("hourglass-a");
+        assert!(
+            delivered_in_process(&received(&follow, Some("hourglass-a")), me),
+            "follow changes are published in-process: a second copy would repeat `hidden`"
+        );
 
         assert!(delivered_in_process(
             &received(&timer, Some("hourglass-a")),
@@ -794,6 +848,22 @@ mod tests {
                 Announcement::Follow {
                     follower: 7,
                     followee: 8,
+                    ended_friendship: false,
+                },
+            ),
+            (
+                r#"{"k":"follow","follower":7,"followee":8,"ended_friendship":true}"#,
+                Announcement::Follow {
+                    follower: 7,
+                    followee: 8,
+                    ended_friendship: true,
+                },
+            ),
+            (
+                r#"{"k":"timer_hidden","timer_id":"00000000-0000-0000-0000-000000000000","owner":7}"#,
+                Announcement::TimerHidden {
+                    timer_id: id,
+                    owner: 7,
                 },
             ),
         ] {

@@ -53,6 +53,18 @@ pub enum TimerDelivery {
         /// Its title.
         timer_title: Option<Arc<str>>,
     },
+    /// A friend's timer this user may have been shown is no longer visible to them: it was
+    /// made private, or the friendship ended (`timer.friend_activity` with action `hidden`).
+    FriendHidden {
+        /// The (former) friend who owns it.
+        friend: UserId,
+        /// Their current nickname.
+        display_name: Arc<str>,
+        /// Their timer.
+        timer_id: TimerId,
+        /// Its title.
+        timer_title: Option<Arc<str>>,
+    },
     /// Events may have been missed: send a fresh `timer.sync_result`.
     Resync,
 }

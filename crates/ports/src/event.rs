@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
 use hourglass_domain::time::Timestamp;
-use hourglass_domain::timer::TimerChange;
+use hourglass_domain::timer::{Timer, TimerChange};
 use thiserror::Error;
 
 use crate::error::BoxError;
@@ -53,6 +53,13 @@ pub enum DomainEvent {
         due_at: Timestamp,
         /// Whether it went off late (see [`crate::alarm::LATE_AFTER_SECONDS`]).
         late: bool,
+    },
+    /// A PATCH made an active timer that friends could see private
+    /// ([`crate::timer::PatchedTimer::hidden_from_friends`]); the owner's online friends get
+    /// `timer.friend_activity` with action `hidden`. Announced right after its `update`.
+    TimerHidden {
+        /// The timer as committed (now private).
+        timer: Timer,
     },
     /// A timer was deleted; goes to the owner's connections.
     TimerDeleted {
@@ -88,6 +95,9 @@ pub enum DomainEvent {
         follower: UserId,
         /// Whom.
         followee: UserId,
+        /// An unfollow of a pair that followed each other: they are no longer friends, so
+        /// each one's clients must stop showing the other's timers (`hidden`).
+        ended_friendship: bool,
     },
 }
 

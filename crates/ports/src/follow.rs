@@ -19,6 +19,16 @@ pub struct FollowOutcome {
     pub notification: Option<Notification>,
 }
 
+/// What an unfollow did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UnfollowOutcome {
+    /// Whether a follow existed (and was removed).
+    pub removed: bool,
+    /// Whether the followee still follows the follower, i.e. the two were friends until now
+    /// (decided in the removing transaction).
+    pub ended_friendship: bool,
+}
+
 /// Where follows live.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
@@ -31,12 +41,16 @@ pub trait FollowRepository: Send + Sync {
     /// # Errors
     /// [`StorageError`]; the followee must exist (callers check).
     async fn follow(&self, follow: Follow, now: Timestamp) -> Result<FollowOutcome, StorageError>;
-    /// Removes the follow; returns whether it existed. A removal announces
-    /// [`crate::event::DomainEvent::FollowChanged`].
+    /// Removes the follow; says whether it existed and whether that ended a friendship. A
+    /// removal announces [`crate::event::DomainEvent::FollowChanged`].
     ///
     /// # Errors
     /// [`StorageError`].
-    async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool, StorageError>;
+    async fn unfollow(
+        &self,
+        follower: UserId,
+        followee: UserId,
+    ) -> Result<UnfollowOutcome, StorageError>;
     /// Who follows `user`, newest follow first.
     ///
     /// # Errors

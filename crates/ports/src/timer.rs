@@ -5,12 +5,14 @@ use hourglass_domain::ids::{ScheduleId, TimerId, TodoId, UserId};
 use hourglass_domain::planning::Tag;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerCommand, TimerPatch, TimerStatus, TransitionError};
+use hourglass_domain::validation::Visibility;
 use thiserror::Error;
 
 use crate::error::StorageError;
 use crate::page::{Page, PageRequest};
 use crate::planning::TagRepository;
 use crate::processed::{CommandKey, Idempotent};
+use crate::user::User;
 
 /// Whose timers a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -189,6 +191,36 @@ pub struct PatchedTimer {
     pub timer: Timer,
     /// Whether anything changed (only then was `version` bumped and is a broadcast due).
     pub changed: bool,
+    /// Whether the change took an active timer that friends could see out of their sight
+    /// (visibility `friends`/`public` → `private`): only then do friends hear that it is hidden.
+    /// Computed from the locked row, so an edit of a timer that was private already never
+    /// tells anyone it exists.
+    pub hidden_from_friends: bool,
+}
+
+impl PatchedTimer {
+    /// `timer` after a metadata change (`changed`) that found it with visibility `before`.
+    pub fn new(timer: Timer, changed: bool, before: Visibility) -> Self {
+        let hidden_from_friends = changed
+            && timer.status().is_active()
+            && before.visible_to_friends()
+            && !timer.visibility().visible_to_friends();
+        Self {
+            timer,
+            changed,
+            hidden_from_friends,
+        }
+    }
+}
+
+/// A friend's RUNNING or PAUSED timer that friends may see, with that friend
+/// (`GET /api/v1/users/me/friends/active`, `timer.friends_snapshot`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FriendTimer<T = Timer> {
+    /// The owner, a friend (mutual follow) of the viewer.
+    pub friend: User,
+    /// The timer: [`Timer`] from the repository, [`TaggedTimer`] from the service.
+    pub timer: T,
 }
 
 /// Where timers live.
@@ -316,4 +348,17 @@ pub trait TimerRepository: Send + Sync {
     /// # Errors
     /// [`StorageError`].
     async fn list_active(&self, owner: UserId) -> Result<Vec<Timer>, StorageError>;
+
+    /// One page of the RUNNING and PAUSED timers of `viewer`'s friends (mutual follows) whose
+    /// visibility is `friends` or `public`, each with its owner; most recently changed first
+    /// (`updated_at`, then id, descending; the cursor's instant is `updated_at`). Never a
+    /// private timer, never a non-friend's.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn list_friends_active(
+        &self,
+        viewer: UserId,
+        page: PageRequest<TimerId>,
+    ) -> Result<Page<FriendTimer, TimerId>, StorageError>;
 }

@@ -142,6 +142,8 @@ pub fn app_state(
         Arc::new(connections.clone()),
         Arc::new(streams.clone()),
         Arc::new(PgFollowRepository::new(pool.clone())),
+        // Only reads (active timers of a pair whose friendship ended): no alarm policy needed.
+        Arc::new(PgTimerRepository::new(pool.clone())),
         Arc::new(PgUserRepository::new(pool.clone())),
         metrics.clone(),
     );

@@ -73,7 +73,8 @@ pub async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Ws, Fa
     };
     loop {
         match next_envelope(&mut ws, timeout).await? {
-            Some(envelope) if envelope.kind == "timer.sync_result" => return Ok(ws),
+            // The greeting ends with `timer.friends_snapshot` (after `timer.sync_result`).
+            Some(envelope) if envelope.kind == "timer.friends_snapshot" => return Ok(ws),
             Some(_) => {}
             None => return Err(Failure::of("closed_during_greeting")),
         }

@@ -8,10 +8,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use hourglass_domain::ids::UserId;
+use hourglass_domain::time::Timestamp;
 use hourglass_ports::page::{Page, PageRequest};
+use hourglass_ports::timer::{FriendTimer, TaggedTimer};
 use hourglass_ports::user::User;
+use serde::Serialize;
 
 use crate::edge::auth::CurrentUser;
+use crate::edge::dto::{TimerDto, TimerEmbeds};
 use crate::edge::error::{ApiError, ErrorBody};
 use crate::edge::query::QueryParams;
 use crate::edge::timezone::RenderZone;
@@ -67,7 +71,7 @@ pub async fn follow_user(
     tag = "follows",
     params(("id" = i64, Path, description = "The user to stop following")),
     responses(
-        (status = 204, description = "Not following (any more)"),
+        (status = 204, description = "Not following (any more). When the two were friends, each one's online clients get `timer.friend_activity{action:\"hidden\"}` for the other's RUNNING or PAUSED `friends`/`public` timers"),
         (status = 400, description = "`INVALID_PARAMETER`", body = ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
         (status = 404, description = "`USER_NOT_FOUND`", body = ErrorBody),
@@ -181,6 +185,83 @@ pub async fn list_friends(
     let (zone, page) = list_request(&request, paging::FRIENDS)?;
     let page = state.follows.friends(me.user_id, page).await?;
     Ok(render_page(paging::FRIENDS, &page, &zone))
+}
+
+/// One friend's active timer (`GET /api/v1/users/me/friends/active`, `timer.friends_snapshot`):
+/// the friend and the timer, rendered like every timer the caller reads (its own tags,
+/// `schedule`/`todo` null, `is_shared: true`). A friend with two active timers they let friends
+/// see appears twice, once per timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FriendTimerDto {
+    /// The friend (owner of the timer).
+    pub friend: UserDto,
+    /// Their RUNNING or PAUSED timer, visibility `friends` or `public`.
+    pub timer: TimerDto,
+}
+
+impl FriendTimerDto {
+    /// `item` as `viewer` sees it at `now`, datetimes in `zone`.
+    pub fn render(
+        item: &FriendTimer<TaggedTimer>,
+        viewer: UserId,
+        now: Timestamp,
+        zone: &RenderZone,
+    ) -> Self {
+        let tags: Vec<_> = item.timer.tags.iter().collect();
+        Self {
+            friend: UserDto::render(&item.friend, zone),
+            timer: TimerDto::render(
+                &item.timer.timer,
+                viewer,
+                now,
+                zone,
+                TimerEmbeds::tags_only(&tags),
+            ),
+        }
+    }
+}
+
+/// `GET /api/v1/users/me/friends/active`: friends' RUNNING or PAUSED timers they let friends
+/// see, most recently changed first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me/friends/active",
+    operation_id = "list_friends_active",
+    tag = "follows",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 100, default 50"),
+        ("cursor" = Option<String>, Query, description = "The `X-Next-Cursor` of the previous page (or `next_cursor` of `timer.friends_snapshot`)"),
+        ("timezone" = Option<String>, Query, description = "How datetimes are written"),
+    ),
+    responses(
+        (status = 200, description = "One page of friends' active timers (visibility `friends` or `public`, never `private`), one item per timer, most recently changed (`updated_at`, then id) first", body = [FriendTimerDto],
+            headers(("X-Next-Cursor" = String, description = "Cursor of the next page; absent on the last page"))),
+        (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/api/v1/users/me/friends/active")]
+pub async fn list_friends_active(
+    state: web::Data<AppState>,
+    CurrentUser(me): CurrentUser,
+    request: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let params = QueryParams::parse(request.query_string());
+    let zone = params.timezone()?;
+    let page = paging::page_request(paging::FRIENDS_ACTIVE, &params)?;
+    let page = state.timers.friends_active(me.user_id, page).await?;
+    let now = state.clock.now();
+    let items: Vec<FriendTimerDto> = page
+        .items
+        .iter()
+        .map(|item| FriendTimerDto::render(item, me.user_id, now, &zone))
+        .collect();
+    Ok(paging::page_response(
+        paging::FRIENDS_ACTIVE,
+        &items,
+        page.next,
+    ))
 }
 
 /// `timezone`, `limit` and `cursor` of a user list.

@@ -117,7 +117,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(users::patch_me)
         .service(users::get_user);
 
-    cfg.service(follows::list_friends)
+    cfg.service(follows::list_friends_active)
+        .service(follows::list_friends)
         .service(follows::follow_user)
         .service(follows::unfollow_user)
         .service(follows::list_followers)

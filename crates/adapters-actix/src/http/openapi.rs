@@ -57,7 +57,11 @@ impl Modify for BearerAuth {
                        Every route exists under `/v1` and `/api/v1`. Errors are \
                        `{\"code\", \"message\"}` (see `docs/api.md`). Datetimes are naive UTC \
                        (`2026-01-28T10:00:00`) unless `timezone` is given, then they carry their \
-                       offset.",
+                       offset. The WebSocket greets with `connected`, `timer.sync_result` and \
+                       `timer.friends_snapshot` (the first page of \
+                       `GET /api/v1/users/me/friends/active`); friends' changes then arrive as \
+                       `timer.friend_activity`, whose `action` `hidden` means: drop that timer \
+                       (made private, or the friendship ended). See `docs/websocket.md`.",
         license(name = "MIT"),
     ),
     paths(
@@ -97,6 +101,7 @@ impl Modify for BearerAuth {
         follows::list_followers,
         follows::list_following,
         follows::list_friends,
+        follows::list_friends_active,
         meetups::create_meetup,
         meetups::list_meetups,
         meetups::get_meetup,
@@ -127,6 +132,7 @@ impl Modify for BearerAuth {
         tags::PatchTagRequest,
         health::HealthBody,
         users::UserDto,
+        follows::FriendTimerDto,
         users::PatchMeBody,
         meetups::MeetupDto,
         meetups::CreateMeetupRequest,

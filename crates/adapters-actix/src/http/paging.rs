@@ -104,6 +104,9 @@ pub const FOLLOWERS: List<UserId> = List::new(0x11, MAX_LIMIT);
 pub const FOLLOWING: List<UserId> = List::new(0x12, MAX_LIMIT);
 /// `GET /api/v1/users/me/friends`.
 pub const FRIENDS: List<UserId> = List::new(0x13, MAX_LIMIT);
+/// `GET /api/v1/users/me/friends/active`; its cursor's instant is the timer's `updated_at`
+/// (the list is ordered by last change), its id the timer's.
+pub const FRIENDS_ACTIVE: List<TimerId> = List::new(0x16, MAX_LIMIT);
 /// `GET /api/v1/meetups`.
 pub const MEETUPS: List<MeetupId> = List::new(0x14, MAX_LIMIT);
 /// `GET /api/v1/notifications`.

@@ -312,7 +312,7 @@ impl PatchTimerRequest {
     ),
     request_body = PatchTimerRequest,
     responses(
-        (status = 200, description = "The timer as stored. A change bumps `version` and sends `timer.updated{action:\"update\"}` to the owner's connections; a PATCH that changes nothing does neither", body = TimerDto),
+        (status = 200, description = "The timer as stored. A change bumps `version` and sends `timer.updated{action:\"update\"}` to the owner's connections; a PATCH that changes nothing does neither. Making a RUNNING or PAUSED `friends`/`public` timer `private` also sends `timer.friend_activity{action:\"hidden\"}` to the owner's online friends", body = TimerDto),
         (status = 400, description = "`INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE`", body = ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = ErrorBody),
         (status = 404, description = "`TIMER_NOT_FOUND` (missing or not the caller's), `SCHEDULE_NOT_FOUND`, `TODO_NOT_FOUND`, `TAG_NOT_FOUND` (a link that is unknown or another user's)", body = ErrorBody),

@@ -16,7 +16,7 @@ use hourglass_domain::notification::NotificationDraft;
 use hourglass_domain::profile::Nickname;
 use hourglass_domain::time::Timestamp;
 use hourglass_ports::error::StorageError;
-use hourglass_ports::follow::{FollowOutcome, FollowRepository};
+use hourglass_ports::follow::{FollowOutcome, FollowRepository, UnfollowOutcome};
 use hourglass_ports::page::{Page, PageRequest};
 use hourglass_ports::user::User;
 
@@ -196,7 +196,11 @@ impl FollowRepository for PgFollowRepository {
         .map_err(TxError::into_port)
     }
 
-    async fn unfollow(&self, follower: UserId, followee: UserId) -> Result<bool, StorageError> {
+    async fn unfollow(
+        &self,
+        follower: UserId,
+        followee: UserId,
+    ) -> Result<UnfollowOutcome, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
             let deleted = diesel::delete(
@@ -206,10 +210,25 @@ impl FollowRepository for PgFollowRepository {
             )
             .execute(conn)
             .await?;
-            if deleted > 0 {
-                notify(conn, &[Announcement::follow(follower, followee)]).await?;
+            if deleted == 0 {
+                return Ok(UnfollowOutcome::default());
             }
-            Ok::<_, TxError<StorageError>>(deleted > 0)
+            // The reverse follow, by primary key: if it stands, the pair were friends until
+            // this delete, and each one's clients must stop showing the other's timers.
+            let ended_friendship: bool = diesel::select(diesel::dsl::exists(
+                follows::table.find((followee.get(), follower.get())),
+            ))
+            .get_result(conn)
+            .await?;
+            notify(
+                conn,
+                &[Announcement::unfollow(follower, followee, ended_friendship)],
+            )
+            .await?;
+            Ok::<_, TxError<StorageError>>(UnfollowOutcome {
+                removed: true,
+                ended_friendship,
+            })
         })
         .await
         .map_err(TxError::into_port)

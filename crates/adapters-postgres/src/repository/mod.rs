@@ -119,6 +119,13 @@ mod tests {
              INSERT INTO follows (follower_id, followee_id, created_at) \
              SELECT a.id, b.id, now() FROM users a JOIN users b \
                ON b.id <> a.id AND (b.id - a.id + 2000) % 2000 < 10; \
+             INSERT INTO timers (id, owner_id, allocated_duration, status, started_at, \
+                                 pause_history, created_at, updated_at, ended_at) \
+             SELECT gen_random_uuid(), u.id, 1500, \
+                    CASE WHEN g % 20 = 0 THEN 'RUNNING' ELSE 'COMPLETED' END, now(), \
+                    '[{\"action\":\"start\",\"at\":\"2026-01-01T00:00:00Z\"}]', now(), now(), \
+                    CASE WHEN g % 20 = 0 THEN NULL ELSE now() END \
+             FROM users u CROSS JOIN generate_series(1, 20) AS g; \
              ANALYZE users, follows, timers; \
              SET plan_cache_mode = force_generic_plan;",
         )
@@ -138,6 +145,12 @@ mod tests {
                 "1, true, true, '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 51",
             ),
             ("friend_ids", "bigint", super::follow::FRIEND_IDS, "1"),
+            (
+                "friends_active",
+                "bigint, timestamptz, uuid, bigint",
+                super::timer::LIST_FRIENDS_ACTIVE,
+                "1, NULL, NULL, 51",
+            ),
             (
                 "friends",
                 "bigint, timestamptz, bigint, bigint",
@@ -162,6 +175,21 @@ mod tests {
                 follows_scans.iter().all(|line| line.contains("Index")),
                 "{name}: {plan:#?}"
             );
+            if name == "friends_active" {
+                // Each friend's active timers through the partial index (no index can hold
+                // `updated_at`, which pause and resume change), never a scan of `timers`.
+                let timers_scans: Vec<&String> = plan
+                    .iter()
+                    .filter(|line| line.contains(" on timers t"))
+                    .collect();
+                assert!(
+                    !timers_scans.is_empty()
+                        && timers_scans
+                            .iter()
+                            .all(|line| line.contains("using timers_owner_active_idx")),
+                    "{name}: {plan:#?}"
+                );
+            }
             if name == "are_friends" {
                 assert!(
                     follows_scans

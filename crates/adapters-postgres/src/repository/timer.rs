@@ -16,6 +16,8 @@
 //! already queue on the row lock, and one that finds the command applied (a refusal now, or the
 //! timer gone) looks the key up and returns its outcome instead.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use diesel::OptionalExtension;
 use diesel::prelude::*;
@@ -26,21 +28,22 @@ use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::alarm::{AlarmPolicy, FiredAlarms};
 use hourglass_domain::timer::{Timer, TimerChange, TimerCommand, TimerPatch};
 use hourglass_ports::error::StorageError;
-use hourglass_ports::page::Page;
+use hourglass_ports::page::{Page, PageRequest};
 use hourglass_ports::processed::{CommandKey, Idempotent};
 use hourglass_ports::timer::{
-    DeleteTimerError, InsertTimerError, PatchedTimer, TimerCommandError, TimerKind, TimerListQuery,
-    TimerRepository, TimerScope, UpdateTimerError,
+    DeleteTimerError, FriendTimer, InsertTimerError, PatchedTimer, TimerCommandError, TimerKind,
+    TimerListQuery, TimerRepository, TimerScope, UpdateTimerError,
 };
+use hourglass_ports::user::User;
 
 use super::alarm::{TimerWithAlarms, due_at, insert_alarm};
 use super::processed::{Claim, claim, remembered};
-use super::{MAX_TIMER_PAGE, into_page, page_size};
+use super::{MAX_PAGE, MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
 use crate::event_bus::{Announcement, CHANNEL, notify, payload_with_src};
 use crate::pool::PgPool;
-use crate::rows::{TimerRecord, TimerRow, ts};
-use crate::schema::{timer_tags, timers};
+use crate::rows::{TimerRecord, TimerRow, UserRow, ts};
+use crate::schema::{timer_tags, timers, users};
 use crate::statement::CachedSql;
 
 type SqlUuid = diesel::sql_types::Uuid;
@@ -117,6 +120,23 @@ pub(super) const LIST_TIMERS: &str = concat!(
        AND ($10::timestamptz IS NULL OR (t.created_at, t.id) < ($10, $11::uuid)) \
      ORDER BY t.created_at DESC, t.id DESC \
      LIMIT $12"
+);
+
+/// `GET /api/v1/users/me/friends/active`: the viewer's friends' active timers that friends may
+/// see, most recently changed first. `$1` viewer, `$2`/`$3` cursor (`updated_at`, id), `$4`
+/// limit. Each friend's active timers come from `timers_owner_active_idx` (its predicate is
+/// `ended_at IS NULL`); `updated_at` changes on every pause and resume, so no index may hold it
+/// (see `timers_hot_updates`): the few active timers of the friends are sorted after the look-up.
+pub(super) const LIST_FRIENDS_ACTIVE: &str = concat!(
+    timer_select!(),
+    "WHERE t.owner_id IN (SELECT friendship.friend_id FROM ",
+    friendships!(),
+    "WHERE friendship.user_id = $1) \
+       AND t.ended_at IS NULL \
+       AND t.visibility IN ('friends', 'public') \
+       AND ($2::timestamptz IS NULL OR (t.updated_at, t.id) < ($2, $3::uuid)) \
+     ORDER BY t.updated_at DESC, t.id DESC \
+     LIMIT $4"
 );
 
 pub(super) const ARE_FRIENDS: &str = concat!(
@@ -364,18 +384,26 @@ impl TimerRepository for PgTimerRepository {
                 return Err(TxError::Refused(UpdateTimerError::NotFound));
             };
             let old_tags = timer.tag_ids().to_vec();
+            let before = timer.visibility();
             let changed = timer.update_details(patch, now);
+            let patched = PatchedTimer::new(timer, changed, before);
+            let timer = &patched.timer;
             if changed {
-                let announcement = Announcement::timer(TimerChange::Details, &timer);
-                store(conn, (&timer, &fired), self.alarms, &announcement).await?;
+                let announcement = Announcement::timer(TimerChange::Details, timer);
+                store(conn, (timer, &fired), self.alarms, &announcement).await?;
+                if patched.hidden_from_friends {
+                    // Right after the `update`, in the same transaction: friends' clients drop
+                    // the timer only if the change commits, on every instance.
+                    notify(conn, &[Announcement::timer_hidden(timer)]).await?;
+                }
                 if old_tags != timer.tag_ids() {
                     diesel::delete(timer_tags::table.filter(timer_tags::timer_id.eq(id.get())))
                         .execute(conn)
                         .await?;
-                    insert_tags(conn, &timer, timer.tag_ids()).await?;
+                    insert_tags(conn, timer, timer.tag_ids()).await?;
                 }
             }
-            Ok(PatchedTimer { timer, changed })
+            Ok(patched)
         })
         .await
         .map_err(TxError::into_port)
@@ -476,6 +504,55 @@ impl TimerRepository for PgTimerRepository {
             .into_iter()
             .map(Timer::try_from)
             .collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn list_friends_active(
+        &self,
+        viewer: UserId,
+        page: PageRequest<TimerId>,
+    ) -> Result<Page<FriendTimer, TimerId>, StorageError> {
+        let size = page_size(page.limit, MAX_PAGE);
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let rows: Vec<TimerRow> = CachedSql::new(LIST_FRIENDS_ACTIVE)
+            .bind::<BigInt, _>(viewer.get())
+            .bind::<Nullable<Timestamptz>, _>(page.after.map(|c| ts(c.created_at)))
+            .bind::<Nullable<SqlUuid>, _>(page.after.map(|c| c.id.get()))
+            .bind::<BigInt, _>(size + 1)
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        let timers = rows
+            .into_iter()
+            .map(Timer::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let page = into_page(timers, size, |t| (t.updated_at(), t.id()));
+        // The owners in one primary-key look-up; a friend's row cannot vanish while their
+        // timers stand (the foreign key), but a row deleted in between just drops its timers.
+        let mut owners: Vec<i64> = page.items.iter().map(|t| t.owner_id().get()).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        let users: Vec<UserRow> = users::table
+            .filter(users::id.eq_any(owners))
+            .select(UserRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(DbError::from)?;
+        let users = users
+            .into_iter()
+            .map(|row| Ok((row.id, User::try_from(row)?)))
+            .collect::<Result<HashMap<_, _>, DbError>>()?;
+        let items = page
+            .items
+            .into_iter()
+            .filter_map(|timer| {
+                let friend = users.get(&timer.owner_id().get())?.clone();
+                Some(FriendTimer { friend, timer })
+            })
+            .collect();
+        Ok(Page {
+            items,
+            next: page.next,
+        })
     }
 }
 

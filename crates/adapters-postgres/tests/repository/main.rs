@@ -5,6 +5,7 @@
 //! parallel. `TEST_DATABASE_URL` must be set (the tests fail, never skip, without it).
 
 mod events;
+mod friends_active;
 mod inbox;
 mod meetup;
 mod migrations;

@@ -142,12 +142,12 @@ async fn follow_notifies_once_per_day_across_unfollow() -> anyhow::Result<()> {
     let repeat = follows.follow(follow(alice, bob), at(10)).await?;
     assert!(!repeat.created);
     assert_eq!(repeat.notification, None);
-    assert!(follows.unfollow(alice, bob).await?);
-    assert!(!follows.unfollow(alice, bob).await?);
+    assert!(follows.unfollow(alice, bob).await?.removed);
+    assert!(!follows.unfollow(alice, bob).await?.removed);
     let refollow = follows.follow(follow(alice, bob), at(3_600)).await?;
     assert!(refollow.created);
     assert_eq!(refollow.notification, None, "suppressed across unfollow");
-    assert!(follows.unfollow(alice, bob).await?);
+    assert!(follows.unfollow(alice, bob).await?.removed);
     let next_day = follows.follow(follow(alice, bob), at(86_400)).await?;
     assert!(next_day.notification.is_some());
     let stored = PgNotificationRepository::new(db.pool())

@@ -11,7 +11,11 @@
 //! - a deleted timer, and a timer whose time is up, go to the owner's connections;
 //! - a notification, and a read mark or delete of notifications, go to the receiver's streams,
 //!   each with the unread count it left;
-//! - a follow change makes the remembered friend lists of both users stale.
+//! - a timer made private while friends could see it goes to the owner's online friends as
+//!   [`TimerDelivery::FriendHidden`];
+//! - a follow change makes the remembered friend lists of both users stale; an unfollow that
+//!   ends a friendship also hides each one's active visible timers from the other's connections
+//!   ([`hidden_on_unfollow`]).
 //!
 //! The service never renders: each connection renders what it is handed in its own time zone.
 
@@ -33,7 +37,7 @@ use crate::delivery::{
 use crate::error::StorageError;
 use crate::event::{DomainEvent, EventPublisher, LocalDelivery, PublishError};
 use crate::follow::FollowRepository;
-use crate::timer::TaggedTimer;
+use crate::timer::{TaggedTimer, TimerRepository};
 use crate::user::UserRepository;
 
 /// How many in-process events are delivered at once. Friend activity can cost a look-up, so one
@@ -50,6 +54,13 @@ pub fn friend_activity_due(change: TimerChange, timer: &Timer) -> bool {
     change.is_transition() && timer.visibility().visible_to_friends()
 }
 
+/// Whether `timer` of a user who stopped being someone's friend was on that someone's screen,
+/// so it must be hidden there: an active timer its owner let friends see. A private timer was
+/// never shown, so nothing is said about it.
+pub fn hidden_on_unfollow(timer: &Timer) -> bool {
+    timer.status().is_active() && timer.visibility().visible_to_friends()
+}
+
 /// Routes committed events to this instance's connections.
 #[derive(Clone)]
 pub struct DeliveryService {
@@ -60,6 +71,8 @@ struct Inner {
     connections: Arc<dyn TimerConnections>,
     streams: Arc<dyn NotificationStreams>,
     follows: Arc<dyn FollowRepository>,
+    /// Active timers of a pair whose friendship ended, to hide them.
+    timers: Arc<dyn TimerRepository>,
     users: Arc<dyn UserRepository>,
     /// Friend lists of recent actors, so a command does not look them up again.
     friends: FriendCache,
@@ -67,12 +80,14 @@ struct Inner {
 }
 
 impl DeliveryService {
-    /// A service delivering to `connections` and `streams`, reading friends from `follows` and
-    /// nicknames from `users`, and telling `observer` what each delivery did.
+    /// A service delivering to `connections` and `streams`, reading friends from `follows`,
+    /// active timers of former friends from `timers` and nicknames from `users`, and telling
+    /// `observer` what each delivery did.
     pub fn new(
         connections: Arc<dyn TimerConnections>,
         streams: Arc<dyn NotificationStreams>,
         follows: Arc<dyn FollowRepository>,
+        timers: Arc<dyn TimerRepository>,
         users: Arc<dyn UserRepository>,
         observer: Arc<dyn DeliveryObserver>,
     ) -> Self {
@@ -81,6 +96,7 @@ impl DeliveryService {
                 connections,
                 streams,
                 follows,
+                timers,
                 users,
                 friends: FriendCache::default(),
                 observer,
@@ -116,6 +132,10 @@ impl DeliveryService {
                 ),
                 sse: Handoff::default(),
             },
+            DomainEvent::TimerHidden { timer } => DeliveryReport {
+                websocket: self.timer_hidden(&timer).await,
+                sse: Handoff::default(),
+            },
             DomainEvent::TimerDeleted { owner, timer_id } => DeliveryReport {
                 websocket: inner
                     .connections
@@ -137,9 +157,21 @@ impl DeliveryService {
                 websocket: Handoff::default(),
                 sse: inner.streams.inbox_changed(receiver, &change, unread_count),
             },
-            DomainEvent::FollowChanged { follower, followee } => {
+            DomainEvent::FollowChanged {
+                follower,
+                followee,
+                ended_friendship,
+            } => {
                 inner.friends.forget(follower, followee);
-                DeliveryReport::default()
+                let websocket = if ended_friendship {
+                    self.friendship_ended(follower, followee).await
+                } else {
+                    Handoff::default()
+                };
+                DeliveryReport {
+                    websocket,
+                    sse: Handoff::default(),
+                }
             }
         };
         inner.observer.delivered(arrival, report);
@@ -180,9 +212,42 @@ impl DeliveryService {
         handoff
     }
 
-    /// `timer.friend_activity` to `actor`'s friends who are online here. Nothing is looked up
-    /// when nobody else is online.
+    /// `timer.friend_activity` to `actor`'s friends who are online here.
     async fn friend_activity(&self, actor: UserId, change: TimerChange, timer: &Timer) -> Handoff {
+        let timer_id = timer.id();
+        let timer_title = title_of(timer);
+        self.to_online_friends(actor, move |display_name| TimerDelivery::FriendActivity {
+            friend: actor,
+            display_name,
+            change,
+            timer_id,
+            timer_title,
+        })
+        .await
+    }
+
+    /// `timer` was made private while its owner's friends could see it: they drop it. Goes to
+    /// the same friends as its activity did, so whoever was shown it is told.
+    async fn timer_hidden(&self, timer: &Timer) -> Handoff {
+        let owner = timer.owner_id();
+        let timer_id = timer.id();
+        let timer_title = title_of(timer);
+        self.to_online_friends(owner, move |display_name| TimerDelivery::FriendHidden {
+            friend: owner,
+            display_name,
+            timer_id,
+            timer_title,
+        })
+        .await
+    }
+
+    /// The message `message` builds from `actor`'s nickname, to `actor`'s friends who are online
+    /// here. Nothing is looked up when nobody else is online.
+    async fn to_online_friends(
+        &self,
+        actor: UserId,
+        message: impl FnOnce(Arc<str>) -> TimerDelivery,
+    ) -> Handoff {
         let connections = &self.inner.connections;
         if !connections.anyone_online_but(actor) {
             return Handoff::default();
@@ -202,24 +267,68 @@ impl DeliveryService {
         if targets.is_empty() {
             return Handoff::default();
         }
-        let display_name: Arc<str> = match self.inner.users.find(actor).await {
-            Ok(Some(user)) => user.nickname.as_str().into(),
-            Ok(None) => actor.to_string().into(),
-            Err(error) => {
-                tracing::warn!(%error, "nickname unavailable; friend activity not sent");
-                return Handoff::default();
-            }
+        let Some(display_name) = self.display_name(actor).await else {
+            return Handoff::default();
         };
-        let message = Arc::new(TimerDelivery::FriendActivity {
-            friend: actor,
-            display_name,
-            change,
-            timer_id: timer.id(),
-            timer_title: timer.title().map(|title| Arc::from(title.as_str())),
-        });
+        let message = Arc::new(message(display_name));
         targets.into_iter().fold(Handoff::default(), |sum, friend| {
             sum.and(connections.send(friend, &message))
         })
+    }
+
+    /// `a` and `b` were friends until one unfollowed the other: each one's connections here drop
+    /// the other's active timers they were shown ([`hidden_on_unfollow`]). The friend lists no
+    /// longer hold the pair, so the receivers are the two users themselves.
+    async fn friendship_ended(&self, a: UserId, b: UserId) -> Handoff {
+        let mut handoff = Handoff::default();
+        for (owner, viewer) in [(a, b), (b, a)] {
+            handoff = handoff.and(self.hide_timers_of(owner, viewer).await);
+        }
+        handoff
+    }
+
+    /// `owner`'s active visible timers, as `hidden`, to `viewer`'s connections here.
+    async fn hide_timers_of(&self, owner: UserId, viewer: UserId) -> Handoff {
+        let connections = &self.inner.connections;
+        if owner == viewer || !connections.is_online(viewer) {
+            return Handoff::default();
+        }
+        let timers = match self.inner.timers.list_active(owner).await {
+            Ok(timers) => timers,
+            Err(error) => {
+                tracing::warn!(%error, "active timers unavailable; hidden activity not sent");
+                return Handoff::default();
+            }
+        };
+        let shown: Vec<&Timer> = timers.iter().filter(|t| hidden_on_unfollow(t)).collect();
+        if shown.is_empty() {
+            return Handoff::default();
+        }
+        let Some(display_name) = self.display_name(owner).await else {
+            return Handoff::default();
+        };
+        shown.into_iter().fold(Handoff::default(), |sum, timer| {
+            let message = Arc::new(TimerDelivery::FriendHidden {
+                friend: owner,
+                display_name: Arc::clone(&display_name),
+                timer_id: timer.id(),
+                timer_title: title_of(timer),
+            });
+            sum.and(connections.send(viewer, &message))
+        })
+    }
+
+    /// `user`'s current nickname (their id when the user is gone); `None` when it cannot be read,
+    /// and the message is then not sent.
+    async fn display_name(&self, user: UserId) -> Option<Arc<str>> {
+        match self.inner.users.find(user).await {
+            Ok(Some(found)) => Some(found.nickname.as_str().into()),
+            Ok(None) => Some(user.to_string().into()),
+            Err(error) => {
+                tracing::warn!(%error, "nickname unavailable; friend activity not sent");
+                None
+            }
+        }
     }
 
     /// `user`'s friends: remembered, or looked up and remembered (see [`FriendCache`]).
@@ -283,6 +392,7 @@ impl InProcessDelivery {
         match event {
             DomainEvent::TimerChanged { actor, .. } => Some(*actor),
             DomainEvent::TimerDeleted { owner, .. } => Some(*owner),
+            DomainEvent::TimerHidden { timer } => Some(timer.owner_id()),
             DomainEvent::TimeUp { timer, .. } => Some(timer.timer.owner_id()),
             DomainEvent::FollowChanged { follower, .. } => Some(*follower),
             DomainEvent::NotificationCreated { .. } | DomainEvent::InboxChanged { .. } => None,
@@ -304,6 +414,11 @@ impl EventPublisher for InProcessDelivery {
             .await
             .map_err(|_| PublishError::Unavailable("the delivery lanes have stopped".into()))
     }
+}
+
+/// A timer's title as friends are shown it.
+fn title_of(timer: &Timer) -> Option<Arc<str>> {
+    timer.title().map(|title| Arc::from(title.as_str()))
 }
 
 #[cfg(test)]

@@ -79,7 +79,11 @@ impl FollowService {
         self.ensure_exists(followee).await?;
         let outcome = self.follows.follow(follow, self.clock.now()).await?;
         if outcome.created {
-            let event = DomainEvent::FollowChanged { follower, followee };
+            let event = DomainEvent::FollowChanged {
+                follower,
+                followee,
+                ended_friendship: false,
+            };
             super::announce(&self.publisher, event).await;
         }
         if let Some(notification) = &outcome.notification {
@@ -108,12 +112,16 @@ impl FollowService {
         followee: UserId,
     ) -> Result<bool, FollowServiceError> {
         self.ensure_exists(followee).await?;
-        let removed = self.follows.unfollow(follower, followee).await?;
-        if removed {
-            let event = DomainEvent::FollowChanged { follower, followee };
+        let outcome = self.follows.unfollow(follower, followee).await?;
+        if outcome.removed {
+            let event = DomainEvent::FollowChanged {
+                follower,
+                followee,
+                ended_friendship: outcome.ended_friendship,
+            };
             super::announce(&self.publisher, event).await;
         }
-        Ok(removed)
+        Ok(outcome.removed)
     }
 
     /// Who follows `user`, newest follow first (`GET /api/v1/users/{id}/followers`).

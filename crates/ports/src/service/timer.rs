@@ -17,7 +17,7 @@ use crate::page::{Page, PageRequest};
 use crate::planning::TagRepository;
 use crate::processed::{CommandKey, Idempotent};
 use crate::timer::{
-    DeleteTimerError, InsertTimerError, TaggedTimer, TimerCommandError, TimerFilter,
+    DeleteTimerError, FriendTimer, InsertTimerError, TaggedTimer, TimerCommandError, TimerFilter,
     TimerListQuery, TimerRepository, TimerScope, UpdateTimerError,
 };
 
@@ -267,7 +267,37 @@ impl TimerService {
             let tagged = self.tagged(patched.timer.clone()).await;
             self.announce_change(TimerChange::Details, &tagged).await;
         }
+        if patched.hidden_from_friends {
+            let event = DomainEvent::TimerHidden {
+                timer: patched.timer.clone(),
+            };
+            super::announce(&self.publisher, event).await;
+        }
         Ok(patched.timer)
+    }
+
+    /// One page of `viewer`'s friends' RUNNING and PAUSED timers that friends may see, with
+    /// their owners and tags, most recently changed first (`GET /api/v1/users/me/friends/active`
+    /// and `timer.friends_snapshot`).
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    pub async fn friends_active(
+        &self,
+        viewer: UserId,
+        page: PageRequest<TimerId>,
+    ) -> Result<Page<FriendTimer<TaggedTimer>, TimerId>, StorageError> {
+        let found = self.timers.list_friends_active(viewer, page).await?;
+        let mut items = Vec::with_capacity(found.items.len());
+        // One tag look-up per timer: a page holds at most 100, usually a handful.
+        for FriendTimer { friend, timer } in found.items {
+            let timer = self.tagged(timer).await;
+            items.push(FriendTimer { friend, timer });
+        }
+        Ok(Page {
+            items,
+            next: found.next,
+        })
     }
 
     /// Deletes the owner's timer and announces it to the owner's devices.

@@ -103,6 +103,10 @@ impl Device {
             bail!("expected timer.sync_result second, got {sync}");
         }
         device.greeting_sync = sync;
+        let snapshot = device.greeting().await?;
+        if snapshot["type"] != "timer.friends_snapshot" {
+            bail!("expected timer.friends_snapshot third, got {snapshot}");
+        }
         Ok(device)
     }
 

@@ -199,7 +199,7 @@ async fn websocket_clients_that_stop_reading_are_dropped_and_memory_stays_flat()
                 .headers_mut()
                 .insert("Sec-WebSocket-Protocol", bearer_protocol("hot")?);
             let (mut socket, _) = tokio_tungstenite::client_async(request, stream).await?;
-            for _ in 0..2 {
+            for _ in 0..3 {
                 socket.next().await.context("greeting")??;
             }
             // From here on nobody reads this socket until the server has let go of it.

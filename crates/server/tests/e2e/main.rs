@@ -25,6 +25,8 @@
 //!   stream; `sse_read_state`: reads, deletes and unread counts on every tab, across instances
 //!   (`sse_read_state_browser`: two tabs of a real browser);
 //!   `social_rest`: follows, meetups and stored notifications over REST.
+//! - `friends_active`: friends focusing now (REST list, WS snapshot, `hidden` activity) on two
+//!   instances.
 //! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
 //!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
@@ -38,6 +40,7 @@ mod auth_tokens;
 mod auth_transports;
 mod browser;
 mod cli;
+mod friends_active;
 mod health;
 mod helpers;
 mod logged_server;

@@ -173,9 +173,13 @@ async fn an_unfollow_on_one_instance_stops_friend_activity_on_the_other() -> any
         .send()
         .await?;
     assert_eq!(unfollowed.status(), StatusCode::NO_CONTENT);
-    // The unfollow's announcement travels through the database like any event; give it the
-    // same time a fan-out copy gets before Alice acts again.
-    tokio::time::sleep(QUIET).await;
+    // The unfollow's announcement travels through the database like any event; the second
+    // instance has handled it once Bob's device hears Alice's running timer is hidden from him
+    // (they were friends; issue 19).
+    let hidden = bob.recv().await?;
+    assert_eq!(hidden["type"], "timer.friend_activity", "{hidden}");
+    assert_eq!(hidden["payload"]["action"], "hidden", "{hidden}");
+    assert_eq!(hidden["payload"]["timer_id"], json!(id), "{hidden}");
     alice.request(&control("pause", &id)).await?;
     bob.expect_silence(QUIET).await?;
 

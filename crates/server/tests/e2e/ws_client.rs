@@ -115,17 +115,19 @@ pub struct Client {
     pub user_id: String,
     /// The automatic `timer.sync_result`.
     pub initial_sync: Value,
+    /// The automatic `timer.friends_snapshot` that follows it.
+    pub friends_snapshot: Value,
 }
 
 impl Client {
-    /// Connects as `sub` (a fresh token) with `query`, and reads `connected` and the automatic
-    /// `timer.sync_result`.
+    /// Connects as `sub` (a fresh token) with `query`, and reads `connected`, the automatic
+    /// `timer.sync_result` and `timer.friends_snapshot`.
     pub async fn connect(app: &TestApp, sub: &str, query: &str) -> anyhow::Result<Self> {
         let bearer = format!("authorization.bearer.{}", token(sub)?);
         Self::connect_offering(&ws_url(app, query), &[&bearer]).await
     }
 
-    /// Connects offering exactly `protocols`, and reads the two greeting messages.
+    /// Connects offering exactly `protocols`, and reads the three greeting messages.
     pub async fn connect_offering(url: &str, protocols: &[&str]) -> anyhow::Result<Self> {
         let (socket, response) = open(url, protocols, None).await?;
         let protocol = response
@@ -138,6 +140,7 @@ impl Client {
             protocol,
             user_id: String::new(),
             initial_sync: Value::Null,
+            friends_snapshot: Value::Null,
         };
         let connected = client.recv().await?;
         if connected["type"] != "connected" {
@@ -152,6 +155,13 @@ impl Client {
             bail!(
                 "expected timer.sync_result second, got {}",
                 client.initial_sync
+            );
+        }
+        client.friends_snapshot = client.recv().await?;
+        if client.friends_snapshot["type"] != "timer.friends_snapshot" {
+            bail!(
+                "expected timer.friends_snapshot third, got {}",
+                client.friends_snapshot
             );
         }
         Ok(client)

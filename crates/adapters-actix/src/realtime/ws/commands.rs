@@ -10,6 +10,7 @@ use hourglass_domain::ids::TimerId;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::TimerChange;
 use hourglass_ports::delivery::TimerDelivery;
+use hourglass_ports::page::PageRequest;
 use hourglass_ports::service::command::{CommandError, Executed, TimerRequest};
 use hourglass_ports::service::timer::{SyncScope, TimerReadError};
 use hourglass_ports::timer::{InsertTimerError, TaggedTimer, TimerCommandError};
@@ -19,10 +20,16 @@ use super::connection::Connection;
 use super::protocol::codes::{Code, WsError};
 use super::protocol::inbound::{self, ClientCommand, Inbound};
 use super::protocol::outbound::{
-    self, ConnectedPayload, DeletedPayload, ErrorPayload, FriendActivityPayload, SyncPayload,
-    TimeUpPayload, TimerPayload, kind,
+    self, ConnectedPayload, DeletedPayload, ErrorPayload, FriendActivityPayload,
+    FriendsSnapshotPayload, SyncPayload, TimeUpPayload, TimerPayload, kind,
 };
 use crate::edge::dto::{TimerDto, TimerEmbeds};
+use crate::http::follows::FriendTimerDto;
+use crate::http::paging;
+
+/// How many friends' timers `timer.friends_snapshot` holds at most: the REST list's default
+/// page; a client pages through the rest with `next_cursor`.
+pub const FRIENDS_SNAPSHOT_LIMIT: u32 = paging::DEFAULT_LIMIT;
 use crate::edge::telemetry::metrics::{CommandOutcome, CommandType};
 
 impl Connection {
@@ -39,7 +46,43 @@ impl Connection {
             None,
         );
         self.send(connected).await?;
-        self.sync_list(SyncScope::Active, None).await
+        self.sync_list(SyncScope::Active, None).await?;
+        self.friends_snapshot().await
+    }
+
+    /// `timer.friends_snapshot`: the first page (of [`FRIENDS_SNAPSHOT_LIMIT`]) of friends'
+    /// active timers the caller may see. Sent after the automatic `timer.sync_result`; this
+    /// connection is already registered for fan-out, so a change committed after the read
+    /// arrives as `timer.friend_activity` behind it.
+    async fn friends_snapshot(&mut self) -> Result<(), Closing> {
+        let page = PageRequest {
+            limit: FRIENDS_SNAPSHOT_LIMIT,
+            after: None,
+        };
+        let found = match self.state.timers.friends_active(self.user, page).await {
+            Ok(found) => found,
+            Err(error) => return self.send_error(&WsError::storage(&error), None).await,
+        };
+        let now = self.state.clock.now();
+        let rendered: Vec<FriendTimerDto> = found
+            .items
+            .iter()
+            .map(|item| FriendTimerDto::render(item, self.user, now, &self.zone))
+            .collect();
+        let text = outbound::encode(
+            kind::FRIENDS_SNAPSHOT,
+            FriendsSnapshotPayload {
+                friends: &rendered,
+                count: rendered.len(),
+                next_cursor: found
+                    .next
+                    .map(|next| paging::encode(paging::FRIENDS_ACTIVE, &next)),
+            },
+            Some(self.user),
+            now,
+            None,
+        );
+        self.send(text).await
     }
 
     /// Handles one client message and records its type, outcome and latency (from the message
@@ -286,8 +329,12 @@ impl Connection {
                 self.note_version(timer);
                 self.timer_message(*change, timer, None)
             }
-            // Whatever changed while delivery was interrupted is in a fresh list.
-            TimerDelivery::Resync => return self.sync_list(SyncScope::Active, None).await,
+            // Whatever changed while delivery was interrupted is in fresh lists: the caller's
+            // timers, and the friends' (a missed `hidden` would otherwise leave one on screen).
+            TimerDelivery::Resync => {
+                self.sync_list(SyncScope::Active, None).await?;
+                return self.friends_snapshot().await;
+            }
             TimerDelivery::TimeUp {
                 timer,
                 due_at,
@@ -318,6 +365,24 @@ impl Connection {
                     friend_id: friend.to_string(),
                     display_name,
                     action: change.as_str(),
+                    timer_id: timer_id.get(),
+                    timer_title: timer_title.as_deref(),
+                },
+                Some(*friend),
+                self.state.clock.now(),
+                None,
+            ),
+            TimerDelivery::FriendHidden {
+                friend,
+                display_name,
+                timer_id,
+                timer_title,
+            } => outbound::encode(
+                kind::FRIEND_ACTIVITY,
+                FriendActivityPayload {
+                    friend_id: friend.to_string(),
+                    display_name,
+                    action: outbound::HIDDEN_ACTION,
                     timer_id: timer_id.get(),
                     timer_title: timer_title.as_deref(),
                 },

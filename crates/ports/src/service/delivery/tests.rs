@@ -17,6 +17,7 @@ use super::*;
 use crate::delivery::{MockDeliveryObserver, MockNotificationStreams};
 use crate::event::InboxChange;
 use crate::follow::MockFollowRepository;
+use crate::timer::MockTimerRepository;
 use crate::user::{MockUserRepository, User};
 
 const ALICE: UserId = UserId::new(1);
@@ -143,6 +144,7 @@ fn service(online: &Arc<Online>, follows: MockFollowRepository) -> DeliveryServi
         Arc::clone(online) as Arc<dyn TimerConnections>,
         Arc::new(MockNotificationStreams::new()),
         Arc::new(follows),
+        Arc::new(MockTimerRepository::new()),
         Arc::new(users_named_alice()),
         Arc::new(quiet_observer()),
     )
@@ -223,6 +225,7 @@ async fn friends_are_looked_up_once_until_a_follow_of_the_actor_changes() {
     let unfollowed = DomainEvent::FollowChanged {
         follower: BOB,
         followee: ALICE,
+        ended_friendship: false,
     };
     service.deliver(unfollowed, Arrival::in_process()).await;
     service.deliver(started(ALICE), Arrival::in_process()).await;
@@ -243,6 +246,7 @@ async fn a_resync_forgets_every_friend_list_and_asks_everyone_to_sync() {
         Arc::clone(&online) as Arc<dyn TimerConnections>,
         Arc::new(streams),
         Arc::new(follows),
+        Arc::new(MockTimerRepository::new()),
         Arc::new(users_named_alice()),
         Arc::new(quiet_observer()),
     );
@@ -288,6 +292,7 @@ async fn deletions_go_to_the_owner_and_notifications_to_the_streams() {
         Arc::clone(&online) as Arc<dyn TimerConnections>,
         Arc::new(streams),
         Arc::new(MockFollowRepository::new()),
+        Arc::new(MockTimerRepository::new()),
         Arc::new(MockUserRepository::new()),
         Arc::new(observer),
     );
@@ -342,6 +347,7 @@ async fn an_inbox_change_goes_to_the_receivers_streams_with_its_count_and_nowher
         Arc::clone(&online) as Arc<dyn TimerConnections>,
         Arc::new(streams),
         Arc::new(MockFollowRepository::new()),
+        Arc::new(MockTimerRepository::new()),
         Arc::new(MockUserRepository::new()),
         Arc::new(observer),
     );
@@ -429,6 +435,7 @@ async fn publishing_never_waits_for_the_delivery_it_starts() {
         Arc::clone(&connections) as Arc<dyn TimerConnections>,
         Arc::new(MockNotificationStreams::new()),
         Arc::new(MockFollowRepository::new()),
+        Arc::new(MockTimerRepository::new()),
         Arc::new(MockUserRepository::new()),
         Arc::new(quiet_observer()),
     );
@@ -443,4 +450,155 @@ async fn publishing_never_waits_for_the_delivery_it_starts() {
     while connections.sent.load(Ordering::SeqCst) == 0 {
         tokio::task::yield_now().await;
     }
+}
+
+/// A timer of `owner` numbered `n`, with `visibility`, RUNNING (or COMPLETED when `ended`).
+fn numbered(owner: UserId, n: u128, visibility: Visibility, ended: bool) -> Timer {
+    let mut timer = timer(owner, visibility).timer;
+    timer = Timer::start(
+        TimerId::new(uuid::Uuid::from_u128(n)),
+        NewTimer {
+            owner_id: owner,
+            allocated_duration: timer.allocated_duration(),
+            title: None,
+            description: None,
+            schedule_id: None,
+            todo_id: None,
+            tag_ids: Vec::new(),
+            visibility,
+        },
+        Timestamp::EPOCH,
+    );
+    if ended && timer.apply(TimerCommand::Stop, Timestamp::EPOCH).is_err() {
+        panic!("a running timer stops");
+    }
+    timer
+}
+
+/// The ids of the `hidden` activity `user` was handed, about `friend`'s timers.
+fn hidden_ids(online: &Online, user: UserId, friend_of: UserId) -> Vec<u128> {
+    online
+        .received(user)
+        .into_iter()
+        .filter_map(|delivery| match delivery {
+            TimerDelivery::FriendHidden {
+                friend, timer_id, ..
+            } if friend == friend_of => Some(timer_id.get().as_u128()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_timer_made_private_is_hidden_from_online_friends_only() {
+    // Bob is Alice's friend, Carol is online but not a friend; Alice herself is online too.
+    let online = Online::of(&[ALICE, BOB, CAROL]);
+    let service = service(&online, friends(&[BOB]));
+    let hidden = DomainEvent::TimerHidden {
+        timer: numbered(ALICE, 7, Visibility::Private, false),
+    };
+    let report = service.deliver(hidden, Arrival::in_process()).await;
+    assert_eq!(hidden_ids(&online, BOB, ALICE), vec![7]);
+    assert!(online.received(CAROL).is_empty(), "never to non-friends");
+    assert!(
+        online.received(ALICE).is_empty(),
+        "the owner got its own timer.updated"
+    );
+    assert_eq!(report.websocket.queued, 1);
+}
+
+#[tokio::test]
+async fn an_unfollow_that_ends_a_friendship_hides_each_ones_visible_active_timers() {
+    let mut timers = MockTimerRepository::new();
+    timers.expect_list_active().times(2).returning(|owner| {
+        Ok(if owner == ALICE {
+            vec![
+                numbered(ALICE, 1, Visibility::Friends, false),
+                numbered(ALICE, 2, Visibility::Private, false),
+                numbered(ALICE, 3, Visibility::Public, false),
+            ]
+        } else {
+            vec![
+                numbered(BOB, 4, Visibility::Friends, false),
+                numbered(BOB, 5, Visibility::Private, false),
+            ]
+        })
+    });
+    // Carol, online, is nobody's former friend here: she hears nothing.
+    let online = Online::of(&[ALICE, BOB, CAROL]);
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(MockNotificationStreams::new()),
+        Arc::new(MockFollowRepository::new()),
+        Arc::new(timers),
+        Arc::new(users_named_alice()),
+        Arc::new(quiet_observer()),
+    );
+    let unfollowed = DomainEvent::FollowChanged {
+        follower: BOB,
+        followee: ALICE,
+        ended_friendship: true,
+    };
+    service.deliver(unfollowed, Arrival::in_process()).await;
+    assert_eq!(
+        hidden_ids(&online, BOB, ALICE),
+        vec![1, 3],
+        "never private 2"
+    );
+    assert_eq!(hidden_ids(&online, ALICE, BOB), vec![4], "never private 5");
+    assert_eq!(online.received(BOB).len(), 2);
+    assert_eq!(online.received(ALICE).len(), 1);
+    assert!(online.received(CAROL).is_empty());
+}
+
+#[tokio::test]
+async fn an_unfollow_that_ends_no_friendship_hides_nothing() {
+    // Bob followed Alice one way only: Alice's timers were never shown to him.
+    let mut timers = MockTimerRepository::new();
+    timers.expect_list_active().never();
+    let online = Online::of(&[ALICE, BOB]);
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(MockNotificationStreams::new()),
+        Arc::new(MockFollowRepository::new()),
+        Arc::new(timers),
+        Arc::new(users_named_alice()),
+        Arc::new(quiet_observer()),
+    );
+    let unfollowed = DomainEvent::FollowChanged {
+        follower: BOB,
+        followee: ALICE,
+        ended_friendship: false,
+    };
+    service.deliver(unfollowed, Arrival::in_process()).await;
+    assert!(online.received(BOB).is_empty());
+    assert!(online.received(ALICE).is_empty());
+}
+
+#[test]
+fn only_active_timers_friends_could_see_are_hidden_on_unfollow() {
+    assert!(hidden_on_unfollow(&numbered(
+        ALICE,
+        1,
+        Visibility::Friends,
+        false
+    )));
+    assert!(hidden_on_unfollow(&numbered(
+        ALICE,
+        1,
+        Visibility::Public,
+        false
+    )));
+    assert!(!hidden_on_unfollow(&numbered(
+        ALICE,
+        1,
+        Visibility::Private,
+        false
+    )));
+    assert!(!hidden_on_unfollow(&numbered(
+        ALICE,
+        1,
+        Visibility::Friends,
+        true
+    )));
 }

@@ -12,7 +12,7 @@ use mockall::predicate::eq;
 use super::*;
 use crate::clock::MockClock;
 use crate::event::{MockEventPublisher, PublishError};
-use crate::follow::MockFollowRepository;
+use crate::follow::{MockFollowRepository, UnfollowOutcome};
 use crate::page::Cursor;
 use crate::user::MockUserRepository;
 
@@ -81,6 +81,7 @@ fn alice_bob_changed() -> DomainEvent {
     DomainEvent::FollowChanged {
         follower: ALICE,
         followee: BOB,
+        ended_friendship: false,
     }
 }
 
@@ -277,15 +278,25 @@ async fn a_failed_announcement_does_not_fail_a_committed_follow() {
 #[tokio::test]
 async fn unfollow_reports_whether_a_follow_existed_and_announces_only_a_removal()
 -> Result<(), FollowServiceError> {
-    for existed in [true, false] {
+    for (existed, ended_friendship) in [(true, false), (true, true), (false, false)] {
         let mut follows = MockFollowRepository::new();
         follows
             .expect_unfollow()
             .with(eq(ALICE), eq(BOB))
             .times(1)
-            .returning(move |_, _| Ok(existed));
+            .returning(move |_, _| {
+                Ok(UnfollowOutcome {
+                    removed: existed,
+                    ended_friendship,
+                })
+            });
+        // The announcement says whether a friendship ended, so friends' clients hide timers.
         let expected = if existed {
-            vec![alice_bob_changed()]
+            vec![DomainEvent::FollowChanged {
+                follower: ALICE,
+                followee: BOB,
+                ended_friendship,
+            }]
         } else {
             Vec::new()
         };
@@ -300,7 +311,9 @@ async fn unfollow_reports_whether_a_follow_existed_and_announces_only_a_removal(
 #[tokio::test]
 async fn unfollowing_yourself_is_not_an_error() -> Result<(), FollowServiceError> {
     let mut follows = MockFollowRepository::new();
-    follows.expect_unfollow().returning(|_, _| Ok(false));
+    follows
+        .expect_unfollow()
+        .returning(|_, _| Ok(UnfollowOutcome::default()));
     let existed = service(users(), follows, silent_publisher())
         .unfollow(ALICE, ALICE)
         .await?;

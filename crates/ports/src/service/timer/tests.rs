@@ -397,6 +397,7 @@ async fn patch_announces_update_only_when_something_changed() -> Result<(), Upda
                 Ok(PatchedTimer {
                     timer: stored_timer(Visibility::Friends),
                     changed,
+                    hidden_from_friends: false,
                 })
             });
         let mut publisher = MockEventPublisher::new();
@@ -425,6 +426,67 @@ async fn patch_announces_update_only_when_something_changed() -> Result<(), Upda
             .await?;
     }
     Ok(())
+}
+
+/// Friends hear `hidden` exactly when the stored PATCH took a timer they could see private.
+#[tokio::test]
+async fn patch_announces_hidden_only_when_it_hid_the_timer_from_friends()
+-> Result<(), UpdateTimerError> {
+    for hidden in [true, false] {
+        let mut repo = MockTimerRepository::new();
+        repo.expect_update_details().returning(move |_, _, _, _| {
+            Ok(PatchedTimer {
+                timer: stored_timer(Visibility::Private),
+                changed: true,
+                hidden_from_friends: hidden,
+            })
+        });
+        let mut seq = Sequence::new();
+        let mut publisher = MockEventPublisher::new();
+        publisher
+            .expect_publish()
+            .withf(|event| matches!(event, DomainEvent::TimerChanged { .. }))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+        publisher
+            .expect_publish()
+            .withf(|event| {
+                matches!(event, DomainEvent::TimerHidden { timer }
+                    if timer.id() == timer_id() && timer.visibility() == Visibility::Private)
+            })
+            .times(usize::from(hidden))
+            .in_sequence(&mut seq)
+            .returning(|_| Ok(()));
+        let patch = TimerPatch {
+            visibility: Some(Visibility::Private),
+            ..TimerPatch::default()
+        };
+        service(repo, publisher)
+            .patch(OWNER, timer_id(), patch)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The rule the repository applies to the locked row: only an active timer that was
+/// `friends`/`public` and is `private` now; an edit of an already private timer says nothing.
+#[test]
+fn a_patch_hides_only_an_active_timer_friends_could_see() {
+    let private_now = stored_timer(Visibility::Private);
+    assert!(PatchedTimer::new(private_now.clone(), true, Visibility::Friends).hidden_from_friends);
+    assert!(PatchedTimer::new(private_now.clone(), true, Visibility::Public).hidden_from_friends);
+    assert!(!PatchedTimer::new(private_now.clone(), true, Visibility::Private).hidden_from_friends);
+    assert!(
+        !PatchedTimer::new(private_now.clone(), false, Visibility::Friends).hidden_from_friends
+    );
+    let still_visible = stored_timer(Visibility::Public);
+    assert!(!PatchedTimer::new(still_visible, true, Visibility::Friends).hidden_from_friends);
+    let mut ended = private_now;
+    if ended.apply(TimerCommand::Stop, at(10)).is_err() {
+        panic!("a running timer stops");
+    }
+    assert!(!PatchedTimer::new(ended, true, Visibility::Friends).hidden_from_friends);
 }
 
 #[tokio::test]

@@ -11,6 +11,10 @@ use uuid::Uuid;
 use super::codes::WsError;
 use crate::edge::dto::TimerDto;
 use crate::edge::timezone::render_envelope_timestamp;
+use crate::http::follows::FriendTimerDto;
+
+/// `timer.friend_activity`'s `action` when a friend's timer left the caller's sight.
+pub const HIDDEN_ACTION: &str = "hidden";
 
 /// `connected`'s fixed text, as the original guide shows it.
 pub const CONNECTED_MESSAGE: &str = "Connected to timer WebSocket";
@@ -29,8 +33,11 @@ pub mod kind {
     pub const TIME_UP: &str = "timer.time_up";
     /// The list of timers, after connecting and for `timer.sync` without `timer_id`.
     pub const SYNC_RESULT: &str = "timer.sync_result";
-    /// A friend's timer changed state.
+    /// A friend's timer changed state, or left the caller's sight (`action: "hidden"`).
     pub const FRIEND_ACTIVITY: &str = "timer.friend_activity";
+    /// Friends' active timers the caller may see, right after each automatic
+    /// `timer.sync_result` (on connect and on a server resync).
+    pub const FRIENDS_SNAPSHOT: &str = "timer.friends_snapshot";
     /// A refusal; the connection stays open.
     pub const ERROR: &str = "error";
 }
@@ -110,6 +117,19 @@ pub struct SyncPayload<'a> {
     pub count: usize,
 }
 
+/// `timer.friends_snapshot`: the first page of `GET /api/v1/users/me/friends/active`.
+#[derive(Serialize)]
+pub struct FriendsSnapshotPayload<'a> {
+    /// Friends' RUNNING or PAUSED timers they let friends see, one item per timer, most
+    /// recently changed first.
+    pub friends: &'a [FriendTimerDto],
+    /// How many items.
+    pub count: usize,
+    /// There are more than fit the snapshot: pass this as `cursor` to
+    /// `GET /api/v1/users/me/friends/active` for the rest; null when this is all.
+    pub next_cursor: Option<String>,
+}
+
 /// `timer.time_up`.
 #[derive(Serialize)]
 pub struct TimeUpPayload<'a> {
@@ -137,7 +157,8 @@ pub struct FriendActivityPayload<'a> {
     pub friend_id: String,
     /// The friend's current nickname.
     pub display_name: &'a str,
-    /// `start`, `pause`, `resume`, `stop` or `cancel`.
+    /// `start`, `pause`, `resume`, `stop` or `cancel`; `hidden` when the timer left the
+    /// caller's sight (made private, or the friendship ended): drop it.
     pub action: &'a str,
     /// The friend's timer.
     pub timer_id: Uuid,
