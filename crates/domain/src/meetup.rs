@@ -52,6 +52,12 @@ pub enum MeetupError {
     /// The description is longer than [`DESCRIPTION_MAX_CHARS`].
     #[error("meetup description must be at most 2000 characters")]
     DescriptionLength,
+    /// A text holding U+0000, which no text column can store.
+    #[error("meetup {field} must not contain the NUL character (U+0000)")]
+    NulCharacter {
+        /// `title` or `description`.
+        field: &'static str,
+    },
     /// The capacity is outside [`CAPACITY_MIN`]..=[`CAPACITY_MAX`].
     #[error("meetup capacity must be 2 to 100 (counting the host), got {value}")]
     CapacityOutOfRange {
@@ -96,8 +102,12 @@ impl MeetupTitle {
     /// Validates a title; surrounding whitespace is trimmed and not stored.
     ///
     /// # Errors
-    /// [`MeetupError::TitleLength`] when blank or longer than [`TITLE_MAX_CHARS`] characters.
+    /// [`MeetupError::TitleLength`] when blank or longer than [`TITLE_MAX_CHARS`] characters;
+    /// [`MeetupError::NulCharacter`] when it holds U+0000.
     pub fn parse(raw: &str) -> Result<Self, MeetupError> {
+        if raw.contains('\0') {
+            return Err(MeetupError::NulCharacter { field: "title" });
+        }
         let trimmed = raw.trim();
         let chars = trimmed.chars().count();
         if chars == 0 || chars > TITLE_MAX_CHARS {
@@ -141,8 +151,14 @@ impl MeetupDescription {
     /// Validates a description. It is kept verbatim (line breaks and indentation are content).
     ///
     /// # Errors
-    /// [`MeetupError::DescriptionLength`] when longer than [`DESCRIPTION_MAX_CHARS`] characters.
+    /// [`MeetupError::DescriptionLength`] when longer than [`DESCRIPTION_MAX_CHARS`] characters;
+    /// [`MeetupError::NulCharacter`] when it holds U+0000.
     pub fn parse(raw: &str) -> Result<Self, MeetupError> {
+        if raw.contains('\0') {
+            return Err(MeetupError::NulCharacter {
+                field: "description",
+            });
+        }
         if raw.chars().count() > DESCRIPTION_MAX_CHARS {
             return Err(MeetupError::DescriptionLength);
         }

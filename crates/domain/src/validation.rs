@@ -29,6 +29,12 @@ pub enum ValidationError {
         /// The number of characters given.
         actual: usize,
     },
+    /// A text holding U+0000, which no text column can store.
+    #[error("{field} must not contain the NUL character (U+0000)")]
+    NulCharacter {
+        /// The field's wire name.
+        field: &'static str,
+    },
     /// A required text that is empty or only whitespace.
     #[error("{field} must not be blank")]
     Blank {
@@ -97,7 +103,12 @@ impl From<AllocatedDuration> for i64 {
     }
 }
 
+/// Refuses a text longer than `max` characters, or one holding NUL: PostgreSQL cannot store
+/// U+0000 in text, so letting it through would fail the write as a server error.
 fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.contains('\0') {
+        return Err(ValidationError::NulCharacter { field });
+    }
     let actual = value.chars().count();
     if actual > max {
         return Err(ValidationError::TooLong { field, max, actual });
@@ -286,6 +297,25 @@ impl From<TagName> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_text_may_hold_nul() {
+        assert_eq!(
+            Title::new("a\0b"),
+            Err(ValidationError::NulCharacter { field: "title" })
+        );
+        assert_eq!(
+            Description::new("\0"),
+            Err(ValidationError::NulCharacter {
+                field: "description"
+            })
+        );
+        assert_eq!(
+            TagName::new("fo\0cus"),
+            Err(ValidationError::NulCharacter { field: "name" })
+        );
+        assert!(Title::new("tab\tand\nnewline").is_ok());
+    }
 
     #[test]
     fn allocated_duration_accepts_one_second_to_a_day() {

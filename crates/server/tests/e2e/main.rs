@@ -14,6 +14,7 @@
 //! - `auth_tokens`, `auth_oidc`: each token variant on REST, per key source.
 //! - `auth_edges`: CORS, the REST rate limit, body limits, JSON 404.
 //! - `auth_logs`: no token in the logs of the real binary.
+//! - `hostile_input`: text PostgreSQL cannot store (NUL, an over-long `sub`) is a 4xx or 401.
 //! - `logged_server`: the real binary with JSON logs captured; `metrics`: `/metrics`, request ids
 //!   and connection ids in the logs.
 //! - `rest_support`, `rest_timers`, `rest_planning`: the REST API of timers, schedules, todos
@@ -43,6 +44,7 @@ mod cli;
 mod friends_active;
 mod health;
 mod helpers;
+mod hostile_input;
 mod logged_server;
 mod metrics;
 mod multi_instance;

@@ -75,6 +75,9 @@ pub(crate) fn validation(
 }
 
 /// Decodes and checks `token` with `key`, mapping failures to [`AuthError`].
+/// The longest `sub` accepted, in characters: the `users.subject` column's CHECK.
+pub const MAX_SUBJECT_CHARS: usize = 255;
+
 pub(crate) fn decode(
     token: &str,
     key: &DecodingKey,
@@ -99,6 +102,13 @@ pub(crate) fn decode(
     let Some(subject) = claims.sub.filter(|sub| !sub.trim().is_empty()) else {
         return Err(AuthError::Invalid("missing claim sub".into()));
     };
+    // What `users.subject` can hold: a longer or NUL-holding `sub` would fail the user's insert
+    // as a server error, after the token was already accepted.
+    if subject.chars().count() > MAX_SUBJECT_CHARS || subject.contains('\0') {
+        return Err(AuthError::Invalid(format!(
+            "claim sub must be at most {MAX_SUBJECT_CHARS} characters without NUL"
+        )));
+    }
     let Some(expires_at) = claims.exp.and_then(Timestamp::from_unix_seconds) else {
         return Err(AuthError::Invalid(
             "missing or out-of-range claim exp".into(),
@@ -174,6 +184,26 @@ mod tests {
             verifier.verify(&expired).await,
             Err(AuthError::Expired)
         ));
+        Ok(())
+    }
+
+    /// A `sub` the users table cannot hold is refused as an invalid token (401), not left to
+    /// fail the user's insert (500).
+    #[actix_web::test]
+    async fn a_sub_the_users_table_cannot_hold_is_refused() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let verifier = Hs256Verifier::new(b"k", None, None);
+        let exp = in_ten_minutes();
+        let longest = "s".repeat(MAX_SUBJECT_CHARS);
+        for refused in ["s".repeat(MAX_SUBJECT_CHARS + 1), "a\0b".to_owned()] {
+            let token = token(&serde_json::json!({ "sub": refused, "exp": exp }))?;
+            assert!(
+                matches!(verifier.verify(&token).await, Err(AuthError::Invalid(r)) if r.contains("sub")),
+                "{refused:?}"
+            );
+        }
+        let token = token(&serde_json::json!({ "sub": longest, "exp": exp }))?;
+        assert_eq!(verifier.verify(&token).await?.subject, longest);
         Ok(())
     }
 }

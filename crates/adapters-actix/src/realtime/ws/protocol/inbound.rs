@@ -185,6 +185,11 @@ fn parse_request_id(value: Option<Value>) -> Result<Option<String>, WsError> {
                 Err(WsError::invalid(format!(
                     "request_id must be 1 to {MAX_REQUEST_ID_CHARS} characters, got {chars}"
                 )))
+            } else if id.contains('\0') {
+                // It is stored with the command's outcome, and text cannot hold U+0000.
+                Err(WsError::invalid(
+                    "request_id must not contain the NUL character (U+0000)",
+                ))
             } else {
                 Ok(Some(id))
             }
@@ -460,6 +465,15 @@ mod tests {
             peek_request_id(r#"{"request_id": "r9", "type": 1}"#).as_deref(),
             Some("r9")
         );
+        let nul = parse_message(r#"{"type": "timer.sync", "request_id": "a\u0000b"}"#);
+        assert_eq!(nul.request_id, None);
+        assert!(matches!(
+            nul.command,
+            Err(WsError {
+                code: Code::InvalidMessage,
+                ..
+            })
+        ));
     }
 
     /// Found by the `ws_message` fuzz target's property (fuzz/regressions/ws_message): peek must
