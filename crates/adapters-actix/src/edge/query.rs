@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike as _, Days, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use hourglass_domain::time::Timestamp;
 
 use crate::edge::timezone::{InvalidTimezone, RenderZone};
@@ -247,19 +247,40 @@ impl QueryParams {
     }
 }
 
+/// The years an instant from a client may fall in (UTC). Outside them PostgreSQL either cannot
+/// store the instant or renders it in a form clients cannot read back, so it is refused as bad
+/// input wherever it comes in: query filters, body fields, report dates, cursors.
+pub const ACCEPTED_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// `instant`, when it falls within [`ACCEPTED_YEARS`].
+pub fn accepted(instant: Timestamp) -> Option<Timestamp> {
+    ACCEPTED_YEARS
+        .contains(&instant.as_utc().year())
+        .then_some(instant)
+}
+
 /// A datetime (naive = UTC, or with an offset) or, for query parameters, a plain date read at
-/// `edge` of that day in `zone`. `None` when it is neither.
+/// `edge` of that day in `zone`. `None` when it is neither, or outside [`ACCEPTED_YEARS`].
 pub fn parse_instant(raw: &str, zone: &RenderZone, edge: DayEdge) -> Option<Timestamp> {
     if raw.len() == 10 {
-        let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
+        // The date's own year, not its edges' UTC year: both edges of a day must be read alike
+        // (9999-12-31 in a zone west of UTC ends in year 10000 UTC, which PostgreSQL stores).
+        let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .ok()
+            .filter(|date| ACCEPTED_YEARS.contains(&date.year()))?;
         return day_edge(date, zone, edge);
     }
     parse_datetime(raw)
 }
 
 /// An ISO-8601 datetime: naive (read as UTC) or with `Z` / an offset; fractions are dropped.
-/// A space in place of the offset's `+` (an unencoded `+` in a URL) reads as `+`.
+/// A space in place of the offset's `+` (an unencoded `+` in a URL) reads as `+`. `None` outside
+/// [`ACCEPTED_YEARS`].
 pub fn parse_datetime(raw: &str) -> Option<Timestamp> {
+    any_datetime(raw).and_then(accepted)
+}
+
+fn any_datetime(raw: &str) -> Option<Timestamp> {
     // The date/time separator may be a space (`2026-01-28 10:00:00`); after the time part, a
     // space can only be a decoded `+`.
     let mut text: String = raw.to_owned();

@@ -180,7 +180,8 @@ pub fn decode<Id: CursorKey>(list: List<Id>, raw: &str) -> Option<Cursor<Id>> {
         return None;
     }
     let (seconds, id) = rest.split_at(8);
-    let created_at = Timestamp::from_unix_seconds(i64::from_be_bytes(seconds.try_into().ok()?))?;
+    let created_at = Timestamp::from_unix_seconds(i64::from_be_bytes(seconds.try_into().ok()?))
+        .and_then(crate::edge::query::accepted)?;
     Some(Cursor {
         created_at,
         id: Id::read(id)?,

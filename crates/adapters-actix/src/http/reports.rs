@@ -12,14 +12,14 @@ use actix_web::http::header::{
     self, Accept, CONTENT_DISPOSITION, CONTENT_TYPE, Header, HeaderValue, VARY,
 };
 use actix_web::{HttpRequest, HttpResponse, routes, web};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike as _, Days, NaiveDate};
 use hourglass_domain::report::{Calendar, DaySpan, GroupBy, MAX_REPORT_DAYS};
 use hourglass_domain::time::Timestamp;
 
 use crate::edge::auth::CurrentUser;
 use crate::edge::dto::report::{ReportDto, render_csv};
 use crate::edge::error::{ApiError, ErrorBody};
-use crate::edge::query::{QueryError, QueryParams, start_of_day};
+use crate::edge::query::{ACCEPTED_YEARS, QueryError, QueryParams, start_of_day};
 use crate::edge::timezone::RenderZone;
 use crate::state::AppState;
 
@@ -40,7 +40,7 @@ fn date_param(params: &QueryParams, name: &'static str) -> Result<NaiveDate, Que
     let raw = raw.trim();
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .ok()
-        .filter(|_| raw.len() == 10)
+        .filter(|date| raw.len() == 10 && ACCEPTED_YEARS.contains(&date.year()))
         .ok_or_else(|| {
             QueryError::invalid(
                 name,

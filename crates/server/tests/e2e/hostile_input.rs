@@ -128,3 +128,54 @@ async fn a_sub_the_users_table_cannot_hold_is_401() -> anyhow::Result<()> {
     assert_eq!(answer.status(), StatusCode::OK);
     app.stop().await
 }
+
+/// A hand-made cursor of `list_tag` whose instant is `seconds` after the epoch.
+fn cursor_at(list_tag: u8, seconds: i64) -> String {
+    let mut bytes = vec![1, list_tag];
+    bytes.extend_from_slice(&seconds.to_be_bytes());
+    bytes.extend_from_slice(&[0; 16]);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Instants outside years 1 to 9999 are refused wherever an instant comes in: query filters,
+/// body fields, report dates and hand-made cursors.
+#[tokio::test]
+async fn instants_outside_years_1_to_9999_are_client_errors() -> anyhow::Result<()> {
+    let app = TestApp::spawn().await?;
+    let alice = member(&app, "hostile-instants", "alice").await?;
+    // Years -7500 and 100 000: the first is below what PostgreSQL stores at all.
+    let far_past = cursor_at(0x02, -300_000_000_000);
+    let far_future = cursor_at(0x02, 3_100_000_000_000);
+    let gets = [
+        "/v1/timers?start_date=0000-12-31T00:00:00Z".to_owned(),
+        "/v1/timers?end_date=0000-12-31".to_owned(),
+        "/v1/schedules?start_date=-0001-01-01T00:00:00Z".to_owned(),
+        "/v1/reports/summary?from=0000-01-01&to=0000-01-02&group_by=day".to_owned(),
+        format!("/v1/schedules?cursor={far_past}"),
+        format!("/v1/schedules?cursor={far_future}"),
+    ];
+    for path in gets {
+        let (status, answer) = call(&app, &alice, Method::GET, &path, None).await?;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {answer}");
+    }
+    let (status, answer) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/v1/schedules",
+        Some(json!({"title": "t", "start_time": "0000-06-01T10:00:00", "end_time": "2026-01-28T11:00:00"})),
+    )
+    .await?;
+    assert!(status.is_client_error(), "{status}: {answer}");
+    // The edges of the range are fine.
+    let (status, answer) = call(
+        &app,
+        &alice,
+        Method::GET,
+        "/v1/timers?start_date=0001-01-01T00:00:00Z&end_date=9999-12-31T23:59:59Z",
+        None,
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    app.stop().await
+}
