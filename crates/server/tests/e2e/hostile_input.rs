@@ -2,7 +2,8 @@
 //! cannot store in text, is refused at the edge in every stored text field over REST and the
 //! WebSocket, in a WebSocket `request_id`, and in a token's `sub`, as is a `sub` longer than the
 //! users table holds. Before, each of these reached PostgreSQL and came back as
-//! `500 INTERNAL_ERROR`.
+//! `500 INTERNAL_ERROR`. Instants outside years 1 to 9999 are refused too, wherever they come
+//! in (filters, bodies, report dates, hand-made cursors).
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
