@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use hourglass_ports::clock::Clock;
 use hourglass_ports::health::ReadinessProbe;
+use hourglass_ports::service::account::AccountService;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub commands: CommandService,
     /// User use cases.
     pub users: UserService,
+    /// Account deletion.
+    pub accounts: AccountService,
     /// Follow use cases.
     pub follows: FollowService,
     /// Meetup use cases.

@@ -13,7 +13,7 @@ use hourglass_ports::planning::PlanningError;
 use hourglass_ports::timer::{
     DeleteTimerError, InsertTimerError, TimerCommandError, TimerLink, UpdateTimerError,
 };
-use hourglass_ports::user::UpdateUserError;
+use hourglass_ports::user::{DeleteAccountError, SignInError, UpdateUserError};
 
 /// A failure of the database layer, before it is given a port meaning.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +167,18 @@ impl From<DbError> for PlanningError {
 }
 
 impl From<DbError> for UpdateUserError {
+    fn from(error: DbError) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
+impl From<DbError> for DeleteAccountError {
+    fn from(error: DbError) -> Self {
+        Self::Storage(error.into())
+    }
+}
+
+impl From<DbError> for SignInError {
     fn from(error: DbError) -> Self {
         Self::Storage(error.into())
     }

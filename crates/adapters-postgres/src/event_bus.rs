@@ -43,7 +43,7 @@ use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerChange};
-use hourglass_ports::event::{DomainEvent, InboxChange, LocalDelivery};
+use hourglass_ports::event::{DomainEvent, HiddenTimer, InboxChange, LocalDelivery};
 use hourglass_ports::notification::NotificationRepository;
 use hourglass_ports::timer::{TaggedTimer, TimerRepository};
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,22 @@ const LANE_CAPACITY: usize = 1024;
 /// At most this many notification ids go in one [`Announcement::Inbox`]: 300 ids of 19 digits
 /// and their commas stay below PostgreSQL's 8000-byte payload limit.
 pub const INBOX_IDS_PER_ANNOUNCEMENT: usize = 300;
+
+/// At most this many friends go in one [`Announcement::AccountDeleted`] (2 KB of ids)…
+pub const DELETED_ACCOUNT_FRIENDS_PER_ANNOUNCEMENT: usize = 100;
+/// …and at most this many timers (a title of 100 characters escapes to at most 600 bytes), so
+/// that a payload stays well below PostgreSQL's 8000-byte limit.
+pub const DELETED_ACCOUNT_TIMERS_PER_ANNOUNCEMENT: usize = 6;
+
+/// A timer friends could see, in an [`Announcement::AccountDeleted`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenTimerWire {
+    /// The timer.
+    pub id: uuid::Uuid,
+    /// Its title, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
 
 /// What an [`Announcement::Inbox`] did to its notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,6 +184,17 @@ pub enum Announcement {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         ended_friendship: bool,
     },
+    /// An account was deleted (`AccountDeleted`). A deletion naming many friends or timers is
+    /// split into several announcements (every pair of a friends part and a timers part), each
+    /// of which closes the user's connections again (a no-op after the first).
+    AccountDeleted {
+        /// The deleted user.
+        user: i64,
+        /// Some of their friends until the deletion.
+        friends: Vec<i64>,
+        /// Some of their timers those friends could see.
+        timers: Vec<HiddenTimerWire>,
+    },
 }
 
 impl Announcement {
@@ -181,6 +208,7 @@ impl Announcement {
             | Self::TimerDeleted { owner, .. } => *owner,
             Self::Notification { receiver, .. } | Self::Inbox { receiver, .. } => *receiver,
             Self::Follow { follower, .. } => *follower,
+            Self::AccountDeleted { user, .. } => *user,
         }
     }
 
@@ -278,6 +306,43 @@ impl Announcement {
             followee: followee.get(),
             ended_friendship,
         }
+    }
+
+    /// `user`'s account was deleted; `friends` could see `hidden`: as many announcements as
+    /// the payload limit needs (see [`Announcement::AccountDeleted`]), at least one.
+    pub fn account_deleted(user: UserId, friends: &[UserId], hidden: &[&Timer]) -> Vec<Self> {
+        let friends: Vec<i64> = friends.iter().map(|friend| friend.get()).collect();
+        let timers: Vec<HiddenTimerWire> = hidden
+            .iter()
+            .map(|timer| HiddenTimerWire {
+                id: timer.id().get(),
+                title: timer.title().map(|title| title.as_str().to_owned()),
+            })
+            .collect();
+        let friend_parts: Vec<&[i64]> = if friends.is_empty() {
+            vec![&[]]
+        } else {
+            friends
+                .chunks(DELETED_ACCOUNT_FRIENDS_PER_ANNOUNCEMENT)
+                .collect()
+        };
+        let timer_parts: Vec<&[HiddenTimerWire]> = if timers.is_empty() {
+            vec![&[]]
+        } else {
+            timers
+                .chunks(DELETED_ACCOUNT_TIMERS_PER_ANNOUNCEMENT)
+                .collect()
+        };
+        friend_parts
+            .iter()
+            .flat_map(|friends| {
+                timer_parts.iter().map(move |timers| Self::AccountDeleted {
+                    user: user.get(),
+                    friends: friends.to_vec(),
+                    timers: timers.to_vec(),
+                })
+            })
+            .collect()
     }
 
     /// The JSON payload, before [`payload_with_src`] adds `src`.
@@ -434,6 +499,21 @@ impl Loader {
                 followee: UserId::new(followee),
                 ended_friendship,
             }),
+            Announcement::AccountDeleted {
+                user,
+                friends,
+                timers,
+            } => Some(DomainEvent::AccountDeleted {
+                user: UserId::new(user),
+                friends: friends.into_iter().map(UserId::new).collect(),
+                hidden: timers
+                    .into_iter()
+                    .map(|timer| HiddenTimer {
+                        timer_id: TimerId::new(timer.id),
+                        title: timer.title,
+                    })
+                    .collect(),
+            }),
             Announcement::TimerHidden { timer_id, .. } => {
                 // Friends only need its id and title; a timer deleted since needs no hiding
                 // (deletion makes it leave the lists anyway).
@@ -500,10 +580,10 @@ impl Loader {
     }
 }
 
-/// Whether this instance already delivered `received` itself: a timer or follow event sent by
-/// its own pool (see [`PgEventListener::start`]). Follow changes are published in-process too
-/// (they forget friend lists and send `hidden` activity), so routing them again here would send
-/// a second `hidden` to this instance's clients.
+/// Whether this instance already delivered `received` itself: a timer, follow or account-deletion
+/// event sent by its own pool (see [`PgEventListener::start`]). Follow changes and deletions are
+/// published in-process too (they forget friend lists and send `hidden` activity), so routing
+/// them again here would send a second `hidden` to this instance's clients.
 fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
     let Some(own) = own else {
         return false;
@@ -515,6 +595,7 @@ fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
             | Announcement::TimerHidden { .. }
             | Announcement::TimerDeleted { .. }
             | Announcement::Follow { .. }
+            | Announcement::AccountDeleted { .. }
     );
     is_timer_event && received.src.as_deref() == Some(own)
 }
@@ -1065,7 +1146,7 @@ mod tests {
         };
         let alice = PgUserRepository::new(pool.clone())
             .find_or_create(
-                "alice",
+                &hourglass_ports::user::SignIn::new("test", "alice"),
                 InitialProfile {
                     nickname,
                     profile_image: None,

@@ -3,6 +3,14 @@
 //! the diesel CLI can regenerate and diff it.
 
 diesel::table! {
+    deleted_accounts (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        deleted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     follow_notifications (follower_id, followee_id) {
         follower_id -> Int8,
         followee_id -> Int8,
@@ -169,6 +177,7 @@ diesel::table! {
 diesel::table! {
     users (id) {
         id -> Int8,
+        issuer -> Text,
         subject -> Text,
         nickname -> Text,
         profile_image -> Nullable<Text>,
@@ -188,6 +197,7 @@ diesel::joinable!(timers -> users (owner_id));
 diesel::joinable!(todos -> users (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    deleted_accounts,
     follow_notifications,
     follows,
     meetup_participants,

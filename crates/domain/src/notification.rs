@@ -45,6 +45,10 @@ pub const ENTER_MESSAGE_SUFFIX: &str = "님이 모임에 참여하셨습니다."
 pub const EXIT_MESSAGE_SUFFIX: &str = "님이 모임에서 퇴장하셨습니다.";
 /// What follows the nickname in a `CANCLE` message.
 pub const CANCLE_MESSAGE_SUFFIX: &str = "님이 모임을 취소하셨습니다.";
+/// How a deleted account is shown wherever it caused something: the actor of the notifications
+/// it caused (`actorNickname`, and in their messages in place of its nickname) and the friend
+/// whose activity disappears.
+pub const DELETED_USER_NICKNAME: &str = "탈퇴한 사용자";
 /// The whole `TEST` message.
 pub const TEST_MESSAGE: &str = "테스트 알림 응답";
 /// Where a `TEST` notification points: the server's API reference page.
@@ -113,6 +117,26 @@ impl NotificationKind {
             Self::TimeUp => "TIME_UP",
             Self::TimerForgotten => "TIMER_FORGOTTEN",
         }
+    }
+
+    /// What follows the actor's nickname in this kind's message, for the kinds whose message
+    /// starts with it; `None` for the others (`TEST` and the timer kinds name no actor).
+    pub const fn actor_message_suffix(self) -> Option<&'static str> {
+        match self {
+            Self::Follow => Some(FOLLOW_MESSAGE_SUFFIX),
+            Self::Create => Some(CREATE_MESSAGE_SUFFIX),
+            Self::Enter => Some(ENTER_MESSAGE_SUFFIX),
+            Self::Exit => Some(EXIT_MESSAGE_SUFFIX),
+            Self::Cancle => Some(CANCLE_MESSAGE_SUFFIX),
+            Self::Test | Self::TimeUp | Self::TimerForgotten => None,
+        }
+    }
+
+    /// This kind's message once its actor's account is deleted: [`DELETED_USER_NICKNAME`] in
+    /// place of the nickname; `None` for the kinds whose message names no actor.
+    pub fn message_of_deleted_actor(self) -> Option<String> {
+        self.actor_message_suffix()
+            .map(|suffix| format!("{DELETED_USER_NICKNAME}{suffix}"))
     }
 
     /// The `relatedType` that goes with this kind: `FOLLOW`, `TEST`, `POST` for the meetup ones,
@@ -606,6 +630,54 @@ mod tests {
             panic!("valid title {raw:?}")
         };
         title
+    }
+
+    #[test]
+    fn a_deleted_actor_reads_as_the_deleted_user_in_every_message_that_named_it() {
+        let actor = UserId::new(2);
+        let drafts = [
+            NotificationDraft::follow(UserId::new(1), actor, &Nickname::deleted_user()),
+            NotificationDraft::meetup_created(
+                UserId::new(1),
+                actor,
+                &Nickname::deleted_user(),
+                MeetupId::new(5),
+            ),
+            NotificationDraft::meetup_entered(
+                UserId::new(1),
+                actor,
+                &Nickname::deleted_user(),
+                MeetupId::new(5),
+            ),
+            NotificationDraft::meetup_exited(
+                UserId::new(1),
+                actor,
+                &Nickname::deleted_user(),
+                MeetupId::new(5),
+            ),
+            NotificationDraft::meetup_cancelled(
+                UserId::new(1),
+                actor,
+                &Nickname::deleted_user(),
+                MeetupId::new(5),
+            ),
+        ];
+        for draft in drafts {
+            assert_eq!(
+                draft.kind().message_of_deleted_actor().as_deref(),
+                Some(draft.message()),
+                "{:?}",
+                draft.kind()
+            );
+            assert!(draft.message().starts_with("탈퇴한 사용자님이 "));
+        }
+        for kind in [
+            NotificationKind::Test,
+            NotificationKind::TimeUp,
+            NotificationKind::TimerForgotten,
+        ] {
+            assert_eq!(kind.message_of_deleted_actor(), None, "{kind:?}");
+        }
     }
 
     #[test]

@@ -81,6 +81,12 @@ impl Nickname {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// The nickname a deleted account is shown with
+    /// ([`crate::notification::DELETED_USER_NICKNAME`]).
+    pub fn deleted_user() -> Self {
+        Self(crate::notification::DELETED_USER_NICKNAME.to_owned())
+    }
+
     /// Picks the nickname of a user seen for the first time, from the token's claims.
     ///
     /// The candidates are tried in the order of the contract (`notifications-sse.md`, "Users"):

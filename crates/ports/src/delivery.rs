@@ -67,6 +67,8 @@ pub enum TimerDelivery {
     },
     /// Events may have been missed: send a fresh `timer.sync_result`.
     Resync,
+    /// The user's account was deleted: the connection closes (4001 `account deleted`).
+    AccountDeleted,
 }
 
 /// What one hand-off of a message to a user's connections did.
@@ -122,6 +124,10 @@ pub trait NotificationStreams: Send + Sync {
 
     /// Events may have been missed: every stream replays from its last delivered id.
     fn resync_all(&self);
+
+    /// `user`'s account was deleted: each of their streams is told (`account-deleted`) and
+    /// ends.
+    fn account_deleted(&self, user: UserId) -> Handoff;
 }
 
 /// How a committed event reached this instance's delivery.

@@ -99,6 +99,37 @@ pub enum DomainEvent {
         /// each one's clients must stop showing the other's timers (`hidden`).
         ended_friendship: bool,
     },
+    /// An account was deleted: its WebSocket connections close with 4001 and its streams end;
+    /// its former friends' clients drop the timers they were shown (`hidden`). Carries what
+    /// it removed, since nothing of the user can be loaded after the commit.
+    AccountDeleted {
+        /// The deleted user.
+        user: UserId,
+        /// Their friends until the deletion.
+        friends: Vec<UserId>,
+        /// Their timers friends could see (active, not private).
+        hidden: Vec<HiddenTimer>,
+    },
+}
+
+/// A timer that disappears from friends' screens (`timer.friend_activity`, action `hidden`),
+/// described by what those messages carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenTimer {
+    /// The timer.
+    pub timer_id: TimerId,
+    /// Its title, if any.
+    pub title: Option<String>,
+}
+
+impl HiddenTimer {
+    /// `timer` as friends were shown it.
+    pub fn of(timer: &Timer) -> Self {
+        Self {
+            timer_id: timer.id(),
+            title: timer.title().map(|title| title.as_str().to_owned()),
+        }
+    }
 }
 
 /// What happened to some of a receiver's notifications, other than arriving.

@@ -29,6 +29,7 @@ use hourglass_domain::timer::alarm::AlarmPolicy;
 use hourglass_ports::clock::{Clock, SystemClock};
 use hourglass_ports::event::EventPublisher;
 use hourglass_ports::id::UuidV7Generator;
+use hourglass_ports::service::account::AccountService;
 use hourglass_ports::service::alarm::AlarmService;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::delivery::{DeliveryService, InProcessDelivery};
@@ -73,13 +74,19 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
 pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier>> {
     let issuer = auth.jwt_issuer.as_deref();
     let audience = auth.jwt_audience.as_deref();
+    // The primary source owns the users created before identities had an issuer: the most
+    // production-like one configured (OIDC, else the public key, else the secret).
+    let oidc_is_primary = auth.oidc_issuer_url.is_some();
+    let public_key_is_primary = !oidc_is_primary && auth.jwt_public_key_file.is_some();
+    let secret_is_primary = !oidc_is_primary && !public_key_is_primary;
     let mut sources: Vec<Arc<dyn TokenVerifier>> = Vec::new();
     if let Some(secret) = &auth.jwt_secret {
-        sources.push(Arc::new(Hs256Verifier::new(
-            secret.expose().as_bytes(),
-            issuer,
-            audience,
-        )));
+        let verifier = Hs256Verifier::new(secret.expose().as_bytes(), issuer, audience);
+        sources.push(Arc::new(if secret_is_primary {
+            verifier.claiming_legacy_users()
+        } else {
+            verifier
+        }));
     }
     if let Some(path) = &auth.jwt_public_key_file {
         let pem = std::fs::read(path)
@@ -87,7 +94,11 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
         let verifier = PublicKeyVerifier::from_pem(&pem, issuer, audience)
             .with_context(|| format!("JWT_PUBLIC_KEY_FILE {}", path.display()))?;
         tracing::info!(kind = ?verifier.kind(), "token verification with a public key");
-        sources.push(Arc::new(verifier));
+        sources.push(Arc::new(if public_key_is_primary {
+            verifier.claiming_legacy_users()
+        } else {
+            verifier
+        }));
     }
     if let Some(issuer_url) = &auth.oidc_issuer_url {
         if auth.jwt_audience.is_none() {
@@ -104,6 +115,7 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
             issuer_override: auth.jwt_issuer.clone(),
             audience: auth.jwt_audience.clone(),
             min_refresh: auth.oidc_jwks_min_refresh(),
+            claims_legacy_users: oidc_is_primary,
         })
         .context("cannot build the HTTP client for OIDC_ISSUER_URL")?;
         sources.push(Arc::new(verifier));
@@ -196,6 +208,11 @@ pub fn app_state(
         readiness: Arc::new(PgReadiness::new(pool.clone())),
         notifications: NotificationService::new(
             Arc::new(PgNotificationRepository::new(pool.clone())),
+            publisher.clone(),
+            clock.clone(),
+        ),
+        accounts: AccountService::new(
+            Arc::new(PgUserRepository::new(pool.clone())),
             publisher.clone(),
             clock.clone(),
         ),

@@ -18,6 +18,7 @@ use actix_web::{HttpResponse, ResponseError};
 use hourglass_domain::meetup::MeetupError;
 use hourglass_ports::error::StorageError;
 use hourglass_ports::health::NotReady;
+use hourglass_ports::service::account::AccountServiceError;
 use hourglass_ports::service::follow::FollowServiceError;
 use hourglass_ports::service::meetup::MeetupServiceError;
 use hourglass_ports::service::notification::NotificationServiceError;
@@ -69,6 +70,16 @@ impl ApiError {
     /// 401 `UNAUTHORIZED` (sent with `WWW-Authenticate: Bearer`).
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+    }
+
+    /// 401 `ACCOUNT_DELETED` (sent with `WWW-Authenticate: Bearer`): the token's account was
+    /// deleted; it will not be created again with this token.
+    pub fn account_deleted() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "ACCOUNT_DELETED",
+            "the account of this token was deleted; sign in again to create a new one",
+        )
     }
 
     /// 403 `FORBIDDEN`.
@@ -341,6 +352,16 @@ impl From<UserServiceError> for ApiError {
     }
 }
 
+impl From<AccountServiceError> for ApiError {
+    fn from(error: AccountServiceError) -> Self {
+        match error {
+            // Deleted by a concurrent request since this one signed in.
+            AccountServiceError::NotFound => Self::account_deleted(),
+            AccountServiceError::Storage(storage) => Self::from(storage),
+        }
+    }
+}
+
 impl From<FollowServiceError> for ApiError {
     fn from(error: FollowServiceError) -> Self {
         match error {
@@ -493,6 +514,7 @@ mod tests {
                 401,
                 "UNAUTHORIZED",
             ),
+            (ApiError::account_deleted(), 401, "ACCOUNT_DELETED"),
             (ApiError::forbidden("…"), 403, "FORBIDDEN"),
             (ApiError::no_active_timer(), 404, "NO_ACTIVE_TIMER"),
             (ApiError::method_not_allowed(), 405, "METHOD_NOT_ALLOWED"),

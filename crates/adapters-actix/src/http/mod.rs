@@ -115,6 +115,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/users/me` before `/users/{id}`, so `me` is never read as an id.
     cfg.service(users::get_me)
         .service(users::patch_me)
+        .service(users::delete_me)
         .service(users::get_user);
 
     cfg.service(follows::list_friends_active)

@@ -95,6 +95,7 @@ impl Modify for BearerAuth {
         reports::summary_report,
         users::get_me,
         users::patch_me,
+        users::delete_me,
         users::get_user,
         follows::follow_user,
         follows::unfollow_user,

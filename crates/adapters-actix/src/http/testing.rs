@@ -25,6 +25,7 @@ use hourglass_ports::meetup::MockMeetupRepository;
 use hourglass_ports::notification::MockNotificationRepository;
 use hourglass_ports::planning::{MockScheduleRepository, MockTagRepository, MockTodoRepository};
 use hourglass_ports::report::MockReportRepository;
+use hourglass_ports::service::account::AccountService;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::follow::FollowService;
 use hourglass_ports::service::meetup::MeetupService;
@@ -111,6 +112,7 @@ impl Ports {
             timers: timers.clone(),
             commands: CommandService::new(timers.clone(), clock.clone()),
             users: user_service.clone(),
+            accounts: AccountService::new(users.clone(), publisher.clone(), clock.clone()),
             follows: FollowService::new(
                 users.clone(),
                 Arc::new(self.follows),

@@ -1,5 +1,6 @@
 //! The user profile routes of `/api/v1` (`notifications-sse.md`, "Users"):
-//! `GET /api/v1/users/me`, `PATCH /api/v1/users/me`, `GET /api/v1/users/{id}`.
+//! `GET /api/v1/users/me`, `PATCH /api/v1/users/me`, `DELETE /api/v1/users/me` (an extension),
+//! `GET /api/v1/users/{id}`.
 //!
 //! Under `/api/v1` keys are camelCase; a user is `{id, nickname, profileImage, createdAt}` with
 //! `id` a number and `createdAt` naive UTC, or converted with a `timezone` query parameter.
@@ -8,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::{HttpResponse, get, patch, web};
+use actix_web::{HttpResponse, delete, get, patch, web};
 use hourglass_domain::ids::UserId;
 use hourglass_domain::profile::{Nickname, ProfileImage};
 use hourglass_domain::timer::FieldUpdate;
@@ -158,6 +159,35 @@ pub async fn patch_me(
     let update = body.0.try_into_domain()?;
     let user = state.users.update_profile(me.user_id, update).await?;
     Ok(HttpResponse::Ok().json(UserDto::render(&user, &zone)))
+}
+
+/// `DELETE /api/v1/users/me`: deletes the caller's account; 204.
+///
+/// In one transaction: the caller's timers, schedules, todos, tags, received notifications and
+/// follows (both ways) are deleted; the OPEN meetups they host are cancelled (`CANCLE` to the
+/// participants) and removed, and they leave the OPEN meetups they joined (`EXIT` to the host);
+/// the notifications they caused stay, with the actor shown as `탈퇴한 사용자`. Then their
+/// WebSockets close with 4001 and their streams end with `account-deleted`, on every instance,
+/// and friends' clients get `hidden` for the timers they were shown. The token then gets
+/// `401 ACCOUNT_DELETED` until it expires.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/users/me",
+    operation_id = "delete_me",
+    tag = "users",
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`UNAUTHORIZED`, or `ACCOUNT_DELETED` for a token of a deleted account", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/api/v1/users/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    CurrentUser(me): CurrentUser,
+) -> Result<HttpResponse, ApiError> {
+    state.accounts.delete(me.user_id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// `GET /api/v1/users/{id}`: anyone's public profile; 404 `USER_NOT_FOUND`.

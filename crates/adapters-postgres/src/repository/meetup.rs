@@ -88,7 +88,21 @@ async fn nickname_of(conn: &mut AsyncPgConnection, user: UserId) -> Result<Nickn
     Nickname::parse(&raw).map_err(|e| corrupt("nickname", e))
 }
 
-async fn touch(conn: &mut AsyncPgConnection, meetup: &Meetup) -> Result<(), DbError> {
+/// The meetup `id` as of now, on the caller's connection: after its lock was taken, a new
+/// statement sees the participants as committed.
+pub(super) async fn load(
+    conn: &mut AsyncPgConnection,
+    id: MeetupId,
+) -> Result<Option<Meetup>, DbError> {
+    let row: Option<MeetupRow> = CachedSql::new(FIND_MEETUP)
+        .bind::<BigInt, _>(id.get())
+        .get_result(conn)
+        .await
+        .optional()?;
+    row.map(Meetup::try_from).transpose()
+}
+
+pub(super) async fn touch(conn: &mut AsyncPgConnection, meetup: &Meetup) -> Result<(), DbError> {
     diesel::update(meetups::table.find(meetup.id().get()))
         .set((
             meetups::status.eq(meetup.status().as_str()),

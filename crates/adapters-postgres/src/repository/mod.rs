@@ -41,6 +41,7 @@ macro_rules! friendships {
     };
 }
 
+mod account;
 pub mod alarm;
 pub mod follow;
 pub mod meetup;

@@ -87,7 +87,7 @@ const FIND_TIMER: &str = concat!(timer_select!(), "WHERE t.id = $1");
 /// Running or paused: `ended_at IS NULL` is the same set (constraint `timers_ended_at_iff_ended`)
 /// and is the predicate of `timers_owner_active_idx`, which `status` cannot be without making
 /// every pause and resume update the indexes.
-const LIST_ACTIVE: &str = concat!(
+pub(super) const LIST_ACTIVE: &str = concat!(
     timer_select!(),
     "WHERE t.owner_id = $1 AND t.ended_at IS NULL \
      ORDER BY t.created_at DESC, t.id DESC"

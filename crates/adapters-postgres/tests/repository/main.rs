@@ -4,6 +4,7 @@
 //! [`hourglass_test_support::TestDatabase`] (copied from a migrated template), so tests run in
 //! parallel. `TEST_DATABASE_URL` must be set (the tests fail, never skip, without it).
 
+mod account;
 mod events;
 mod friends_active;
 mod inbox;

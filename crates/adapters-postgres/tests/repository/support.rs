@@ -7,7 +7,7 @@ use hourglass_domain::profile::Nickname;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{NewTimer, Timer};
 use hourglass_domain::validation::{AllocatedDuration, TagColor, TagName, Title, Visibility};
-use hourglass_ports::user::{InitialProfile, UserRepository};
+use hourglass_ports::user::{InitialProfile, SignIn, UserRepository};
 use hourglass_test_support::TestDatabase;
 use uuid::Uuid;
 
@@ -37,7 +37,7 @@ pub async fn user(db: &TestDatabase, name: &str) -> anyhow::Result<UserId> {
     let users = PgUserRepository::new(db.pool());
     let user = users
         .find_or_create(
-            name,
+            &SignIn::new("test", name),
             InitialProfile {
                 nickname: nickname(name),
                 profile_image: None,

@@ -16,7 +16,9 @@ use hourglass_ports::follow::FollowRepository;
 use hourglass_ports::notification::NotificationRepository;
 use hourglass_ports::page::PageRequest;
 use hourglass_ports::timer::TimerRepository;
-use hourglass_ports::user::{InitialProfile, ProfileUpdate, UpdateUserError, UserRepository};
+use hourglass_ports::user::{
+    InitialProfile, ProfileUpdate, SignIn, UpdateUserError, UserRepository,
+};
 
 use crate::support::{at, database, nickname, timer, user};
 
@@ -43,10 +45,10 @@ async fn find_or_create_creates_once_and_never_overwrites() -> anyhow::Result<()
         profile_image: None,
     };
     let created = users
-        .find_or_create("sub-1", initial("first"), at(0))
+        .find_or_create(&SignIn::new("test", "sub-1"), initial("first"), at(0))
         .await?;
     let again = users
-        .find_or_create("sub-1", initial("second"), at(9))
+        .find_or_create(&SignIn::new("test", "sub-1"), initial("second"), at(9))
         .await?;
     assert_eq!(created, again);
     assert_eq!(again.nickname, nickname("first"));
@@ -56,7 +58,11 @@ async fn find_or_create_creates_once_and_never_overwrites() -> anyhow::Result<()
         let users = users.clone();
         tasks.push(tokio::spawn(async move {
             users
-                .find_or_create("racer", initial(&format!("r{i}")), at(0))
+                .find_or_create(
+                    &SignIn::new("test", "racer"),
+                    initial(&format!("r{i}")),
+                    at(0),
+                )
                 .await
         }));
     }

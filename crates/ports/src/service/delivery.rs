@@ -15,7 +15,9 @@
 //!   [`TimerDelivery::FriendHidden`];
 //! - a follow change makes the remembered friend lists of both users stale; an unfollow that
 //!   ends a friendship also hides each one's active visible timers from the other's connections
-//!   ([`hidden_on_unfollow`]).
+//!   ([`hidden_on_unfollow`]);
+//! - a deleted account closes the user's connections and streams here, and hides the timers its
+//!   friends could see from their connections, under [`DELETED_USER_NICKNAME`].
 //!
 //! The service never renders: each connection renders what it is handed in its own time zone.
 
@@ -26,6 +28,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use hourglass_domain::ids::UserId;
+use hourglass_domain::notification::DELETED_USER_NICKNAME;
 use hourglass_domain::timer::{Timer, TimerChange};
 use tokio::sync::mpsc;
 
@@ -35,7 +38,7 @@ use crate::delivery::{
     TimerDelivery,
 };
 use crate::error::StorageError;
-use crate::event::{DomainEvent, EventPublisher, LocalDelivery, PublishError};
+use crate::event::{DomainEvent, EventPublisher, HiddenTimer, LocalDelivery, PublishError};
 use crate::follow::FollowRepository;
 use crate::timer::{TaggedTimer, TimerRepository};
 use crate::user::UserRepository;
@@ -171,6 +174,22 @@ impl DeliveryService {
                 DeliveryReport {
                     websocket,
                     sse: Handoff::default(),
+                }
+            }
+            DomainEvent::AccountDeleted {
+                user,
+                friends,
+                hidden,
+            } => {
+                for friend in &friends {
+                    inner.friends.forget(user, *friend);
+                }
+                let closed = inner
+                    .connections
+                    .send(user, &Arc::new(TimerDelivery::AccountDeleted));
+                DeliveryReport {
+                    websocket: closed.and(self.account_hidden(user, &friends, &hidden)),
+                    sse: inner.streams.account_deleted(user),
                 }
             }
         };
@@ -318,6 +337,28 @@ impl DeliveryService {
         })
     }
 
+    /// `user`'s account was deleted: their `hidden` timers, under the deleted user's name, to
+    /// the connections here of `friends` (the friendships are gone from storage already).
+    fn account_hidden(&self, user: UserId, friends: &[UserId], hidden: &[HiddenTimer]) -> Handoff {
+        let connections = &self.inner.connections;
+        let display_name: Arc<str> = Arc::from(DELETED_USER_NICKNAME);
+        let mut handoff = Handoff::default();
+        for timer in hidden {
+            let message = Arc::new(TimerDelivery::FriendHidden {
+                friend: user,
+                display_name: Arc::clone(&display_name),
+                timer_id: timer.timer_id,
+                timer_title: timer.title.as_deref().map(Arc::from),
+            });
+            for friend in friends {
+                if *friend != user && connections.is_online(*friend) {
+                    handoff = handoff.and(connections.send(*friend, &message));
+                }
+            }
+        }
+        handoff
+    }
+
     /// `user`'s current nickname (their id when the user is gone); `None` when it cannot be read,
     /// and the message is then not sent.
     async fn display_name(&self, user: UserId) -> Option<Arc<str>> {
@@ -395,6 +436,7 @@ impl InProcessDelivery {
             DomainEvent::TimerHidden { timer } => Some(timer.owner_id()),
             DomainEvent::TimeUp { timer, .. } => Some(timer.timer.owner_id()),
             DomainEvent::FollowChanged { follower, .. } => Some(*follower),
+            DomainEvent::AccountDeleted { user, .. } => Some(*user),
             DomainEvent::NotificationCreated { .. } | DomainEvent::InboxChanged { .. } => None,
         }
     }

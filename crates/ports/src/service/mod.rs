@@ -24,6 +24,7 @@
 //! - [`notification::NotificationService`]: inbox, replay after `Last-Event-ID`, unread count,
 //!   read marks, delete, the TEST notification.
 
+pub mod account;
 pub mod alarm;
 pub mod command;
 pub mod delivery;

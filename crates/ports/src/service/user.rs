@@ -7,7 +7,9 @@ use thiserror::Error;
 
 use crate::clock::Clock;
 use crate::error::StorageError;
-use crate::user::{InitialProfile, ProfileUpdate, UpdateUserError, User, UserRepository};
+use crate::user::{
+    InitialProfile, ProfileUpdate, SignIn, SignInError, UpdateUserError, User, UserRepository,
+};
 
 /// Reading or changing a user failed.
 #[derive(Debug, Error)]
@@ -42,21 +44,22 @@ impl UserService {
         Self { users, clock }
     }
 
-    /// The user behind a verified token's `sub`, created now from `claims` on first sight.
+    /// The user behind a verified token's identity, created now from `claims` on first sight.
     ///
     /// The claims fill the profile only when the user is created; they never overwrite a profile
     /// the user has since changed (the repository guarantees it, and that concurrent first
     /// requests create one user).
     ///
     /// # Errors
-    /// [`StorageError`].
+    /// [`SignInError::AccountDeleted`] for a token of a deleted account issued before its
+    /// deletion; [`SignInError::Storage`].
     pub async fn sign_in(
         &self,
-        subject: &str,
+        sign_in: &SignIn,
         claims: InitialProfile,
-    ) -> Result<User, StorageError> {
+    ) -> Result<User, SignInError> {
         self.users
-            .find_or_create(subject, claims, self.clock.now())
+            .find_or_create(sign_in, claims, self.clock.now())
             .await
     }
 

@@ -2,6 +2,7 @@
 //! straight through the repository (creating timers is WebSocket-only, and these tests are
 //! about REST), friendships, and small request helpers that return status, headers and JSON.
 
+use hourglass_adapters_actix::edge::auth::SECRET_ISSUER;
 use hourglass_adapters_postgres::repository::{
     PgFollowRepository, PgTimerRepository, PgUserRepository,
 };
@@ -14,7 +15,7 @@ use hourglass_domain::validation::{AllocatedDuration, Title, Visibility};
 use hourglass_ports::follow::FollowRepository;
 use hourglass_ports::id::{IdGenerator, UuidV7Generator};
 use hourglass_ports::timer::TimerRepository;
-use hourglass_ports::user::{InitialProfile, UserRepository};
+use hourglass_ports::user::{InitialProfile, SignIn, UserRepository};
 use hourglass_server::config::Secret;
 use hourglass_server::token::{TokenRequest, mint};
 use reqwest::header::HeaderMap;
@@ -45,7 +46,8 @@ pub async fn user(app: &TestApp, sub: &str) -> anyhow::Result<User> {
     };
     let stored = users
         .find_or_create(
-            sub,
+            // The identity a token signed with the test secret has.
+            &SignIn::new(SECRET_ISSUER, sub),
             InitialProfile {
                 nickname,
                 profile_image: None,

@@ -2,7 +2,8 @@
 //!
 //! 401 `UNAUTHORIZED` (with `WWW-Authenticate: Bearer`) carries a reason ("access token
 //! expired", "invalid access token: wrong issuer") so clients can tell "refresh the token" from
-//! other faults; the token itself is never repeated. Key sources that cannot be reached give 503,
+//! other faults; the token itself is never repeated. A token of a deleted account gets 401
+//! `ACCOUNT_DELETED` instead, so a client knows not to retry. Key sources that cannot be reached give 503,
 //! storage failures 503/500, as everywhere else.
 
 use std::future::Future;
@@ -22,6 +23,7 @@ impl From<AuthError> for ApiError {
             AuthError::Missing | AuthError::Expired | AuthError::Invalid(_) => {
                 Self::unauthorized(error.to_string())
             }
+            AuthError::AccountDeleted => Self::account_deleted(),
             AuthError::KeysUnavailable(_) => Self::unavailable(&error),
             AuthError::Storage(storage) => Self::from(storage),
         }

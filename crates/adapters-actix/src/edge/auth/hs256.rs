@@ -25,6 +25,8 @@ pub(crate) const ALGORITHM_NOT_ACCEPTED: &str = "algorithm not accepted";
 struct Claims {
     sub: Option<String>,
     exp: Option<i64>,
+    iss: Option<String>,
+    iat: Option<i64>,
     nickname: Option<String>,
     name: Option<String>,
     preferred_username: Option<String>,
@@ -35,6 +37,7 @@ struct Claims {
 pub struct Hs256Verifier {
     key: DecodingKey,
     validation: Validation,
+    claims_legacy_users: bool,
 }
 
 impl Hs256Verifier {
@@ -43,7 +46,16 @@ impl Hs256Verifier {
         Self {
             key: DecodingKey::from_secret(secret),
             validation: validation(Algorithm::HS256, issuer, audience),
+            claims_legacy_users: false,
         }
+    }
+
+    /// This source is the primary one: it owns the users created before identities had an
+    /// issuer.
+    #[must_use]
+    pub fn claiming_legacy_users(mut self) -> Self {
+        self.claims_legacy_users = true;
+        self
     }
 }
 
@@ -115,7 +127,10 @@ pub(crate) fn decode(
         ));
     };
     Ok(VerifiedToken {
+        issuer: claims.iss.unwrap_or_default(),
         subject,
+        issued_at: claims.iat.and_then(Timestamp::from_unix_seconds),
+        claims_legacy_users: false,
         expires_at,
         nickname: claims.nickname,
         name: claims.name,
@@ -128,6 +143,7 @@ pub(crate) fn decode(
 impl TokenVerifier for Hs256Verifier {
     async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         decode(token, &self.key, &self.validation)
+            .map(|token| token.vouched_by(Some(super::SECRET_ISSUER), self.claims_legacy_users))
     }
 }
 

@@ -46,6 +46,9 @@ pub struct OidcSettings {
     pub audience: Option<String>,
     /// Least time between two JWKS refetches triggered by an unknown `kid`.
     pub min_refresh: Duration,
+    /// Whether this issuer owns the users created before identities had an issuer (it is the
+    /// server's primary key source).
+    pub claims_legacy_users: bool,
 }
 
 /// The discovery document fields we use.
@@ -224,7 +227,9 @@ impl OidcVerifier {
             self.settings.audience.as_deref(),
         );
         validation.algorithms = algorithms;
+        // The issuer half of the identity is the verified `iss` (required by `validation`).
         decode(token, &key, &validation)
+            .map(|token| token.vouched_by(None, self.settings.claims_legacy_users))
     }
 }
 
@@ -317,6 +322,7 @@ mod tests {
             issuer_override: None,
             audience: None,
             min_refresh: Duration::ZERO,
+            claims_legacy_users: false,
         }
     }
 

@@ -37,6 +37,7 @@ pub struct PublicKeyVerifier {
     kind: KeyKind,
     key: DecodingKey,
     validation: Validation,
+    claims_legacy_users: bool,
 }
 
 impl PublicKeyVerifier {
@@ -63,7 +64,16 @@ impl PublicKeyVerifier {
             kind,
             key,
             validation,
+            claims_legacy_users: false,
         })
+    }
+
+    /// This source is the primary one: it owns the users created before identities had an
+    /// issuer.
+    #[must_use]
+    pub fn claiming_legacy_users(mut self) -> Self {
+        self.claims_legacy_users = true;
+        self
     }
 
     /// The kind of key loaded.
@@ -76,5 +86,6 @@ impl PublicKeyVerifier {
 impl TokenVerifier for PublicKeyVerifier {
     async fn verify(&self, token: &str) -> Result<VerifiedToken, AuthError> {
         decode(token, &self.key, &self.validation)
+            .map(|token| token.vouched_by(Some(super::PUBLIC_KEY_ISSUER), self.claims_legacy_users))
     }
 }

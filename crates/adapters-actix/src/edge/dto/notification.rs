@@ -2,8 +2,10 @@
 //! list and the SSE `notification` event.
 //!
 //! `actorNickname` and `actorProfileImage` are the actor's *current* profile, loaded for a whole
-//! page in one query; they are null for system notifications (no actor) and for an actor whose
-//! account is gone. The message keeps the nickname it was created with, as the original does.
+//! page in one query. A notification whose actor deleted their account has no actor any more:
+//! `actorId` and `actorProfileImage` are null and `actorNickname` is `탈퇴한 사용자` (its message
+//! was renamed the same way by the deletion). The message otherwise keeps the nickname it was
+//! created with, as the original does.
 //!
 //! `relatedId` is a number for a meetup (as in the original) and a UUID string for a timer
 //! (`TIME_UP`, `TIMER_FORGOTTEN`), so the meetup and follow shapes stay byte for byte the
@@ -12,7 +14,9 @@
 use std::collections::HashMap;
 
 use hourglass_domain::ids::UserId;
-use hourglass_domain::notification::{Notification, NotificationKind, RelatedId, RelatedType};
+use hourglass_domain::notification::{
+    DELETED_USER_NICKNAME, Notification, NotificationKind, RelatedId, RelatedType,
+};
 use hourglass_ports::error::StorageError;
 use hourglass_ports::service::user::UserService;
 use hourglass_ports::user::User;
@@ -40,7 +44,7 @@ pub struct NotificationDto {
     pub receiver_id: i64,
     /// Who caused it; null for a system notification.
     pub actor_id: Option<i64>,
-    /// The actor's current nickname; null without an actor.
+    /// The actor's current nickname; `탈퇴한 사용자` once the actor deleted their account.
     pub actor_nickname: Option<String>,
     /// The actor's current picture; null without one.
     pub actor_profile_image: Option<String>,
@@ -150,7 +154,12 @@ impl NotificationDto {
             id: notification.id().get(),
             receiver_id: notification.receiver().get(),
             actor_id: notification.actor().map(UserId::get),
-            actor_nickname: actor.map(|user| user.nickname.as_str().to_owned()),
+            actor_nickname: match (notification.actor(), actor) {
+                (_, Some(user)) => Some(user.nickname.as_str().to_owned()),
+                (None, None) => Some(DELETED_USER_NICKNAME.to_owned()),
+                // Deleted since this notification was read, or not loaded: unknown.
+                (Some(_), None) => None,
+            },
             actor_profile_image: actor
                 .and_then(|user| user.profile_image.as_ref())
                 .map(|image| image.as_str().to_owned()),

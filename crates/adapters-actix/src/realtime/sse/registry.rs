@@ -73,6 +73,8 @@ pub enum EndReason {
     Evicted,
     /// Its queue filled: the client stopped reading.
     TooSlow,
+    /// The user's account was deleted: the client is told (`account-deleted`).
+    AccountDeleted,
 }
 
 /// Identifies one stream within the registry.
@@ -232,6 +234,19 @@ impl SseRegistry {
         )
     }
 
+    /// Ends every stream of `user` on this instance, telling each [`EndReason::AccountDeleted`].
+    pub fn account_deleted(&self, user: UserId) -> Handoff {
+        let handles = self.lock().remove(&user).unwrap_or_default();
+        let mut handoff = Handoff::default();
+        for handle in handles {
+            // A stream whose task already ended has nobody left to tell.
+            if handle.end.send(EndReason::AccountDeleted).is_ok() {
+                handoff.queued += 1;
+            }
+        }
+        handoff
+    }
+
     /// Pushes `change` of `receiver`'s notifications, and the unread count it left, to every
     /// open stream of the receiver on this instance.
     pub fn inbox_changed(
@@ -305,6 +320,10 @@ impl NotificationStreams for SseRegistry {
 
     fn inbox_changed(&self, receiver: UserId, change: &InboxChange, unread_count: u64) -> Handoff {
         SseRegistry::inbox_changed(self, receiver, change, unread_count)
+    }
+
+    fn account_deleted(&self, user: UserId) -> Handoff {
+        SseRegistry::account_deleted(self, user)
     }
 
     fn resync_all(&self) {

@@ -8,7 +8,8 @@
 //! - the client is gone (actix dropped the body, noticed at the latest when the next heartbeat
 //!   fails to write) — its registry slot is freed;
 //! - the body's queue is full (the client stopped reading), or the registry ended it (too slow,
-//!   or evicted as the oldest of too many streams: then it first sends `retry: 3600000`);
+//!   or evicted as the oldest of too many streams: then it first sends `retry: 3600000`; or the
+//!   account was deleted: then it first sends an `account-deleted` event);
 //! - the token expires;
 //! - the server shuts down (the shutdown flag, shared with the WebSocket connections).
 //!
@@ -92,12 +93,19 @@ pub fn evicted_frame() -> String {
     format!("retry: {EVICTED_RETRY_MILLIS}\n\n")
 }
 
+/// The last frame of a stream whose account was deleted: an `account-deleted` event (an
+/// extension; a reconnect would get `401 ACCOUNT_DELETED`).
+pub fn account_deleted_frame() -> String {
+    "event: account-deleted\ndata: {}\n\n".to_owned()
+}
+
 /// Why a stream ended (for the log line, and whether a last frame is owed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum End {
     ClientGone,
     TooSlow,
     Evicted,
+    AccountDeleted,
     TokenExpired,
     Shutdown,
     /// The registry forgot the stream without saying why (it was dropped).
@@ -147,9 +155,12 @@ impl StreamTask {
                 .metrics
                 .connection_dropped(ConnectionKind::Sse, reason);
         }
+        // Best effort: if the queue is full the client is not reading anyway.
         if end == End::Evicted {
-            // Best effort: if the queue is full the client is not reading anyway.
             let _full_or_gone = self.out.try_send(Bytes::from(evicted_frame()));
+        }
+        if end == End::AccountDeleted {
+            let _full_or_gone = self.out.try_send(Bytes::from(account_deleted_frame()));
         }
         tracing::info!(?end, "sse stream closed");
         // Dropping `out` here ends the response body.
@@ -178,6 +189,7 @@ impl StreamTask {
                     return match reason {
                         Ok(EndReason::Evicted) => End::Evicted,
                         Ok(EndReason::TooSlow) => End::TooSlow,
+                        Ok(EndReason::AccountDeleted) => End::AccountDeleted,
                         Err(_) => End::Dropped,
                     };
                 }

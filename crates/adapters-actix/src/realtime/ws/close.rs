@@ -8,6 +8,8 @@ use crate::edge::telemetry::metrics::{Refusal, ServerDrop};
 
 /// 4029: too many connections for this user in the window (the contract's own code).
 const CLOSE_TOO_MANY_CONNECTIONS: u16 = 4029;
+/// 4001: the account was deleted (while connected, or before this handshake); do not reconnect.
+const CLOSE_ACCOUNT_DELETED: u16 = 4001;
 
 /// Why a connection ends.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub(super) enum Closing {
     AuthRejected(String),
     /// Over the per-user connection limit: 4029.
     TooManyConnections,
+    /// The user's account was deleted: 4001.
+    AccountDeleted,
     /// The server is shutting down: 1001.
     ShuttingDown,
     /// The token expired while connected: 1008.
@@ -59,6 +63,10 @@ impl Closing {
                 CloseCode::Other(CLOSE_TOO_MANY_CONNECTIONS),
                 "too many connections; reconnect with backoff".to_owned(),
             ),
+            Self::AccountDeleted => (
+                CloseCode::Other(CLOSE_ACCOUNT_DELETED),
+                "account deleted".to_owned(),
+            ),
             Self::ShuttingDown => (
                 CloseCode::Away,
                 "server shutting down; reconnect with backoff".to_owned(),
@@ -92,7 +100,9 @@ impl Closing {
     pub(super) fn refusal(&self) -> Option<Refusal> {
         match self {
             Self::AuthUnavailable => Some(Refusal::Unavailable),
-            Self::AuthMissing | Self::AuthRejected(_) => Some(Refusal::Unauthenticated),
+            Self::AuthMissing | Self::AuthRejected(_) | Self::AccountDeleted => {
+                Some(Refusal::Unauthenticated)
+            }
             Self::TooManyConnections => Some(Refusal::RateLimited),
             _ => None,
         }
@@ -127,6 +137,7 @@ mod tests {
         assert_eq!(code(&Closing::AuthUnavailable), Some(1011));
         assert_eq!(code(&Closing::TooSlow), Some(1013));
         assert_eq!(code(&Closing::TooManyConnections), Some(4029));
+        assert_eq!(code(&Closing::AccountDeleted), Some(4001));
     }
 
     #[test]

@@ -340,6 +340,7 @@ impl Connection {
                 due_at,
                 late,
             } => self.time_up_message(timer, *due_at, *late),
+            TimerDelivery::AccountDeleted => return Err(Closing::AccountDeleted),
             TimerDelivery::Deleted { timer_id } => {
                 // Whatever is still queued about a deleted timer is stale.
                 self.seen.insert(*timer_id, i64::MAX);

@@ -105,6 +105,7 @@ fn admit(state: &AppState, auth: Result<Principal, AuthError>) -> Result<Princip
             Closing::AuthUnavailable
         }
         AuthError::Missing => Closing::AuthMissing,
+        AuthError::AccountDeleted => Closing::AccountDeleted,
         other => Closing::AuthRejected(other.to_string()),
     })?;
     if state.connect_limiter.admit(

@@ -602,3 +602,57 @@ fn only_active_timers_friends_could_see_are_hidden_on_unfollow() {
         true
     )));
 }
+
+#[tokio::test]
+async fn a_deleted_account_closes_its_connections_and_streams_and_hides_its_timers_from_friends() {
+    // Nothing of Alice can be loaded any more: the event carries it all.
+    let mut users = MockUserRepository::new();
+    users.expect_find().never();
+    let mut timers = MockTimerRepository::new();
+    timers.expect_list_active().never();
+    let mut streams = MockNotificationStreams::new();
+    streams
+        .expect_account_deleted()
+        .with(eq(ALICE))
+        .times(1)
+        .returning(|_| Handoff {
+            queued: 2,
+            queue_full: 0,
+        });
+    // Carol is online but was not Alice's friend.
+    let online = Online::of(&[ALICE, BOB, CAROL]);
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(streams),
+        Arc::new(MockFollowRepository::new()),
+        Arc::new(timers),
+        Arc::new(users),
+        Arc::new(quiet_observer()),
+    );
+    let timer_id = TimerId::new(uuid::Uuid::from_u128(9));
+    let deleted = DomainEvent::AccountDeleted {
+        user: ALICE,
+        friends: vec![BOB, CAROL_OFFLINE],
+        hidden: vec![HiddenTimer {
+            timer_id,
+            title: Some("focus".to_owned()),
+        }],
+    };
+    let report = service.deliver(deleted, Arrival::in_process()).await;
+    assert_eq!(online.received(ALICE), vec![TimerDelivery::AccountDeleted]);
+    assert_eq!(
+        online.received(BOB),
+        vec![TimerDelivery::FriendHidden {
+            friend: ALICE,
+            display_name: Arc::from("탈퇴한 사용자"),
+            timer_id,
+            timer_title: Some(Arc::from("focus")),
+        }]
+    );
+    assert!(online.received(CAROL).is_empty());
+    assert_eq!(report.websocket.queued, 2);
+    assert_eq!(report.sse.queued, 2);
+}
+
+/// A friend with no connection here.
+const CAROL_OFFLINE: UserId = UserId::new(33);

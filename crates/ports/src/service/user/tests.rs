@@ -59,29 +59,51 @@ fn unavailable() -> StorageError {
     StorageError::Unavailable("connection refused".into())
 }
 
+fn alice_signs_in() -> SignIn {
+    SignIn {
+        identity: crate::user::Identity {
+            issuer: "https://issuer".to_owned(),
+            subject: "alice-sub".to_owned(),
+        },
+        issued_at: Some(at(30)),
+        claims_legacy_users: true,
+    }
+}
+
 #[tokio::test]
-async fn sign_in_finds_or_creates_the_subject_at_the_clock_time() -> Result<(), StorageError> {
+async fn sign_in_finds_or_creates_the_identity_at_the_clock_time() -> Result<(), SignInError> {
     let mut users = MockUserRepository::new();
     users
         .expect_find_or_create()
-        .withf(|subject, initial, now| {
-            subject == "alice-sub" && *initial == claims() && *now == at(60)
+        .withf(|sign_in, initial, now| {
+            *sign_in == alice_signs_in() && *initial == claims() && *now == at(60)
         })
         .times(1)
         .returning(|_, _, _| Ok(user("alice")));
-    let signed_in = service(users).sign_in("alice-sub", claims()).await?;
+    let signed_in = service(users).sign_in(&alice_signs_in(), claims()).await?;
     assert_eq!(signed_in.id, ALICE);
     Ok(())
 }
 
 #[tokio::test]
-async fn sign_in_propagates_a_storage_failure() {
+async fn sign_in_propagates_a_deleted_account_and_a_storage_failure() {
     let mut users = MockUserRepository::new();
     users
         .expect_find_or_create()
-        .returning(|_, _, _| Err(unavailable()));
-    let result = service(users).sign_in("alice-sub", claims()).await;
-    assert!(matches!(result, Err(StorageError::Unavailable(_))));
+        .times(1)
+        .returning(|_, _, _| Err(SignInError::AccountDeleted));
+    let result = service(users).sign_in(&alice_signs_in(), claims()).await;
+    assert!(matches!(result, Err(SignInError::AccountDeleted)));
+
+    let mut users = MockUserRepository::new();
+    users
+        .expect_find_or_create()
+        .returning(|_, _, _| Err(unavailable().into()));
+    let result = service(users).sign_in(&alice_signs_in(), claims()).await;
+    assert!(matches!(
+        result,
+        Err(SignInError::Storage(StorageError::Unavailable(_)))
+    ));
 }
 
 #[tokio::test]
