@@ -12,6 +12,7 @@ mod migrations;
 mod notification;
 mod planning;
 mod processed;
+mod races;
 mod report;
 mod support;
 mod timer;
