@@ -1,9 +1,11 @@
 //! [`ScheduleRepository`], [`TodoRepository`] and [`TagRepository`] on PostgreSQL.
 //!
 //! Deleting a schedule, todo or tag first locks its row (`FOR UPDATE` conflicts with the
-//! `FOR KEY SHARE` a foreign-key check takes, so no timer can link to it meanwhile), then bumps
-//! `version` and `updated_at` of the affected timers and returns them, then deletes it; all in
-//! one transaction. The `ON DELETE SET NULL` / `CASCADE` of the schema is the backstop. The
+//! `FOR KEY SHARE` a foreign-key check takes, so no timer can link to it meanwhile), then locks
+//! the affected timers in id order, then bumps `version` and `updated_at` of those timers and
+//! returns them, then deletes it; all in one transaction. Each lock is a statement of its own:
+//! under READ COMMITTED an `UPDATE` that waited for a timer's lock re-reads only the timer row,
+//! and the tag ids its `RETURNING` reads would be the ones from before the wait. The `ON DELETE SET NULL` / `CASCADE` of the schema is the backstop. The
 //! affected timers are announced as `update` with `pg_notify` in that same transaction.
 
 use async_trait::async_trait;
@@ -77,6 +79,18 @@ const LIST_TODOS: &str = concat!(
        AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3::uuid)) \
      ORDER BY d.created_at DESC, d.id DESC LIMIT $4"
 );
+
+/// The timers [`UNLINK_SCHEDULE`] changes, locked in id order.
+const LOCK_SCHEDULE_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 AND t.schedule_id = $2 ORDER BY t.id FOR UPDATE";
+
+/// The timers [`UNLINK_TODO`] changes, locked in id order.
+const LOCK_TODO_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 AND t.todo_id = $2 ORDER BY t.id FOR UPDATE";
+
+/// The timers [`BUMP_TIMERS`] changes, locked in id order.
+const LOCK_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 AND t.id = ANY($2::uuid[]) ORDER BY t.id FOR UPDATE";
 
 const UNLINK_SCHEDULE: &str = concat!(
     "UPDATE timers AS t SET schedule_id = NULL, version = t.version + 1, \
@@ -263,6 +277,11 @@ impl ScheduleRepository for PgScheduleRepository {
             if locked.is_none() {
                 return Err(TxError::Refused(PlanningError::NotFound));
             }
+            CachedSql::new(LOCK_SCHEDULE_TIMERS)
+                .bind::<BigInt, _>(owner.get())
+                .bind::<SqlUuid, _>(id.get())
+                .execute(conn)
+                .await?;
             let rows: Vec<TimerRow> = CachedSql::new(UNLINK_SCHEDULE)
                 .bind::<BigInt, _>(owner.get())
                 .bind::<SqlUuid, _>(id.get())
@@ -413,6 +432,11 @@ impl TodoRepository for PgTodoRepository {
             if locked.is_none() {
                 return Err(TxError::Refused(PlanningError::NotFound));
             }
+            CachedSql::new(LOCK_TODO_TIMERS)
+                .bind::<BigInt, _>(owner.get())
+                .bind::<SqlUuid, _>(id.get())
+                .execute(conn)
+                .await?;
             let rows: Vec<TimerRow> = CachedSql::new(UNLINK_TODO)
                 .bind::<BigInt, _>(owner.get())
                 .bind::<SqlUuid, _>(id.get())
@@ -537,6 +561,11 @@ impl TagRepository for PgTagRepository {
             let rows: Vec<TimerRow> = if unlinked.is_empty() {
                 Vec::new()
             } else {
+                CachedSql::new(LOCK_TIMERS)
+                    .bind::<BigInt, _>(owner.get())
+                    .bind::<Array<SqlUuid>, _>(&unlinked)
+                    .execute(conn)
+                    .await?;
                 CachedSql::new(BUMP_TIMERS)
                     .bind::<BigInt, _>(owner.get())
                     .bind::<Array<SqlUuid>, _>(unlinked)

@@ -8,19 +8,25 @@
 //! take its lock in a statement of its own and read what it decides from in the next statements.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl as _;
-use hourglass_adapters_postgres::repository::PgMeetupRepository;
-use hourglass_domain::ids::{MeetupId, UserId};
+use hourglass_adapters_postgres::repository::{
+    PgMeetupRepository, PgScheduleRepository, PgTagRepository, PgTimerRepository, PgTodoRepository,
+};
+use hourglass_domain::ids::{MeetupId, TagId, UserId};
 use hourglass_domain::meetup::{Capacity, MeetupDescription, MeetupError, MeetupTitle, NewMeetup};
+use hourglass_domain::timer::{FieldUpdate, Timer, TimerCommand, TimerPatch};
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupRepository};
+use hourglass_ports::planning::{ScheduleRepository, TagRepository, TodoRepository};
+use hourglass_ports::timer::{TimerRepository, UpdateTimerError};
 use hourglass_test_support::TestDatabase;
 use tokio::sync::Barrier;
 
-use crate::support::{at, database, user};
+use crate::support::{TimerSpec, at, database, schedule, tag, timer_with, title, todo, user};
 
 /// Trials per path.
 const TRIALS: usize = 200;
@@ -237,4 +243,329 @@ async fn a_cancel_notifies_every_guest_admitted_before_it() -> anyhow::Result<()
     }
     db.cleanup().await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timers: the command lock and the tag ids it reads; the deletes that bump timers.
+
+/// What a timer request left: the timers it changed, as it returned them, or a refusal the
+/// test allows.
+#[derive(Debug)]
+enum Applied {
+    Timers(Vec<Timer>),
+    Refused,
+}
+
+type Request = Pin<Box<dyn Future<Output = anyhow::Result<Applied>> + Send>>;
+
+/// [`together`], failing on the first request that failed.
+async fn all_applied(requests: Vec<Request>) -> anyhow::Result<Vec<Applied>> {
+    together(requests).await?.into_iter().collect()
+}
+
+fn command(timers: &PgTimerRepository, timer: &Timer, command: TimerCommand) -> Request {
+    let (timers, owner, id) = (timers.clone(), timer.owner_id(), timer.id());
+    Box::pin(async move {
+        let done = timers.apply_command(owner, id, command, at(20)).await?;
+        Ok(Applied::Timers(vec![done]))
+    })
+}
+
+/// `update_details` with `patch`; a link to an object deleted meanwhile is an allowed refusal.
+fn update(timers: &PgTimerRepository, timer: &Timer, patch: TimerPatch) -> Request {
+    let (timers, owner, id) = (timers.clone(), timer.owner_id(), timer.id());
+    Box::pin(async move {
+        match timers.update_details(owner, id, patch, at(20)).await {
+            Ok(patched) => Ok(Applied::Timers(vec![patched.timer])),
+            Err(UpdateTimerError::UnknownLink(_)) => Ok(Applied::Refused),
+            Err(error) => Err(error.into()),
+        }
+    })
+}
+
+fn renamed(to: &str) -> TimerPatch {
+    TimerPatch {
+        title: FieldUpdate::Set(Some(title(to))),
+        ..TimerPatch::default()
+    }
+}
+
+fn tagged(tags: Vec<TagId>) -> TimerPatch {
+    TimerPatch {
+        tag_ids: FieldUpdate::Set(tags),
+        ..TimerPatch::default()
+    }
+}
+
+fn changed(outcome: &Applied) -> &[Timer] {
+    match outcome {
+        Applied::Timers(timers) => timers,
+        Applied::Refused => &[],
+    }
+}
+
+/// Every change of a timer bumps its version and is returned by exactly one request, so the
+/// timers the requests returned are, per timer, versions 2, 3, … of it, and the last one is the
+/// stored timer, tag ids included.
+async fn each_version_returned_once_and_last_stored(
+    timers: &PgTimerRepository,
+    trial: usize,
+    started: &[Timer],
+    outcomes: &[Applied],
+) -> anyhow::Result<()> {
+    for timer in started {
+        let Some(stored) = timers.find(timer.id()).await? else {
+            panic!("trial {trial}: timer {:?} is gone", timer.id())
+        };
+        let mut returned: Vec<&Timer> = outcomes
+            .iter()
+            .flat_map(changed)
+            .filter(|t| t.id() == timer.id())
+            .collect();
+        returned.sort_by_key(|t| t.version());
+        let versions: Vec<i64> = returned.iter().map(|t| t.version()).collect();
+        let expected: Vec<i64> = (2..=stored.version()).collect();
+        assert_eq!(versions, expected, "trial {trial}: {outcomes:#?}");
+        if let Some(last) = returned.last() {
+            assert_eq!(
+                *last, &stored,
+                "trial {trial}: the last change returned is stored"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A tag is deleted while the timer that carries it is paused and renamed twice: a command that
+/// waited for the timer's lock returns the tags the timer has once it holds the lock, so every
+/// timer returned after the delete's bump lacks the tag and every one before it still has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_command_that_waited_for_the_lock_returns_the_tags_as_they_are() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let tags = PgTagRepository::new(db.pool());
+    for trial in 0..TRIALS {
+        let (doomed, kept) = (
+            tag(alice, &format!("x{trial}")),
+            tag(alice, &format!("y{trial}")),
+        );
+        tags.insert(&doomed).await?;
+        tags.insert(&kept).await?;
+        let running = timer_with(
+            alice,
+            at(0),
+            TimerSpec {
+                tag_ids: vec![doomed.id, kept.id],
+                ..TimerSpec::default()
+            },
+        );
+        timers.insert(&running).await?;
+        let delete: Request = {
+            let (tags, id) = (tags.clone(), doomed.id);
+            Box::pin(async move { Ok(Applied::Timers(tags.delete(alice, id, at(20)).await?)) })
+        };
+        let requests = vec![
+            delete,
+            command(&timers, &running, TimerCommand::Pause),
+            update(&timers, &running, renamed("a")),
+            update(&timers, &running, renamed("b")),
+        ];
+        let outcomes = all_applied(requests).await?;
+        each_version_returned_once_and_last_stored(
+            &timers,
+            trial,
+            std::slice::from_ref(&running),
+            &outcomes,
+        )
+        .await?;
+        let [bumped] = changed(&outcomes[0]) else {
+            panic!("trial {trial}: the delete bumped {outcomes:#?}")
+        };
+        for returned in outcomes.iter().flat_map(changed) {
+            assert_eq!(
+                returned.tag_ids().contains(&doomed.id),
+                returned.version() < bumped.version(),
+                "trial {trial}: {outcomes:#?}"
+            );
+        }
+    }
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// A tag is deleted while three untagged timers are given it: each timer whose link committed
+/// first is unlinked, bumped and returned by the delete; each one whose link came after is
+/// refused (`UnknownLink`). No link to the tag remains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tag_delete_unlinks_every_timer_linked_before_it() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let tags = PgTagRepository::new(db.pool());
+    for trial in 0..TRIALS {
+        let doomed = tag(alice, &format!("x{trial}"));
+        tags.insert(&doomed).await?;
+        let started: Vec<Timer> = (0..3)
+            .map(|_| timer_with(alice, at(0), TimerSpec::default()))
+            .collect();
+        for timer in &started {
+            timers.insert(timer).await?;
+        }
+        let delete: Request = {
+            let (tags, id) = (tags.clone(), doomed.id);
+            Box::pin(async move { Ok(Applied::Timers(tags.delete(alice, id, at(20)).await?)) })
+        };
+        let mut requests = vec![delete];
+        requests.extend(
+            started
+                .iter()
+                .map(|timer| update(&timers, timer, tagged(vec![doomed.id]))),
+        );
+        let outcomes = all_applied(requests).await?;
+        each_version_returned_once_and_last_stored(&timers, trial, &started, &outcomes).await?;
+        for (timer, outcome) in started.iter().zip(&outcomes[1..]) {
+            let unlinked = changed(&outcomes[0]).iter().any(|t| t.id() == timer.id());
+            assert_eq!(
+                matches!(outcome, Applied::Timers(_)),
+                unlinked,
+                "trial {trial}: {outcomes:#?}"
+            );
+        }
+        let links = count(
+            &db,
+            format!(
+                "SELECT count(*) AS n FROM timer_tags WHERE tag_id = '{}'",
+                doomed.id.get()
+            ),
+        )
+        .await?;
+        assert_eq!(links, 0, "trial {trial}");
+    }
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Parent {
+    Schedule,
+    Todo,
+}
+
+/// A schedule (or todo) is deleted while: one of its two timers gets new tags, the other is
+/// renamed, and a third timer is linked to it. Every timer the delete unlinks is returned with
+/// the tags it has once locked; the third is unlinked by the delete exactly when its link
+/// committed first (otherwise it is refused), and no timer keeps the link.
+async fn a_parent_delete_returns_its_timers_as_they_are(parent: Parent) -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let tags = PgTagRepository::new(db.pool());
+    let schedules = PgScheduleRepository::new(db.pool());
+    let todos = PgTodoRepository::new(db.pool());
+    let (old, new) = (tag(alice, "old"), tag(alice, "new"));
+    tags.insert(&old).await?;
+    tags.insert(&new).await?;
+    for trial in 0..TRIALS {
+        let (parent_spec, link, delete): (TimerSpec, TimerPatch, Request) = match parent {
+            Parent::Schedule => {
+                let made = schedule(alice, vec![]);
+                schedules.insert(&made).await?;
+                let schedules = schedules.clone();
+                (
+                    TimerSpec {
+                        schedule_id: Some(made.id),
+                        ..TimerSpec::default()
+                    },
+                    TimerPatch {
+                        schedule_id: FieldUpdate::Set(Some(made.id)),
+                        ..TimerPatch::default()
+                    },
+                    Box::pin(async move {
+                        Ok(Applied::Timers(
+                            schedules.delete(alice, made.id, at(20)).await?,
+                        ))
+                    }),
+                )
+            }
+            Parent::Todo => {
+                let made = todo(alice, vec![]);
+                todos.insert(&made).await?;
+                let todos = todos.clone();
+                (
+                    TimerSpec {
+                        todo_id: Some(made.id),
+                        ..TimerSpec::default()
+                    },
+                    TimerPatch {
+                        todo_id: FieldUpdate::Set(Some(made.id)),
+                        ..TimerPatch::default()
+                    },
+                    Box::pin(async move {
+                        Ok(Applied::Timers(todos.delete(alice, made.id, at(20)).await?))
+                    }),
+                )
+            }
+        };
+        let child = || {
+            timer_with(
+                alice,
+                at(0),
+                TimerSpec {
+                    schedule_id: parent_spec.schedule_id,
+                    todo_id: parent_spec.todo_id,
+                    tag_ids: vec![old.id],
+                    ..TimerSpec::default()
+                },
+            )
+        };
+        let (retagged, renamed_one) = (child(), child());
+        let linked = timer_with(alice, at(0), TimerSpec::default());
+        let started = vec![retagged, renamed_one, linked];
+        for timer in &started {
+            timers.insert(timer).await?;
+        }
+        let requests = vec![
+            delete,
+            update(&timers, &started[0], tagged(vec![new.id])),
+            update(&timers, &started[1], renamed("renamed")),
+            update(&timers, &started[2], link),
+        ];
+        let outcomes = all_applied(requests).await?;
+        assert!(
+            matches!(outcomes[1..3], [Applied::Timers(_), Applied::Timers(_)]),
+            "trial {trial}: {outcomes:#?}"
+        );
+        each_version_returned_once_and_last_stored(&timers, trial, &started, &outcomes).await?;
+        let unlinked_third = changed(&outcomes[0])
+            .iter()
+            .any(|t| t.id() == started[2].id());
+        assert_eq!(
+            matches!(outcomes[3], Applied::Timers(_)),
+            unlinked_third,
+            "trial {trial}: {outcomes:#?}"
+        );
+        for timer in &started {
+            let Some(stored) = timers.find(timer.id()).await? else {
+                panic!("trial {trial}: timer gone")
+            };
+            assert_eq!(
+                (stored.schedule_id(), stored.todo_id()),
+                (None, None),
+                "trial {trial}"
+            );
+        }
+    }
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_schedule_delete_returns_its_timers_as_they_are() -> anyhow::Result<()> {
+    a_parent_delete_returns_its_timers_as_they_are(Parent::Schedule).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_todo_delete_returns_its_timers_as_they_are() -> anyhow::Result<()> {
+    a_parent_delete_returns_its_timers_as_they_are(Parent::Todo).await
 }
