@@ -569,3 +569,105 @@ async fn a_schedule_delete_returns_its_timers_as_they_are() -> anyhow::Result<()
 async fn a_todo_delete_returns_its_timers_as_they_are() -> anyhow::Result<()> {
     a_parent_delete_returns_its_timers_as_they_are(Parent::Todo).await
 }
+
+fn tag_delete(tags: &PgTagRepository, owner: UserId, id: TagId) -> Request {
+    let tags = tags.clone();
+    Box::pin(async move { Ok(Applied::Timers(tags.delete(owner, id, at(20)).await?)) })
+}
+
+/// Four tags of the same two timers are deleted at once: each delete returns both timers as it
+/// left them (one tag fewer per version), and the last returned is the stored timer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_tag_deletes_return_each_timer_as_they_left_it() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let tags = PgTagRepository::new(db.pool());
+    for trial in 0..TRIALS {
+        let doomed: Vec<_> = (0..4)
+            .map(|i| tag(alice, &format!("t{trial}-{i}")))
+            .collect();
+        for made in &doomed {
+            tags.insert(made).await?;
+        }
+        let started: Vec<Timer> = (0..2)
+            .map(|_| {
+                timer_with(
+                    alice,
+                    at(0),
+                    TimerSpec {
+                        tag_ids: doomed.iter().map(|t| t.id).collect(),
+                        ..TimerSpec::default()
+                    },
+                )
+            })
+            .collect();
+        for timer in &started {
+            timers.insert(timer).await?;
+        }
+        let requests = doomed
+            .iter()
+            .map(|made| tag_delete(&tags, alice, made.id))
+            .collect();
+        let outcomes = all_applied(requests).await?;
+        each_version_returned_once_and_last_stored(&timers, trial, &started, &outcomes).await?;
+        for returned in outcomes.iter().flat_map(changed) {
+            assert_eq!(
+                i64::try_from(returned.tag_ids().len())?,
+                5 - returned.version(),
+                "trial {trial}: {outcomes:#?}"
+            );
+        }
+    }
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// A tag is deleted while the timers that carry it get a new tag set that keeps it (their links
+/// are rewritten): both complete, without a deadlock, in one order or the other. A retag that
+/// came first is unlinked and returned by the delete; one that came after is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_tag_delete_beside_a_retag_that_keeps_the_tag_completes() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let tags = PgTagRepository::new(db.pool());
+    let (first, second) = (tag(alice, "first"), tag(alice, "second"));
+    tags.insert(&first).await?;
+    tags.insert(&second).await?;
+    for trial in 0..TRIALS {
+        let doomed = tag(alice, &format!("x{trial}"));
+        tags.insert(&doomed).await?;
+        let started: Vec<Timer> = (0..3)
+            .map(|_| {
+                timer_with(
+                    alice,
+                    at(0),
+                    TimerSpec {
+                        tag_ids: vec![doomed.id, first.id],
+                        ..TimerSpec::default()
+                    },
+                )
+            })
+            .collect();
+        for timer in &started {
+            timers.insert(timer).await?;
+        }
+        let mut requests = vec![tag_delete(&tags, alice, doomed.id)];
+        requests.extend(
+            started
+                .iter()
+                .map(|timer| update(&timers, timer, tagged(vec![doomed.id, second.id]))),
+        );
+        let outcomes = all_applied(requests).await?;
+        each_version_returned_once_and_last_stored(&timers, trial, &started, &outcomes).await?;
+        for stored in changed(&outcomes[0]) {
+            assert!(
+                !stored.tag_ids().contains(&doomed.id),
+                "trial {trial}: {outcomes:#?}"
+            );
+        }
+    }
+    db.cleanup().await?;
+    Ok(())
+}
