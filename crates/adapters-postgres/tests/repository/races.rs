@@ -7,25 +7,33 @@
 //! other row it reads (a join, a subquery) is still the one from before the wait. So a path must
 //! take its lock in a statement of its own and read what it decides from in the next statements.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
+use anyhow::{Context as _, bail};
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _};
+use futures_util::StreamExt as _;
 use hourglass_adapters_postgres::repository::{
-    PgMeetupRepository, PgScheduleRepository, PgTagRepository, PgTimerRepository, PgTodoRepository,
+    PgFollowRepository, PgMeetupRepository, PgScheduleRepository, PgTagRepository,
+    PgTimerRepository, PgTodoRepository,
 };
+use hourglass_domain::follow::Follow;
 use hourglass_domain::ids::{MeetupId, TagId, UserId};
 use hourglass_domain::meetup::{Capacity, MeetupDescription, MeetupError, MeetupTitle, NewMeetup};
 use hourglass_domain::timer::{FieldUpdate, Timer, TimerCommand, TimerPatch};
+use hourglass_ports::follow::FollowRepository;
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupRepository};
 use hourglass_ports::planning::{ScheduleRepository, TagRepository, TodoRepository};
 use hourglass_ports::timer::{TimerRepository, UpdateTimerError};
 use hourglass_test_support::TestDatabase;
 use tokio::sync::Barrier;
 
+use crate::events::listener;
 use crate::support::{TimerSpec, at, database, schedule, tag, timer_with, title, todo, user};
 
 /// Trials per path.
@@ -668,6 +676,178 @@ async fn a_tag_delete_beside_a_retag_that_keeps_the_tag_completes() -> anyhow::R
             );
         }
     }
+    db.cleanup().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follows: the 24 h FOLLOW suppression, and whether an unfollow ended a friendship.
+
+/// Four follows of the same pair at once: one creates the follow, one stores the FOLLOW
+/// notification (the 24 h rule reads the pair's last notification after the follower's lock).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_follows_of_a_pair_notify_once() -> anyhow::Result<()> {
+    let db = database().await?;
+    let follows = PgFollowRepository::new(db.pool());
+    for trial in 0..TRIALS {
+        let (a, b) = (
+            user(&db, &format!("a{trial}")).await?,
+            user(&db, &format!("b{trial}")).await?,
+        );
+        let requests = (0..4)
+            .map(|_| {
+                let follows = follows.clone();
+                async move {
+                    follows
+                        .follow(Follow::new(a, b)?, at(0))
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+            })
+            .collect();
+        let outcomes = together(requests)
+            .await?
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let created = outcomes.iter().filter(|o| o.created).count();
+        let notified = outcomes.iter().filter(|o| o.notification.is_some()).count();
+        assert_eq!((created, notified), (1, 1), "trial {trial}: {outcomes:?}");
+        let stored = count(
+            &db,
+            format!(
+                "SELECT count(*) AS n FROM notifications \
+                 WHERE kind = 'FOLLOW' AND receiver_id = {} AND actor_id = {}",
+                b.get(),
+                a.get()
+            ),
+        )
+        .await?;
+        assert_eq!(stored, 1, "trial {trial}");
+    }
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// An upper bound for one announcement to arrive, not a margin any test waits out.
+const ARRIVAL: Duration = Duration::from_secs(30);
+
+/// The next follow announcement (`follower`, `followee`, `ended_friendship`), skipping others.
+async fn next_follow_change(conn: &mut AsyncPgConnection) -> anyhow::Result<(i64, i64, bool)> {
+    let notifications = conn.notifications_stream();
+    let mut notifications = std::pin::pin!(notifications);
+    loop {
+        let Ok(next) = tokio::time::timeout(ARRIVAL, notifications.next()).await else {
+            bail!("no announcement within {ARRIVAL:?}");
+        };
+        let Some(notification) = next else {
+            bail!("the listening connection ended");
+        };
+        let payload: serde_json::Value = serde_json::from_str(&notification?.payload)?;
+        if payload["k"].as_str() != Some("follow") {
+            continue;
+        }
+        return Ok((
+            payload["follower"].as_i64().context("follower")?,
+            payload["followee"].as_i64().context("followee")?,
+            payload["ended_friendship"].as_bool().unwrap_or(false),
+        ));
+    }
+}
+
+/// Each of the four starting states of a pair (no follow, one either way, friends), then both
+/// follows and both unfollows at once. NOTIFY delivers in commit order, so the announcements
+/// replay the changes in the order they took effect: each unfollow must say it ended a
+/// friendship exactly when the reverse follow stood at that point (two unfollows of friends both
+/// saying so, or an unfollow missing a reverse follow committed just before it, would be wrong),
+/// and the replay must end in the stored follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unfollows_say_whether_they_ended_a_friendship_in_commit_order() -> anyhow::Result<()> {
+    let db = database().await?;
+    let (a, b) = (user(&db, "a").await?, user(&db, "b").await?);
+    let follows = PgFollowRepository::new(db.pool());
+    let mut listening = listener(&db).await?;
+    let mut setup = db.pool().get().await?;
+    let pairs = [(a.get(), b.get()), (b.get(), a.get())];
+    for trial in 0..TRIALS {
+        let mut model: BTreeSet<(i64, i64)> = pairs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| trial & (1 << i) != 0)
+            .map(|(_, &pair)| pair)
+            .collect();
+        // Written by hand, so nothing is announced for the starting state.
+        let mut sql = format!(
+            "DELETE FROM follows WHERE follower_id IN ({0}, {1});",
+            a.get(),
+            b.get()
+        );
+        for (follower, followee) in &model {
+            sql.push_str(&format!(
+                "INSERT INTO follows (follower_id, followee_id, created_at) \
+                 VALUES ({follower}, {followee}, now());"
+            ));
+        }
+        setup.batch_execute(&sql).await?;
+        let mut requests: Vec<Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send>>> =
+            Vec::new();
+        for (follower, followee) in [(a, b), (b, a)] {
+            let follows = follows.clone();
+            requests.push(Box::pin(async move {
+                let outcome = follows
+                    .follow(Follow::new(follower, followee)?, at(0))
+                    .await?;
+                Ok(outcome.created)
+            }));
+        }
+        for (follower, followee) in [(a, b), (b, a)] {
+            let follows = follows.clone();
+            requests.push(Box::pin(async move {
+                Ok(follows.unfollow(follower, followee).await?.removed)
+            }));
+        }
+        let changes = together(requests)
+            .await?
+            .into_iter()
+            .collect::<anyhow::Result<Vec<bool>>>()?
+            .into_iter()
+            .filter(|&changed| changed)
+            .count();
+        for _ in 0..changes {
+            let (follower, followee, ended) = next_follow_change(&mut listening).await?;
+            if model.remove(&(follower, followee)) {
+                assert_eq!(
+                    ended,
+                    model.contains(&(followee, follower)),
+                    "trial {trial}: unfollow {follower} -> {followee}"
+                );
+            } else {
+                assert!(!ended, "trial {trial}: a follow never ends a friendship");
+                model.insert((follower, followee));
+            }
+        }
+        let stored = count(
+            &db,
+            format!(
+                "SELECT count(*) AS n FROM follows WHERE follower_id IN ({}, {})",
+                a.get(),
+                b.get()
+            ),
+        )
+        .await?;
+        assert_eq!(stored, i64::try_from(model.len())?, "trial {trial}");
+        for (follower, followee) in &model {
+            let one = count(
+                &db,
+                format!(
+                    "SELECT count(*) AS n FROM follows \
+                     WHERE follower_id = {follower} AND followee_id = {followee}"
+                ),
+            )
+            .await?;
+            assert_eq!(one, 1, "trial {trial}");
+        }
+    }
+    drop(setup);
     db.cleanup().await?;
     Ok(())
 }
