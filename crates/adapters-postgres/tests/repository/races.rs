@@ -19,25 +19,32 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _};
 use futures_util::StreamExt as _;
 use hourglass_adapters_postgres::repository::{
-    PgFollowRepository, PgMeetupRepository, PgScheduleRepository, PgTagRepository,
-    PgTimerRepository, PgTodoRepository,
+    PgFollowRepository, PgMeetupRepository, PgNotificationRepository, PgScheduleRepository,
+    PgTagRepository, PgTimerRepository, PgTodoRepository,
 };
 use hourglass_domain::follow::Follow;
 use hourglass_domain::ids::{MeetupId, TagId, UserId};
 use hourglass_domain::meetup::{Capacity, MeetupDescription, MeetupError, MeetupTitle, NewMeetup};
+use hourglass_domain::notification::NotificationDraft;
 use hourglass_domain::timer::{FieldUpdate, Timer, TimerCommand, TimerPatch};
 use hourglass_ports::follow::FollowRepository;
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupRepository};
+use hourglass_ports::notification::NotificationRepository;
 use hourglass_ports::planning::{ScheduleRepository, TagRepository, TodoRepository};
+use hourglass_ports::processed::{CommandKey, Idempotent};
 use hourglass_ports::timer::{TimerRepository, UpdateTimerError};
 use hourglass_test_support::TestDatabase;
 use tokio::sync::Barrier;
 
 use crate::events::listener;
+use crate::inbox::{Said, next_for};
 use crate::support::{TimerSpec, at, database, schedule, tag, timer_with, title, todo, user};
 
 /// Trials per path.
 const TRIALS: usize = 200;
+
+/// One request of a trial, boxed so that requests of different kinds go into one batch.
+type Boxed<T> = Pin<Box<dyn Future<Output = anyhow::Result<T>> + Send>>;
 
 /// Runs `requests` at once: each is spawned, waits at one barrier with the others, then runs.
 /// The outcomes come back in the order given. The test pool has as many connections as the
@@ -264,7 +271,7 @@ enum Applied {
     Refused,
 }
 
-type Request = Pin<Box<dyn Future<Output = anyhow::Result<Applied>> + Send>>;
+type Request = Boxed<Applied>;
 
 /// [`together`], failing on the first request that failed.
 async fn all_applied(requests: Vec<Request>) -> anyhow::Result<Vec<Applied>> {
@@ -788,8 +795,7 @@ async fn unfollows_say_whether_they_ended_a_friendship_in_commit_order() -> anyh
             ));
         }
         setup.batch_execute(&sql).await?;
-        let mut requests: Vec<Pin<Box<dyn Future<Output = anyhow::Result<bool>> + Send>>> =
-            Vec::new();
+        let mut requests: Vec<Boxed<bool>> = Vec::new();
         for (follower, followee) in [(a, b), (b, a)] {
             let follows = follows.clone();
             requests.push(Box::pin(async move {
@@ -848,6 +854,170 @@ async fn unfollows_say_whether_they_ended_a_friendship_in_commit_order() -> anyh
         }
     }
     drop(setup);
+    db.cleanup().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-all: the unread count it announces is taken under the receiver's inbox lock.
+
+/// Two notifications are stored and two read-alls run at once, on an inbox holding two unread.
+/// Replayed in commit order, the announcements always agree with the unread counts they carry,
+/// each notification is read by exactly one read-all, and the last count is the stored one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn read_all_beside_new_notifications_announces_the_count_it_leaves() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let inbox = PgNotificationRepository::new(db.pool());
+    let mut listening = listener(&db).await?;
+    let mut unread: BTreeSet<i64> = BTreeSet::new();
+    let mut announced = 0usize;
+    for trial in 0..TRIALS {
+        for _ in 0..2 {
+            inbox.insert(NotificationDraft::test(alice), at(0)).await?;
+        }
+        announced += 2;
+        let mut requests: Vec<Boxed<u64>> = Vec::new();
+        for _ in 0..2 {
+            let inbox = inbox.clone();
+            requests.push(Box::pin(async move {
+                inbox.insert(NotificationDraft::test(alice), at(1)).await?;
+                Ok(0)
+            }));
+        }
+        for _ in 0..2 {
+            let inbox = inbox.clone();
+            requests.push(Box::pin(
+                async move { Ok(inbox.mark_all_read(alice).await?) },
+            ));
+        }
+        let outcomes = together(requests)
+            .await?
+            .into_iter()
+            .collect::<anyhow::Result<Vec<u64>>>()?;
+        let reads = &outcomes[2..];
+        announced += 2 + reads.iter().filter(|&&n| n > 0).count();
+        let mut read = 0u64;
+        while announced > 0 {
+            let (said, count) = next_for(&mut listening, alice).await?;
+            announced -= 1;
+            match said {
+                Said::Stored(id) => {
+                    unread.insert(id);
+                }
+                Said::Read(ids) => {
+                    for id in ids {
+                        assert!(unread.remove(&id), "trial {trial}: {id} read twice");
+                        read += 1;
+                    }
+                }
+                Said::Deleted(_) => panic!("trial {trial}: nothing is deleted"),
+            }
+            assert_eq!(
+                u64::try_from(unread.len())?,
+                count,
+                "trial {trial}: the announced count disagrees with the announcements"
+            );
+        }
+        assert_eq!(read, reads.iter().sum::<u64>(), "trial {trial}");
+        assert_eq!(
+            u64::try_from(unread.len())?,
+            inbox.unread_count(alice).await?,
+            "trial {trial}"
+        );
+    }
+    db.cleanup().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The request_id reservation (`processed::claim`).
+
+/// A create, a pause, a stop and a cancel sent at once under one `request_id`: exactly one
+/// applies, the three others get its outcome, and nothing of theirs is stored (no second timer,
+/// no second change of the running one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn keyed_commands_sharing_a_request_id_apply_once() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let mut created = 0i64;
+    for trial in 0..TRIALS {
+        let running = timer_with(alice, at(0), TimerSpec::default());
+        timers.insert(&running).await?;
+        let key = |kind| CommandKey {
+            user: alice,
+            request_id: format!("r-{trial}"),
+            kind,
+            now: at(20),
+        };
+        let mut requests: Vec<Boxed<Idempotent<Timer>>> = Vec::new();
+        {
+            let (timers, key, new) = (
+                timers.clone(),
+                key("create"),
+                timer_with(alice, at(20), TimerSpec::default()),
+            );
+            requests.push(Box::pin(async move {
+                Ok(timers.insert_once(&new, &key).await?.map(|()| new))
+            }));
+        }
+        for (kind, command) in [
+            ("pause", TimerCommand::Pause),
+            ("stop", TimerCommand::Stop),
+            ("cancel", TimerCommand::Cancel),
+        ] {
+            let (timers, key, id) = (timers.clone(), key(kind), running.id());
+            requests.push(Box::pin(async move {
+                Ok(timers.apply_command_once(id, command, &key).await?)
+            }));
+        }
+        let outcomes = together(requests)
+            .await?
+            .into_iter()
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let applied: Vec<(usize, &Timer)> = outcomes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| match o {
+                Idempotent::Applied(timer) => Some((i, timer)),
+                Idempotent::Remembered(_) => None,
+            })
+            .collect();
+        let [(which, applied)] = applied.as_slice() else {
+            panic!("trial {trial}: {outcomes:#?}")
+        };
+        for outcome in &outcomes {
+            if let Idempotent::Remembered(held) = outcome {
+                assert_eq!(&held.outcome.timer, *applied, "trial {trial}");
+            }
+        }
+        let Some(stored) = timers.find(running.id()).await? else {
+            panic!("trial {trial}: the running timer is gone")
+        };
+        if *which == 0 {
+            created += 1;
+            assert_eq!(timers.find(applied.id()).await?.as_ref(), Some(*applied));
+            assert_eq!(stored, running, "trial {trial}: a command applied too");
+        } else {
+            assert_eq!(&stored, *applied, "trial {trial}");
+        }
+    }
+    let timers_stored = count(
+        &db,
+        format!(
+            "SELECT count(*) AS n FROM timers WHERE owner_id = {}",
+            alice.get()
+        ),
+    )
+    .await?;
+    assert_eq!(timers_stored, i64::try_from(TRIALS)? + created);
+    let keys = count(
+        &db,
+        "SELECT count(*) AS n FROM processed_commands".to_owned(),
+    )
+    .await?;
+    assert_eq!(keys, i64::try_from(TRIALS)?);
     db.cleanup().await?;
     Ok(())
 }
