@@ -19,14 +19,16 @@ use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _};
 use futures_util::StreamExt as _;
 use hourglass_adapters_postgres::repository::{
-    PgFollowRepository, PgMeetupRepository, PgNotificationRepository, PgScheduleRepository,
-    PgTagRepository, PgTimerRepository, PgTodoRepository,
+    PgAlarmRepository, PgFollowRepository, PgMeetupRepository, PgNotificationRepository,
+    PgScheduleRepository, PgTagRepository, PgTimerRepository, PgTodoRepository,
 };
 use hourglass_domain::follow::Follow;
 use hourglass_domain::ids::{MeetupId, TagId, UserId};
 use hourglass_domain::meetup::{Capacity, MeetupDescription, MeetupError, MeetupTitle, NewMeetup};
 use hourglass_domain::notification::NotificationDraft;
+use hourglass_domain::timer::alarm::AlarmPolicy;
 use hourglass_domain::timer::{FieldUpdate, Timer, TimerCommand, TimerPatch};
+use hourglass_ports::alarm::AlarmRepository;
 use hourglass_ports::follow::FollowRepository;
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupRepository};
 use hourglass_ports::notification::NotificationRepository;
@@ -683,6 +685,65 @@ async fn a_tag_delete_beside_a_retag_that_keeps_the_tag_completes() -> anyhow::R
             );
         }
     }
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// The scheduler's time-up claim runs while the timer is renamed three times: a rename that
+/// waited for the claim reads the alarm flags the claim wrote, so once the time-up went off the
+/// stored next alarm is the later "forgotten" one, never the time-up again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_command_that_waited_for_an_alarm_claim_keeps_its_flags() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let alarms = PgAlarmRepository::new(db.pool());
+    let mut claimed = 0usize;
+    for trial in 0..TRIALS {
+        // 1500 s allocated from 0: the time-up is due at 1500, the scheduler runs at 1600.
+        let running = timer_with(alice, at(0), TimerSpec::default());
+        timers.insert(&running).await?;
+        let fire: Request = {
+            let alarms = alarms.clone();
+            Box::pin(async move {
+                let fired = alarms
+                    .fire_due(at(1_600), AlarmPolicy::default(), 10)
+                    .await?;
+                Ok(Applied::Timers(
+                    fired.into_iter().map(|f| f.timer).collect(),
+                ))
+            })
+        };
+        let mut requests = vec![fire];
+        for name in ["a", "b", "c"] {
+            let (timers, id) = (timers.clone(), running.id());
+            requests.push(Box::pin(async move {
+                let patched = timers
+                    .update_details(alice, id, renamed(name), at(1_600))
+                    .await?;
+                Ok(Applied::Timers(vec![patched.timer]))
+            }));
+        }
+        let outcomes = all_applied(requests).await?;
+        if !changed(&outcomes[0]).is_empty() {
+            claimed += 1;
+        }
+        let late = count(
+            &db,
+            format!(
+                "SELECT count(*) AS n FROM timer_alarms WHERE timer_id = '{}' \
+                 AND time_up_fired_for IS NOT NULL AND due_at <= '{}'",
+                running.id().get(),
+                "2026-01-01T00:26:40Z"
+            ),
+        )
+        .await?;
+        assert_eq!(
+            late, 0,
+            "trial {trial}: the time-up is due again: {outcomes:#?}"
+        );
+    }
+    println!("{claimed} of {TRIALS} claims found the timer unlocked and went off");
     db.cleanup().await?;
     Ok(())
 }
