@@ -69,7 +69,7 @@ const LOCKED_TIMER: &str = concat!(
     timer_columns!(),
     ", a.time_up_fired_for, a.forgotten_fired_for \
      FROM timers t LEFT JOIN timer_alarms a ON a.timer_id = t.id \
-     WHERE t.id = $1"
+     WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2"
 );
 
 /// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
@@ -202,19 +202,23 @@ async fn lock_own_timer(
     owner: UserId,
     id: TimerId,
 ) -> Result<Option<(Timer, FiredAlarms)>, DbError> {
-    // The number of rows the `SELECT` locked: 0 or 1.
-    let locked = CachedSql::new(LOCK_OWN_TIMER)
+    // Both statements are sent at once (diesel-async pipelines futures polled together), so the
+    // command keeps one round trip before `Timer::apply`. PostgreSQL still runs them one after
+    // the other, and the read takes its snapshot when it starts, once the lock is held.
+    let shared: &AsyncPgConnection = conn;
+    let lock = CachedSql::new(LOCK_OWN_TIMER)
         .bind::<SqlUuid, _>(id.get())
         .bind::<BigInt, _>(owner.get())
-        .execute(conn)
-        .await?;
-    if locked == 0 {
-        return Ok(None);
-    }
-    let row: TimerWithAlarms = CachedSql::new(LOCKED_TIMER)
+        .execute(&mut &*shared);
+    let read = CachedSql::new(LOCKED_TIMER)
         .bind::<SqlUuid, _>(id.get())
-        .get_result(conn)
-        .await?;
+        .bind::<BigInt, _>(owner.get())
+        .load::<TimerWithAlarms>(&mut &*shared);
+    // `locked` is the number of rows the `SELECT` locked: 0 or 1.
+    let (locked, rows) = tokio::try_join!(lock, read)?;
+    let Some(row) = rows.into_iter().next().filter(|_| locked == 1) else {
+        return Ok(None);
+    };
     Ok(Some((Timer::try_from(row.timer)?, row.flags.fired())))
 }
 
