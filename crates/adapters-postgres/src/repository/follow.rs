@@ -3,6 +3,13 @@
 //! A follow locks the follower's `users` row (`FOR NO KEY UPDATE`, which does not block the
 //! foreign-key checks of other writes) so that two concurrent follows of one pair decide the
 //! 24 h FOLLOW suppression one after the other: exactly one of them notifies.
+//!
+//! An unfollow locks both users' rows the same way, in id order, before it deletes the follow
+//! and looks for the reverse one (in statements of their own, so they read what committed
+//! before the locks were held). Every follow and unfollow of the pair, either way, is therefore
+//! serialised with it, and `ended_friendship` is true exactly when the reverse follow stands as
+//! the unfollow commits: two friends unfollowing each other at once end the friendship once, and
+//! a reverse follow committed just before the unfollow is seen.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -34,6 +41,9 @@ use crate::statement::CachedSql;
 /// READ COMMITTED re-checks only the locked row, and a joined row would still come from the
 /// snapshot taken before the concurrent follow committed.
 const LOCK_FOLLOWER: &str = "SELECT nickname FROM users WHERE id = $1 FOR NO KEY UPDATE";
+
+/// Both users of an unfollow, locked in id order (two unfollows of one pair cannot deadlock).
+const LOCK_PAIR: &str = "SELECT id FROM users WHERE id IN ($1, $2) ORDER BY id FOR NO KEY UPDATE";
 
 const FOLLOWERS: &str = "\
 SELECT u.id, u.subject, u.nickname, u.profile_image, u.created_at, u.updated_at, \
@@ -203,6 +213,11 @@ impl FollowRepository for PgFollowRepository {
     ) -> Result<UnfollowOutcome, StorageError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
+            CachedSql::new(LOCK_PAIR)
+                .bind::<BigInt, _>(follower.get())
+                .bind::<BigInt, _>(followee.get())
+                .execute(conn)
+                .await?;
             let deleted = diesel::delete(
                 follows::table
                     .filter(follows::follower_id.eq(follower.get()))

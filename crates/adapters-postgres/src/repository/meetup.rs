@@ -1,10 +1,15 @@
 //! [`MeetupRepository`] on PostgreSQL.
 //!
-//! Join, leave and cancel lock the meetup row (`FOR UPDATE`), apply the domain rule to the
-//! locked state, write, and store the notifications, in one transaction: two users joining the
-//! last seat are serialised and the second one sees `Full`. The CREATE fan-out to every follower
-//! of the host is one `INSERT … SELECT` (no per-follower round trip) that first takes the
-//! receivers' advisory locks in id order (see [`super::notification`]).
+//! Join, leave and cancel lock the meetup row (`FOR UPDATE`), then read the meetup with its
+//! participants, apply the domain rule to that state, write, and store the notifications, in one
+//! transaction: two users joining the last seat are serialised and the second one sees `Full`.
+//! The lock is a statement of its own: under READ COMMITTED a statement that waited for the lock
+//! re-reads only the locked row, and a participant list read in it would still be the one from
+//! before the wait (four guests at once were all admitted to a meetup of two).
+//!
+//! The CREATE fan-out to every follower of the host is one `INSERT … SELECT` (no per-follower
+//! round trip) that first takes the receivers' advisory locks in id order (see
+//! [`super::notification`]).
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
@@ -38,7 +43,6 @@ macro_rules! meetup_select {
     };
 }
 
-const LOCK_MEETUP: &str = concat!(meetup_select!(), "WHERE m.id = $1 FOR UPDATE OF m");
 const FIND_MEETUP: &str = concat!(meetup_select!(), "WHERE m.id = $1");
 const LIST_OPEN: &str = concat!(
     meetup_select!(),
@@ -196,14 +200,22 @@ impl MeetupRepository for PgMeetupRepository {
     ) -> Result<MeetupOutcome, MeetupActionError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
-            let row: Option<MeetupRow> = CachedSql::new(LOCK_MEETUP)
-                .bind::<BigInt, _>(id.get())
-                .get_result(conn)
+            // The lock alone; the participants are read by the next statement (see the module
+            // documentation).
+            let locked: Option<i64> = meetups::table
+                .find(id.get())
+                .select(meetups::id)
+                .for_update()
+                .first(conn)
                 .await
                 .optional()?;
-            let Some(row) = row else {
+            if locked.is_none() {
                 return Err(TxError::Refused(MeetupActionError::NotFound));
-            };
+            }
+            let row: MeetupRow = CachedSql::new(FIND_MEETUP)
+                .bind::<BigInt, _>(id.get())
+                .get_result(conn)
+                .await?;
             let mut meetup = Meetup::try_from(row)?;
             let refused = |e| TxError::Refused(MeetupActionError::Rejected(e));
             let drafts = match action {

@@ -1,10 +1,17 @@
 //! [`ScheduleRepository`], [`TodoRepository`] and [`TagRepository`] on PostgreSQL.
 //!
 //! Deleting a schedule, todo or tag first locks its row (`FOR UPDATE` conflicts with the
-//! `FOR KEY SHARE` a foreign-key check takes, so no timer can link to it meanwhile), then bumps
-//! `version` and `updated_at` of the affected timers and returns them, then deletes it; all in
-//! one transaction. The `ON DELETE SET NULL` / `CASCADE` of the schema is the backstop. The
-//! affected timers are announced as `update` with `pg_notify` in that same transaction.
+//! `FOR KEY SHARE` a foreign-key check takes, so no timer can link to it meanwhile), then locks
+//! the affected timers in id order, then bumps `version` and `updated_at` of those timers and
+//! returns them, then deletes it; all in one transaction. Each lock is a statement of its own:
+//! under READ COMMITTED an `UPDATE` that waited for a timer's lock re-reads only the timer row,
+//! and the tag ids its `RETURNING` reads would be the ones from before the wait. The
+//! `ON DELETE SET NULL` / `CASCADE` of the schema is the backstop. The affected timers are
+//! announced as `update` with `pg_notify` in that same transaction.
+//!
+//! A tag delete locks the timers carrying the tag before the tag itself: a timer update holds
+//! its timer's lock while it rewrites its tag links, which takes the tag's `FOR KEY SHARE`, so
+//! the other order could deadlock with it (delete: tag, then timer; update: timer, then tag).
 
 use async_trait::async_trait;
 use diesel::OptionalExtension;
@@ -77,6 +84,26 @@ const LIST_TODOS: &str = concat!(
        AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3::uuid)) \
      ORDER BY d.created_at DESC, d.id DESC LIMIT $4"
 );
+
+/// The timers [`UNLINK_SCHEDULE`] changes, locked in id order.
+const LOCK_SCHEDULE_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 AND t.schedule_id = $2 ORDER BY t.id FOR UPDATE";
+
+/// The timers [`UNLINK_TODO`] changes, locked in id order.
+const LOCK_TODO_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 AND t.todo_id = $2 ORDER BY t.id FOR UPDATE";
+
+/// The timers carrying tag `$2`, locked in id order before the tag (see the module
+/// documentation).
+const LOCK_TAG_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 \
+       AND t.id IN (SELECT tt.timer_id FROM timer_tags tt WHERE tt.tag_id = $2) \
+     ORDER BY t.id FOR UPDATE";
+
+/// The timers [`BUMP_TIMERS`] changes, locked in id order: those [`LOCK_TAG_TIMERS`] locked, and
+/// any linked to the tag after that and before the tag's lock.
+const LOCK_TIMERS: &str = "SELECT t.id FROM timers t \
+     WHERE t.owner_id = $1 AND t.id = ANY($2::uuid[]) ORDER BY t.id FOR UPDATE";
 
 const UNLINK_SCHEDULE: &str = concat!(
     "UPDATE timers AS t SET schedule_id = NULL, version = t.version + 1, \
@@ -263,6 +290,11 @@ impl ScheduleRepository for PgScheduleRepository {
             if locked.is_none() {
                 return Err(TxError::Refused(PlanningError::NotFound));
             }
+            CachedSql::new(LOCK_SCHEDULE_TIMERS)
+                .bind::<BigInt, _>(owner.get())
+                .bind::<SqlUuid, _>(id.get())
+                .execute(conn)
+                .await?;
             let rows: Vec<TimerRow> = CachedSql::new(UNLINK_SCHEDULE)
                 .bind::<BigInt, _>(owner.get())
                 .bind::<SqlUuid, _>(id.get())
@@ -413,6 +445,11 @@ impl TodoRepository for PgTodoRepository {
             if locked.is_none() {
                 return Err(TxError::Refused(PlanningError::NotFound));
             }
+            CachedSql::new(LOCK_TODO_TIMERS)
+                .bind::<BigInt, _>(owner.get())
+                .bind::<SqlUuid, _>(id.get())
+                .execute(conn)
+                .await?;
             let rows: Vec<TimerRow> = CachedSql::new(UNLINK_TODO)
                 .bind::<BigInt, _>(owner.get())
                 .bind::<SqlUuid, _>(id.get())
@@ -516,6 +553,11 @@ impl TagRepository for PgTagRepository {
     ) -> Result<Vec<Timer>, PlanningError> {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| {
+            CachedSql::new(LOCK_TAG_TIMERS)
+                .bind::<BigInt, _>(owner.get())
+                .bind::<SqlUuid, _>(id.get())
+                .execute(conn)
+                .await?;
             let locked: Option<Uuid> = tags::table
                 .filter(tags::id.eq(id.get()))
                 .filter(tags::owner_id.eq(owner.get()))
@@ -537,6 +579,11 @@ impl TagRepository for PgTagRepository {
             let rows: Vec<TimerRow> = if unlinked.is_empty() {
                 Vec::new()
             } else {
+                CachedSql::new(LOCK_TIMERS)
+                    .bind::<BigInt, _>(owner.get())
+                    .bind::<Array<SqlUuid>, _>(&unlinked)
+                    .execute(conn)
+                    .await?;
                 CachedSql::new(BUMP_TIMERS)
                     .bind::<BigInt, _>(owner.get())
                     .bind::<Array<SqlUuid>, _>(unlinked)

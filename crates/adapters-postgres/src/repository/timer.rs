@@ -1,10 +1,14 @@
 //! [`TimerRepository`] on PostgreSQL.
 //!
-//! A command is one transaction: `SELECT … FOR UPDATE` of the owner's row (tag ids in the same
-//! statement), [`Timer::apply`], `UPDATE` and its `pg_notify` in one statement, commit. Concurrent commands on one timer therefore
-//! queue on the row lock and the later one sees the earlier one's result. Links are composite
-//! foreign keys on `(owner_id, id)`, so a foreign schedule, todo or tag fails the statement that
-//! writes it, inside the same transaction, and maps to `UnknownLink`.
+//! A command is one transaction: `SELECT … FOR UPDATE` of the owner's row, then the timer with
+//! its tag ids and alarm flags read by the next statement, [`Timer::apply`], `UPDATE` and its
+//! `pg_notify` in one statement, commit. Concurrent commands on one timer therefore queue on the
+//! row lock and the later one sees the earlier one's result. The read is not part of the lock
+//! statement: under READ COMMITTED a statement that waited for the lock re-reads only the locked
+//! row, so tag ids and alarm flags read in it would be the ones from before the wait (a tag
+//! deleted meanwhile would come back in the reply). Links are composite foreign keys on
+//! `(owner_id, id)`, so a foreign schedule, todo or tag fails the statement that writes it,
+//! inside the same transaction, and maps to `UnknownLink`.
 //!
 //! Every change announces itself with `notify` inside its transaction (`start`, the command's
 //! action, `update` when details changed, the deletion), so the event leaves with the commit.
@@ -48,20 +52,24 @@ use crate::statement::CachedSql;
 
 type SqlUuid = diesel::sql_types::Uuid;
 
-/// The owner's timer, locked until the transaction ends. Found by primary key only: with
-/// `owner_id = $2`, statistics in which most owners have one timer (soon after launch, say) make
-/// an owner index look as good as the key, and the plan each connection caches then reads every
-/// timer of the owner on each command. `IS NOT DISTINCT FROM` is the same test on this `NOT NULL`
-/// column but cannot drive an index scan; it filters before the lock, so another user's row is
-/// never locked.
-/// The alarm flags come along (the row is not locked: only writers holding the timer's lock
-/// change it).
-const LOCK_OWN_TIMER: &str = concat!(
+/// Locks the owner's timer until the transaction ends; [`LOCKED_TIMER`] then reads it. Found by
+/// primary key only: with `owner_id = $2`, statistics in which most owners have one timer (soon
+/// after launch, say) make an owner index look as good as the key, and the plan each connection
+/// caches then reads every timer of the owner on each command. `IS NOT DISTINCT FROM` is the same
+/// test on this `NOT NULL` column but cannot drive an index scan; it filters before the lock, so
+/// another user's row is never locked.
+const LOCK_OWN_TIMER: &str = "SELECT t.id FROM timers t \
+     WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2 FOR UPDATE";
+
+/// The timer [`LOCK_OWN_TIMER`] locked, read by a statement of its own so that its tag ids and
+/// alarm flags are read after the lock is held. The alarm flags come along (that row is not
+/// locked: only writers holding the timer's lock change it).
+const LOCKED_TIMER: &str = concat!(
     "SELECT ",
     timer_columns!(),
     ", a.time_up_fired_for, a.forgotten_fired_for \
      FROM timers t LEFT JOIN timer_alarms a ON a.timer_id = t.id \
-     WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2 FOR UPDATE OF t"
+     WHERE t.id = $1 AND t.owner_id IS NOT DISTINCT FROM $2"
 );
 
 /// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
@@ -194,14 +202,24 @@ async fn lock_own_timer(
     owner: UserId,
     id: TimerId,
 ) -> Result<Option<(Timer, FiredAlarms)>, DbError> {
-    let row: Option<TimerWithAlarms> = CachedSql::new(LOCK_OWN_TIMER)
+    // Both statements are sent at once (diesel-async pipelines futures polled together), so the
+    // command keeps one round trip before `Timer::apply`. PostgreSQL still runs them one after
+    // the other, and the read takes its snapshot when it starts, once the lock is held.
+    let shared: &AsyncPgConnection = conn;
+    let lock = CachedSql::new(LOCK_OWN_TIMER)
         .bind::<SqlUuid, _>(id.get())
         .bind::<BigInt, _>(owner.get())
-        .get_result(conn)
-        .await
-        .optional()?;
-    row.map(|row| Ok((Timer::try_from(row.timer)?, row.flags.fired())))
-        .transpose()
+        .execute(&mut &*shared);
+    let read = CachedSql::new(LOCKED_TIMER)
+        .bind::<SqlUuid, _>(id.get())
+        .bind::<BigInt, _>(owner.get())
+        .load::<TimerWithAlarms>(&mut &*shared);
+    // `locked` is the number of rows the `SELECT` locked: 0 or 1.
+    let (locked, rows) = tokio::try_join!(lock, read)?;
+    let Some(row) = rows.into_iter().next().filter(|_| locked == 1) else {
+        return Ok(None);
+    };
+    Ok(Some((Timer::try_from(row.timer)?, row.flags.fired())))
 }
 
 /// Writes the timer's columns (not its tags) over the stored row and emits `announcement`, in

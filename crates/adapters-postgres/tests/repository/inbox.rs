@@ -84,7 +84,7 @@ async fn read_marks_and_deletes_are_announced_with_the_count_they_leave() -> any
 }
 
 /// What one announcement says about the receiver's inbox.
-enum Said {
+pub(crate) enum Said {
     Stored(i64),
     Read(Vec<i64>),
     Deleted(Vec<i64>),
@@ -100,7 +100,10 @@ fn ids_of(payload: &Value) -> anyhow::Result<Vec<i64>> {
 }
 
 /// The next announcement for `receiver`: what it says and the unread count it carries.
-async fn next_for(conn: &mut AsyncPgConnection, receiver: UserId) -> anyhow::Result<(Said, u64)> {
+pub(crate) async fn next_for(
+    conn: &mut AsyncPgConnection,
+    receiver: UserId,
+) -> anyhow::Result<(Said, u64)> {
     let notifications = conn.notifications_stream();
     let mut notifications = std::pin::pin!(notifications);
     loop {

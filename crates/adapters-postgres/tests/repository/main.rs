@@ -13,6 +13,7 @@ mod migrations;
 mod notification;
 mod planning;
 mod processed;
+mod races;
 mod report;
 mod support;
 mod timer;
