@@ -373,7 +373,9 @@ impl From<MeetupError> for ApiError {
         match rule {
             MeetupError::TitleLength => Self::validation(format!("title: {message}")),
             MeetupError::DescriptionLength => Self::validation(format!("description: {message}")),
-            MeetupError::NulCharacter { field } => Self::validation(format!("{field}: {message}")),
+            MeetupError::ControlCharacter { field, .. } => {
+                Self::validation(format!("{field}: {message}"))
+            }
             MeetupError::CapacityOutOfRange { .. } => {
                 Self::validation(format!("capacity: {message}"))
             }

@@ -13,6 +13,7 @@ mod notification;
 mod planning;
 mod processed;
 mod report;
+mod stored_text;
 mod support;
 mod timer;
 mod user_follow;

@@ -1,7 +1,7 @@
 //! Hostile text gets a clear client error, never a 500 (issue 17): U+0000, which PostgreSQL
-//! cannot store in text, is refused at the edge in every stored text field over REST and the
-//! WebSocket, in a WebSocket `request_id`, and in a token's `sub`, as is a `sub` longer than the
-//! users table holds. Before, each of these reached PostgreSQL and came back as
+//! cannot store in text, and the other C0 control characters except tab and line breaks are
+//! refused at the edge in every stored text field over REST and the WebSocket, in a WebSocket
+//! `request_id`, and in a token's `sub`, as is a `sub` longer than the users table holds. Before, each of these reached PostgreSQL and came back as
 //! `500 INTERNAL_ERROR`. Instants outside years 1 to 9999 are refused too, wherever they come
 //! in (filters, bodies, report dates, hand-made cursors).
 
@@ -10,17 +10,59 @@ use serde_json::{Value, json};
 
 use crate::auth_support::{claims, hs256};
 use crate::helpers::TestApp;
-use crate::sse_client::{call, member};
+use crate::sse_client::{Member, call, member};
 use crate::ws_client::{Client, create, message, timer_id};
 
 const NUL: &str = "a\u{0}b";
 
+/// NUL, and the C0 controls refused besides it: bell, escape (a terminal colour sequence), a
+/// lone carriage return, backspace, vertical tab.
+const CONTROLS: [&str; 6] = [
+    NUL,
+    "ring\u{7}",
+    "\u{1b}[31mred",
+    "over\rwritten",
+    "back\u{8}space",
+    "v\u{b}tab",
+];
+
 #[tokio::test]
-async fn nul_in_any_stored_text_is_a_client_error() -> anyhow::Result<()> {
+async fn c0_controls_in_any_stored_text_are_a_client_error() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;
     let alice = member(&app, "hostile-nul", "alice").await?;
     let mut device = Client::connect(&app, "hostile-nul", "").await?;
     let timer = timer_id(&device.request(&create(60, json!({}))).await?)?;
+    for control in CONTROLS {
+        refused_everywhere(&app, &alice, &mut device, &timer, control).await?;
+    }
+    // Tab, line feed and CR LF are content.
+    let lines = "first\tline\r\nsecond\nthird";
+    let (status, answer) = call(
+        &app,
+        &alice,
+        Method::POST,
+        "/v1/todos",
+        Some(json!({"title": "t\tt", "description": lines})),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    assert_eq!(answer["description"], lines);
+    let created = device
+        .request(&create(60, json!({"description": lines})))
+        .await?;
+    assert_eq!(created["type"], "timer.created", "{created}");
+    app.stop().await
+}
+
+/// Sends `bad` in every stored text field over REST and the WebSocket and in a `request_id`:
+/// each is a 4xx or an `error` naming the rule.
+async fn refused_everywhere(
+    app: &TestApp,
+    alice: &Member,
+    device: &mut Client,
+    timer: &str,
+    bad: &str,
+) -> anyhow::Result<()> {
     let starts_at = (chrono::Utc::now() + chrono::Duration::days(1))
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string();
@@ -29,68 +71,69 @@ async fn nul_in_any_stored_text_is_a_client_error() -> anyhow::Result<()> {
         (
             Method::POST,
             "/v1/tags".into(),
-            json!({"name": NUL, "color": "#112233"}),
+            json!({"name": bad, "color": "#112233"}),
         ),
         (
             Method::POST,
             "/v1/schedules".into(),
-            json!({"title": NUL, "start_time": "2026-01-28T10:00:00", "end_time": "2026-01-28T11:00:00"}),
+            json!({"title": bad, "start_time": "2026-01-28T10:00:00", "end_time": "2026-01-28T11:00:00"}),
         ),
         (
             Method::POST,
             "/v1/schedules".into(),
-            json!({"title": "t", "description": NUL, "start_time": "2026-01-28T10:00:00", "end_time": "2026-01-28T11:00:00"}),
+            json!({"title": "t", "description": bad, "start_time": "2026-01-28T10:00:00", "end_time": "2026-01-28T11:00:00"}),
         ),
-        (Method::POST, "/v1/todos".into(), json!({"title": NUL})),
+        (Method::POST, "/v1/todos".into(), json!({"title": bad})),
         (
             Method::POST,
             "/v1/todos".into(),
-            json!({"title": "t", "description": NUL}),
+            json!({"title": "t", "description": bad}),
         ),
         (
             Method::PATCH,
             format!("/v1/timers/{timer}"),
-            json!({"title": NUL}),
+            json!({"title": bad}),
         ),
         (
             Method::PATCH,
             format!("/v1/timers/{timer}"),
-            json!({"description": NUL}),
+            json!({"description": bad}),
         ),
         (
             Method::POST,
             "/api/v1/meetups".into(),
-            json!({"title": NUL, "description": "d", "startsAt": starts_at}),
+            json!({"title": bad, "description": "d", "startsAt": starts_at}),
         ),
         (
             Method::POST,
             "/api/v1/meetups".into(),
-            json!({"title": "t", "description": NUL, "startsAt": starts_at}),
+            json!({"title": "t", "description": bad, "startsAt": starts_at}),
         ),
         (
             Method::PATCH,
             "/api/v1/users/me".into(),
-            json!({"nickname": NUL}),
+            json!({"nickname": bad}),
         ),
     ];
     for (method, path, body) in cases {
-        let (status, answer) =
-            call(&app, &alice, method.clone(), &path, Some(body.clone())).await?;
+        let (status, answer) = call(app, alice, method.clone(), &path, Some(body.clone())).await?;
         assert!(
             status == StatusCode::BAD_REQUEST || status == StatusCode::UNPROCESSABLE_ENTITY,
             "{method} {path} {body}: {status} {answer}"
         );
         assert!(
-            answer["message"].as_str().is_some_and(|m| !m.is_empty()),
-            "{method} {path}: {answer}"
+            answer["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("control character")),
+            "{method} {path} {body}: {answer}"
         );
     }
 
     for (request, code) in [
-        (create(60, json!({"title": NUL})), "CREATE_FAILED"),
-        (create(60, json!({"description": NUL})), "CREATE_FAILED"),
+        (create(60, json!({"title": bad})), "CREATE_FAILED"),
+        (create(60, json!({"description": bad})), "CREATE_FAILED"),
         (
-            message("timer.sync", json!({}), Some(NUL)),
+            message("timer.sync", json!({}), Some(bad)),
             "INVALID_MESSAGE",
         ),
     ] {
@@ -103,7 +146,7 @@ async fn nul_in_any_stored_text_is_a_client_error() -> anyhow::Result<()> {
         .request(&message("timer.sync", json!({}), None))
         .await?;
     assert_eq!(synced["type"], "timer.sync_result");
-    app.stop().await
+    Ok(())
 }
 
 #[tokio::test]
