@@ -468,7 +468,9 @@ mod tests {
             peek_request_id(r#"{"request_id": "r9", "type": 1}"#).as_deref(),
             Some("r9")
         );
-        for control in ["\\u0000", "\\u0007", "\\t", "\\n", "\\r", "\\u001b", "\\u007f"] {
+        for control in [
+            "\\u0000", "\\u0007", "\\t", "\\n", "\\r", "\\u001b", "\\u007f",
+        ] {
             let parsed = parse_message(&format!(
                 r#"{{"type": "timer.sync", "request_id": "a{control}b"}}"#
             ));
