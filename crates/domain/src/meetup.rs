@@ -669,10 +669,7 @@ mod tests {
         assert!(MeetupDescription::parse("line\nline\r\n\tend").is_ok());
         assert!(MeetupTitle::restore("old\u{7}").is_ok());
         assert!(MeetupDescription::restore("old\u{8}").is_ok());
-        assert_eq!(
-            MeetupTitle::restore(" "),
-            Err(MeetupError::TitleLength)
-        );
+        assert_eq!(MeetupTitle::restore(" "), Err(MeetupError::TitleLength));
     }
 
     #[test]

@@ -412,7 +412,13 @@ mod tests {
 
     #[test]
     fn tab_line_feed_and_crlf_are_content() {
-        for text in ["a\tb", "line\nline", "windows\r\nline\r\n", "\u{7f}", "\u{85}é가\u{200f}"] {
+        for text in [
+            "a\tb",
+            "line\nline",
+            "windows\r\nline\r\n",
+            "\u{7f}",
+            "\u{85}é가\u{200f}",
+        ] {
             assert_eq!(forbidden_control(text), None, "{text:?}");
             assert!(Description::new(text).is_ok(), "{text:?}");
         }

@@ -5,14 +5,11 @@
 use diesel::sql_types::Text;
 use diesel_async::RunQueryDsl as _;
 use hourglass_adapters_postgres::repository::{
-    PgMeetupRepository, PgScheduleRepository, PgTagRepository, PgTimerRepository,
-    PgTodoRepository,
+    PgMeetupRepository, PgScheduleRepository, PgTagRepository, PgTimerRepository, PgTodoRepository,
 };
 use hourglass_domain::meetup::{MeetupDescription, MeetupTitle, NewMeetup};
 use hourglass_ports::meetup::MeetupRepository as _;
-use hourglass_ports::planning::{
-    ScheduleRepository as _, TagRepository as _, TodoRepository as _,
-};
+use hourglass_ports::planning::{ScheduleRepository as _, TagRepository as _, TodoRepository as _};
 use hourglass_ports::timer::TimerRepository as _;
 
 use crate::support::{at, database, schedule, tag, timer, todo, user};
@@ -73,17 +70,28 @@ async fn rows_holding_control_characters_still_load() -> anyhow::Result<()> {
     let loaded = loaded.as_ref().and_then(|t| t.title());
     assert_eq!(loaded.map(|t| t.as_str()), Some(OLD));
     let loaded = schedules.find(alice, plan.id).await?;
-    assert_eq!(loaded.map(|s| s.title.as_str().to_owned()).as_deref(), Some(OLD));
+    assert_eq!(
+        loaded.map(|s| s.title.as_str().to_owned()).as_deref(),
+        Some(OLD)
+    );
     let loaded = todos.find(alice, task.id).await?;
     assert_eq!(
-        loaded.and_then(|t| t.description).map(|d| d.as_str().to_owned()).as_deref(),
+        loaded
+            .and_then(|t| t.description)
+            .map(|d| d.as_str().to_owned())
+            .as_deref(),
         Some(OLD)
     );
     let loaded = tags.find(alice, label.id).await?;
-    assert_eq!(loaded.map(|t| t.name.as_str().to_owned()).as_deref(), Some(OLD));
+    assert_eq!(
+        loaded.map(|t| t.name.as_str().to_owned()).as_deref(),
+        Some(OLD)
+    );
     let loaded = meetups.find(meetup.id()).await?;
     assert_eq!(
-        loaded.map(|m| m.description().as_str().to_owned()).as_deref(),
+        loaded
+            .map(|m| m.description().as_str().to_owned())
+            .as_deref(),
         Some(OLD)
     );
     Ok(())
