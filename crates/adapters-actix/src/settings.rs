@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::edge::origin::TrustedProxies;
+
 /// A limit of `max` events per `window`; `None` where limits are switched off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
@@ -16,6 +18,9 @@ pub struct RateLimit {
 pub struct EdgeSettings {
     /// Browser origins allowed for CORS and for WebSocket/SSE handshakes (`http(s)://host[:port]`).
     pub allowed_origins: Vec<String>,
+    /// Peers whose `Host`, `Forwarded` and `X-Forwarded-*` headers name the server's own origin
+    /// for the WebSocket/SSE `Origin` check (`TRUSTED_PROXIES`).
+    pub trusted_proxies: TrustedProxies,
     /// WebSocket connections per user per window (`None`: no limit).
     pub ws_connect_limit: Option<RateLimit>,
     /// WebSocket messages per connection per window (`None`: no limit).
@@ -40,6 +45,7 @@ impl Default for EdgeSettings {
         let minute = Duration::from_secs(60);
         Self {
             allowed_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
             ws_connect_limit: Some(RateLimit {
                 max: 10,
                 window: minute,

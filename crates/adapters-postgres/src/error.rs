@@ -2,7 +2,9 @@
 //!
 //! Constraint names come from `migrations/`; each one a caller can act on maps to one port error
 //! variant here and nowhere else. Everything else is [`StorageError`]: `Unavailable` when the
-//! database cannot be reached (retry later, 503), `Unknown` for the rest.
+//! database cannot be reached (retry later, 503), `Rejected` when it refused a value of the
+//! request (a data exception or an integrity violation: the client's fault, never a 500),
+//! `Unknown` for the rest.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
@@ -84,26 +86,71 @@ impl DbError {
     }
 }
 
-impl From<DbError> for StorageError {
-    fn from(error: DbError) -> Self {
-        let unavailable = match &error {
+/// What a failure means to the caller, before it becomes a [`StorageError`] variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Unavailable,
+    Rejected,
+    Unknown,
+}
+
+impl DbError {
+    fn fault(&self) -> Fault {
+        match self {
             // deadpool: checkout timed out, or opening a new connection failed.
-            DbError::Pool(_) => true,
-            DbError::Query(DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            )) => true,
-            DbError::Query(DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)) => {
-                session_ended_by_server(info.message())
-            }
-            DbError::Query(_) | DbError::Corrupt(_) => false,
-        };
-        if unavailable {
-            Self::Unavailable(Box::new(error))
-        } else {
-            Self::Unknown(Box::new(error))
+            Self::Pool(_) => Fault::Unavailable,
+            Self::Query(DieselError::DatabaseError(kind, info)) => match kind {
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                    Fault::Unavailable
+                }
+                // SQLSTATE class 23, integrity constraint violations: the request's values
+                // conflict with a rule or with stored rows. The ones a caller acts on were
+                // given their meaning by `violation` before reaching here.
+                DatabaseErrorKind::UniqueViolation
+                | DatabaseErrorKind::ForeignKeyViolation
+                | DatabaseErrorKind::RestrictViolation
+                | DatabaseErrorKind::ExclusionViolation
+                | DatabaseErrorKind::NotNullViolation
+                | DatabaseErrorKind::CheckViolation => Fault::Rejected,
+                _ if session_ended_by_server(info.message()) => Fault::Unavailable,
+                _ if value_refused(info.message()) => Fault::Rejected,
+                _ => Fault::Unknown,
+            },
+            Self::Query(_) | Self::Corrupt(_) => Fault::Unknown,
         }
     }
+}
+
+impl From<DbError> for StorageError {
+    fn from(error: DbError) -> Self {
+        match error.fault() {
+            Fault::Unavailable => Self::Unavailable(Box::new(error)),
+            Fault::Rejected => Self::Rejected(Box::new(error)),
+            Fault::Unknown => Self::Unknown(Box::new(error)),
+        }
+    }
+}
+
+/// Whether PostgreSQL refused a value with one of the data exceptions (SQLSTATE class 22) a
+/// value sent by a client can raise: a byte sequence or escape text cannot hold (U+0000), a
+/// text too long for its column, a number or an instant out of its type's range, text that
+/// does not parse as the type. diesel reports these as `DatabaseErrorKind::Unknown` without the
+/// SQLSTATE, so, as in [`session_ended_by_server`], the message is matched (English with
+/// `lc_messages = C`). Division by zero, also class 22, is left out on purpose: no value of a
+/// request divides, so it would be a fault of the query itself.
+fn value_refused(message: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "invalid byte sequence for encoding",
+        "unsupported Unicode escape sequence",
+        "value too long for type",
+        "invalid input syntax for",
+        "invalid input value for enum",
+        "numeric field overflow",
+    ];
+    PREFIXES.iter().any(|prefix| message.starts_with(prefix))
+        || message.contains(" out of range")
+        || (message.starts_with("character with byte sequence")
+            && message.contains("has no equivalent in encoding"))
 }
 
 /// Whether PostgreSQL itself ended the session: a shutdown, the crash of another backend, an
@@ -250,6 +297,55 @@ mod tests {
             assert!(matches!(error, StorageError::Unavailable(_)), "{message}");
         }
         let error = StorageError::from(unknown("division by zero"));
+        assert!(matches!(error, StorageError::Unknown(_)));
+    }
+
+    fn violation(kind: DatabaseErrorKind) -> DbError {
+        DbError::Query(DieselError::DatabaseError(
+            kind,
+            Box::new("violates a constraint".to_owned()),
+        ))
+    }
+
+    /// The backstop of issue 17: what PostgreSQL refuses as a value (classes 22 and 23) is the
+    /// request's fault, so the edges answer 422 / `*_FAILED` and log at warn, not 500 / ERROR.
+    #[test]
+    fn data_exceptions_and_integrity_violations_are_rejected_values() {
+        for message in [
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+            "unsupported Unicode escape sequence",
+            "value too long for type character varying(255)",
+            "integer out of range",
+            "value \"99999999999\" is out of range for type integer",
+            "timestamp out of range: \"10000-01-01 00:00:00+00\"",
+            "date/time field value out of range: \"0000-01-01\"",
+            "numeric field overflow",
+            "invalid input syntax for type uuid: \"x\"",
+            "invalid input value for enum timer_status: \"X\"",
+            "character with byte sequence 0xe2 0x82 0xac in encoding \"UTF8\" has no equivalent in encoding \"LATIN1\"",
+        ] {
+            let error = StorageError::from(unknown(message));
+            assert!(matches!(error, StorageError::Rejected(_)), "{message}");
+        }
+        for kind in [
+            DatabaseErrorKind::UniqueViolation,
+            DatabaseErrorKind::ForeignKeyViolation,
+            DatabaseErrorKind::RestrictViolation,
+            DatabaseErrorKind::ExclusionViolation,
+            DatabaseErrorKind::NotNullViolation,
+            DatabaseErrorKind::CheckViolation,
+        ] {
+            let error = StorageError::from(violation(kind));
+            assert!(matches!(error, StorageError::Rejected(_)), "{kind:?}");
+        }
+        for kind in [
+            DatabaseErrorKind::SerializationFailure,
+            DatabaseErrorKind::ReadOnlyTransaction,
+        ] {
+            let error = StorageError::from(violation(kind));
+            assert!(matches!(error, StorageError::Unknown(_)), "{kind:?}");
+        }
+        let error = StorageError::from(corrupt("title", "too long"));
         assert!(matches!(error, StorageError::Unknown(_)));
     }
 }

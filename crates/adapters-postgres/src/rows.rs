@@ -257,14 +257,14 @@ pub(crate) fn timer_from_json(value: serde_json::Value) -> Result<Timer, DbError
 
 fn opt_title(value: Option<String>) -> Result<Option<Title>, DbError> {
     value
-        .map(Title::new)
+        .map(Title::restore)
         .transpose()
         .map_err(|e| corrupt("title", e))
 }
 
 fn opt_description(value: Option<String>) -> Result<Option<Description>, DbError> {
     value
-        .map(Description::new)
+        .map(Description::restore)
         .transpose()
         .map_err(|e| corrupt("description", e))
 }
@@ -360,7 +360,7 @@ impl TryFrom<ScheduleRow> for Schedule {
         Ok(Self {
             id: ScheduleId::new(row.id),
             owner_id: UserId::new(row.owner_id),
-            title: Title::new(row.title).map_err(|e| corrupt("title", e))?,
+            title: Title::restore(row.title).map_err(|e| corrupt("title", e))?,
             description: opt_description(row.description)?,
             window: ScheduleWindow::new(instant(row.start_time), instant(row.end_time))
                 .map_err(|e| corrupt("schedule window", e))?,
@@ -430,7 +430,7 @@ impl TryFrom<TodoRow> for Todo {
         Ok(Self {
             id: TodoId::new(row.id),
             owner_id: UserId::new(row.owner_id),
-            title: Title::new(row.title).map_err(|e| corrupt("title", e))?,
+            title: Title::restore(row.title).map_err(|e| corrupt("title", e))?,
             description: opt_description(row.description)?,
             status: row.status.parse().map_err(|e| corrupt("status", e))?,
             deadline: row.deadline.map(instant),
@@ -473,7 +473,7 @@ impl TryFrom<TagRow> for Tag {
         Ok(Self {
             id: TagId::new(row.id),
             owner_id: UserId::new(row.owner_id),
-            name: TagName::new(&row.name).map_err(|e| corrupt("tag name", e))?,
+            name: TagName::restore(&row.name).map_err(|e| corrupt("tag name", e))?,
             color: TagColor::new(&row.color).map_err(|e| corrupt("tag color", e))?,
             created_at: instant(row.created_at),
             updated_at: instant(row.updated_at),
@@ -614,8 +614,8 @@ impl TryFrom<MeetupRow> for Meetup {
         Ok(Meetup::restore(StoredMeetup {
             id: MeetupId::new(row.id),
             host_id: UserId::new(row.host_id),
-            title: MeetupTitle::parse(&row.title).map_err(|e| corrupt("title", e))?,
-            description: MeetupDescription::parse(&row.description)
+            title: MeetupTitle::restore(&row.title).map_err(|e| corrupt("title", e))?,
+            description: MeetupDescription::restore(&row.description)
                 .map_err(|e| corrupt("description", e))?,
             starts_at: instant(row.starts_at),
             capacity: row

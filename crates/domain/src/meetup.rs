@@ -33,6 +33,7 @@ use thiserror::Error;
 
 use crate::ids::{MeetupId, UserId};
 use crate::time::Timestamp;
+use crate::validation::forbidden_control;
 
 /// The most characters a meetup title may have.
 pub const TITLE_MAX_CHARS: usize = 100;
@@ -52,11 +53,17 @@ pub enum MeetupError {
     /// The description is longer than [`DESCRIPTION_MAX_CHARS`].
     #[error("meetup description must be at most 2000 characters")]
     DescriptionLength,
-    /// A text holding U+0000, which no text column can store.
-    #[error("meetup {field} must not contain the NUL character (U+0000)")]
-    NulCharacter {
+    /// A text holding a C0 control character other than tab and line breaks
+    /// ([`forbidden_control`]); U+0000 among them, which no text column can store.
+    #[error(
+        "meetup {field} must not contain the control character U+{code:04X} (of the C0 controls only tab and line breaks are allowed)",
+        code = u32::from(*.character)
+    )]
+    ControlCharacter {
         /// `title` or `description`.
         field: &'static str,
+        /// The first refused character.
+        character: char,
     },
     /// The capacity is outside [`CAPACITY_MIN`]..=[`CAPACITY_MAX`].
     #[error("meetup capacity must be 2 to 100 (counting the host), got {value}")]
@@ -102,12 +109,25 @@ impl MeetupTitle {
     /// Validates a title; surrounding whitespace is trimmed and not stored.
     ///
     /// # Errors
-    /// [`MeetupError::TitleLength`] when blank or longer than [`TITLE_MAX_CHARS`] characters;
-    /// [`MeetupError::NulCharacter`] when it holds U+0000.
+    /// [`MeetupError::ControlCharacter`] when it holds a control character
+    /// [`forbidden_control`] names; [`MeetupError::TitleLength`] when blank or longer than
+    /// [`TITLE_MAX_CHARS`] characters.
     pub fn parse(raw: &str) -> Result<Self, MeetupError> {
-        if raw.contains('\0') {
-            return Err(MeetupError::NulCharacter { field: "title" });
+        if let Some(character) = forbidden_control(raw) {
+            return Err(MeetupError::ControlCharacter {
+                field: "title",
+                character,
+            });
         }
+        Self::restore(raw)
+    }
+
+    /// Takes back a title read from storage: the length rule only, because titles stored
+    /// before the control-character rule may hold such characters and must still load.
+    ///
+    /// # Errors
+    /// [`MeetupError::TitleLength`] when blank or longer than [`TITLE_MAX_CHARS`] characters.
+    pub fn restore(raw: &str) -> Result<Self, MeetupError> {
         let trimmed = raw.trim();
         let chars = trimmed.chars().count();
         if chars == 0 || chars > TITLE_MAX_CHARS {
@@ -151,14 +171,26 @@ impl MeetupDescription {
     /// Validates a description. It is kept verbatim (line breaks and indentation are content).
     ///
     /// # Errors
-    /// [`MeetupError::DescriptionLength`] when longer than [`DESCRIPTION_MAX_CHARS`] characters;
-    /// [`MeetupError::NulCharacter`] when it holds U+0000.
+    /// [`MeetupError::ControlCharacter`] when it holds a control character
+    /// [`forbidden_control`] names; [`MeetupError::DescriptionLength`] when longer than
+    /// [`DESCRIPTION_MAX_CHARS`] characters.
     pub fn parse(raw: &str) -> Result<Self, MeetupError> {
-        if raw.contains('\0') {
-            return Err(MeetupError::NulCharacter {
+        if let Some(character) = forbidden_control(raw) {
+            return Err(MeetupError::ControlCharacter {
                 field: "description",
+                character,
             });
         }
+        Self::restore(raw)
+    }
+
+    /// Takes back a description read from storage: the length rule only, because
+    /// descriptions stored before the control-character rule may hold such characters and must
+    /// still load.
+    ///
+    /// # Errors
+    /// [`MeetupError::DescriptionLength`] when longer than [`DESCRIPTION_MAX_CHARS`] characters.
+    pub fn restore(raw: &str) -> Result<Self, MeetupError> {
         if raw.chars().count() > DESCRIPTION_MAX_CHARS {
             return Err(MeetupError::DescriptionLength);
         }
@@ -616,6 +648,28 @@ mod tests {
         );
         assert_eq!(MeetupTitle::parse(""), Err(MeetupError::TitleLength));
         assert_eq!(MeetupTitle::parse(" \n\t "), Err(MeetupError::TitleLength));
+    }
+
+    #[test]
+    fn texts_refuse_c0_controls_but_keep_line_breaks_and_restore_old_ones() {
+        assert_eq!(
+            MeetupTitle::parse("a\u{1b}b"),
+            Err(MeetupError::ControlCharacter {
+                field: "title",
+                character: '\u{1b}'
+            })
+        );
+        assert_eq!(
+            MeetupDescription::parse("x\0"),
+            Err(MeetupError::ControlCharacter {
+                field: "description",
+                character: '\0'
+            })
+        );
+        assert!(MeetupDescription::parse("line\nline\r\n\tend").is_ok());
+        assert!(MeetupTitle::restore("old\u{7}").is_ok());
+        assert!(MeetupDescription::restore("old\u{8}").is_ok());
+        assert_eq!(MeetupTitle::restore(" "), Err(MeetupError::TitleLength));
     }
 
     #[test]

@@ -29,11 +29,17 @@ pub enum ValidationError {
         /// The number of characters given.
         actual: usize,
     },
-    /// A text holding U+0000, which no text column can store.
-    #[error("{field} must not contain the NUL character (U+0000)")]
-    NulCharacter {
+    /// A text holding a C0 control character other than tab and line feed (see
+    /// [`forbidden_control`]); U+0000 among them, which no text column can store.
+    #[error(
+        "{field} must not contain the control character U+{code:04X} (of the C0 controls only tab and line breaks are allowed)",
+        code = u32::from(*.character)
+    )]
+    ControlCharacter {
         /// The field's wire name.
         field: &'static str,
+        /// The first refused character.
+        character: char,
     },
     /// A required text that is empty or only whitespace.
     #[error("{field} must not be blank")]
@@ -103,12 +109,42 @@ impl From<AllocatedDuration> for i64 {
     }
 }
 
-/// Refuses a text longer than `max` characters, or one holding NUL: PostgreSQL cannot store
-/// U+0000 in text, so letting it through would fail the write as a server error.
-fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
-    if value.contains('\0') {
-        return Err(ValidationError::NulCharacter { field });
+/// The first C0 control character (U+0000 to U+001F) in `text` that stored text may not hold,
+/// if any: all of them except tab, line feed, and a carriage return directly followed by a line
+/// feed.
+///
+/// Why: U+0000 cannot be stored in PostgreSQL text at all, and the other controls (bell,
+/// backspace, escape, a lone carriage return, ...) have no meaning in a title or a note but can
+/// rewrite what a terminal, a log viewer or a CSV reader shows. Tab and line feed are content:
+/// descriptions have several lines. A carriage return is accepted only as part of CR LF:
+/// browsers hand `textarea.value` over with LF line breaks, but text pasted or typed in Windows
+/// clients keeps CR LF, and refusing that would turn harmless line breaks into a 422.
+pub fn forbidden_control(text: &str) -> Option<char> {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let allowed = match c {
+            '\t' | '\n' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            _ => !('\u{0}'..='\u{1f}').contains(&c),
+        };
+        if !allowed {
+            return Some(c);
+        }
     }
+    None
+}
+
+/// Refuses what a text typed in may not hold (see [`forbidden_control`]), then more than `max`
+/// characters.
+fn check_input(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if let Some(character) = forbidden_control(value) {
+        return Err(ValidationError::ControlCharacter { field, character });
+    }
+    check_length(field, value, max)
+}
+
+/// Refuses a text longer than `max` characters.
+fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
     let actual = value.chars().count();
     if actual > max {
         return Err(ValidationError::TooLong { field, max, actual });
@@ -127,8 +163,17 @@ macro_rules! bounded_text {
             /// The maximum length in characters.
             pub const MAX_CHARS: usize = $max;
 
-            /// Accepts at most `MAX_CHARS` characters.
+            /// Accepts at most `MAX_CHARS` characters, without the control characters
+            /// [`forbidden_control`] names.
             pub fn new(value: impl Into<String>) -> Result<Self, ValidationError> {
+                let value = value.into();
+                check_input($field, &value, Self::MAX_CHARS)?;
+                Ok(Self(value))
+            }
+
+            /// Takes back a text read from storage: the length rule only, because text stored
+            /// before the control-character rule may hold such characters and must still load.
+            pub fn restore(value: impl Into<String>) -> Result<Self, ValidationError> {
                 let value = value.into();
                 check_length($field, &value, Self::MAX_CHARS)?;
                 Ok(Self(value))
@@ -265,14 +310,28 @@ impl TagName {
     /// The maximum length in characters.
     pub const MAX_CHARS: usize = 50;
 
-    /// Trims surrounding whitespace, then accepts 1 to 50 characters.
+    /// Trims surrounding whitespace, then accepts 1 to 50 characters without the control
+    /// characters [`forbidden_control`] names.
     pub fn new(value: &str) -> Result<Self, ValidationError> {
         let trimmed = value.trim();
-        if trimmed.is_empty() {
+        if let Some(character) = forbidden_control(trimmed) {
+            return Err(ValidationError::ControlCharacter {
+                field: "name",
+                character,
+            });
+        }
+        Self::restore(trimmed)
+    }
+
+    /// Takes back a name read from storage: not blank and at most 50 characters, with no
+    /// control-character rule, because names stored before it may hold such characters and must
+    /// still load.
+    pub fn restore(value: &str) -> Result<Self, ValidationError> {
+        if value.trim().is_empty() {
             return Err(ValidationError::Blank { field: "name" });
         }
-        check_length("name", trimmed, Self::MAX_CHARS)?;
-        Ok(Self(trimmed.to_owned()))
+        check_length("name", value, Self::MAX_CHARS)?;
+        Ok(Self(value.to_owned()))
     }
 
     /// The name.
@@ -302,19 +361,83 @@ mod tests {
     fn no_text_may_hold_nul() {
         assert_eq!(
             Title::new("a\0b"),
-            Err(ValidationError::NulCharacter { field: "title" })
+            Err(ValidationError::ControlCharacter {
+                field: "title",
+                character: '\0'
+            })
         );
         assert_eq!(
             Description::new("\0"),
-            Err(ValidationError::NulCharacter {
-                field: "description"
+            Err(ValidationError::ControlCharacter {
+                field: "description",
+                character: '\0'
             })
         );
         assert_eq!(
             TagName::new("fo\0cus"),
-            Err(ValidationError::NulCharacter { field: "name" })
+            Err(ValidationError::ControlCharacter {
+                field: "name",
+                character: '\0'
+            })
         );
         assert!(Title::new("tab\tand\nnewline").is_ok());
+    }
+
+    #[test]
+    fn c0_controls_other_than_tab_and_line_breaks_are_refused() {
+        for code in (0..0x20).filter(|c| ![0x09, 0x0A].contains(c)) {
+            let Some(control) = char::from_u32(code) else {
+                panic!("U+{code:04X} is a char");
+            };
+            let text = format!("a{control}b");
+            assert_eq!(forbidden_control(&text), Some(control), "U+{code:04X}");
+            assert_eq!(
+                Description::new(text.as_str()),
+                Err(ValidationError::ControlCharacter {
+                    field: "description",
+                    character: control
+                })
+            );
+            assert!(Title::new(text.as_str()).is_err(), "U+{code:04X}");
+            assert!(TagName::new(&text).is_err(), "U+{code:04X}");
+        }
+        let Err(err) = Title::new("ring\u{7}") else {
+            panic!("BEL must be refused")
+        };
+        assert_eq!(
+            err.to_string(),
+            "title must not contain the control character U+0007 (of the C0 controls only tab and line breaks are allowed)"
+        );
+    }
+
+    #[test]
+    fn tab_line_feed_and_crlf_are_content() {
+        for text in [
+            "a\tb",
+            "line\nline",
+            "windows\r\nline\r\n",
+            "\u{7f}",
+            "\u{85}é가\u{200f}",
+        ] {
+            assert_eq!(forbidden_control(text), None, "{text:?}");
+            assert!(Description::new(text).is_ok(), "{text:?}");
+        }
+        // A carriage return not followed by a line feed rewrites the line in a terminal.
+        assert_eq!(forbidden_control("ok\rfake"), Some('\r'));
+        assert_eq!(forbidden_control("end\r"), Some('\r'));
+        assert_eq!(forbidden_control("\r\r\n"), Some('\r'));
+    }
+
+    #[test]
+    fn stored_text_with_controls_still_restores() {
+        assert_eq!(
+            Title::restore("old\u{1b}[31m").map(|t| t.as_str().to_owned()),
+            Ok("old\u{1b}[31m".to_owned())
+        );
+        assert!(Description::restore("bell\u{7}").is_ok());
+        assert!(TagName::restore("tag\u{8}").is_ok());
+        assert!(Title::restore("x".repeat(201)).is_err());
+        assert!(TagName::restore(" ").is_err());
     }
 
     #[test]

@@ -17,6 +17,7 @@ use clap::builder::{
     BoolishValueParser, NonEmptyStringValueParser, RangedU64ValueParser, TypedValueParser,
 };
 use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use hourglass_adapters_actix::edge::origin::TrustedProxies;
 
 /// Hourglass: shared timers over REST, WebSocket and server-sent events.
 #[derive(Debug, Parser)]
@@ -133,6 +134,20 @@ pub struct HttpConfig {
         value_parser = parse_origins
     )]
     pub cors_allowed_origins: AllowedOrigins,
+
+    /// Comma-separated IP addresses and CIDR blocks of the reverse proxies in front of the
+    /// server. Only from these peers are `Host`, `Forwarded` and `X-Forwarded-*` believed when
+    /// the WebSocket and SSE handshakes compare `Origin` with the server's own origin; from
+    /// any other peer the own origin is the address the connection was accepted on. Empty
+    /// (the default) trusts no one.
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        default_value = "",
+        hide_default_value = true,
+        value_parser = TrustedProxies::parse
+    )]
+    pub trusted_proxies: TrustedProxies,
 
     /// Seconds a connection may hold data its client does not take (it stopped reading: zero
     /// window) or does not acknowledge (the network is gone) before the kernel drops it
@@ -817,6 +832,21 @@ mod tests {
         );
         assert!(origins.allows("http://localhost:5173"));
         assert!(!origins.allows("http://localhost:5174"));
+        Ok(())
+    }
+
+    #[test]
+    fn trusted_proxies_default_to_none_and_refuse_what_is_not_an_address() -> Result<(), clap::Error>
+    {
+        assert_eq!(parse(&[])?.http.trusted_proxies, TrustedProxies::default());
+        let config = parse(&["--trusted-proxies", "10.0.0.0/8, ::1"])?;
+        assert!(
+            config
+                .http
+                .trusted_proxies
+                .contains(std::net::IpAddr::from([10, 9, 8, 7]))
+        );
+        assert!(parse(&["--trusted-proxies", "proxy.internal"]).is_err());
         Ok(())
     }
 

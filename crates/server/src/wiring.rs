@@ -53,6 +53,7 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
     };
     EdgeSettings {
         allowed_origins: config.http.cors_allowed_origins.as_slice().to_vec(),
+        trusted_proxies: config.http.trusted_proxies.clone(),
         ws_connect_limit: limit(limits.ws_connect_max, limits.ws_connect_window()),
         ws_message_limit: limit(limits.ws_message_max, limits.ws_message_window()),
         rest_limit: limit(limits.rest_rate_limit_max, limits.rest_rate_limit_window()),

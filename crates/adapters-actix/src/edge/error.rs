@@ -150,6 +150,14 @@ impl ApiError {
         )
     }
 
+    /// 422 `VALIDATION_FAILED` for a value the database refused although the edge let it
+    /// through (a backstop: the request is at fault, not the server), logging the cause once at
+    /// warn. The database's text is not echoed: it can quote stored data or the schema.
+    pub fn refused_by_storage(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::warn!(error = %ErrorChain(cause), "the database refused a value of the request");
+        Self::validation("the database refused a value of this request")
+    }
+
     /// 500 `INTERNAL_ERROR`, logging the cause once under an id the message repeats.
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let id = uuid::Uuid::now_v7().simple().to_string();
@@ -222,6 +230,7 @@ impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> Self {
         match &error {
             StorageError::Unavailable(_) => Self::unavailable(&error),
+            StorageError::Rejected(_) => Self::refused_by_storage(&error),
             StorageError::Unknown(_) => Self::internal(&error),
         }
     }
@@ -394,7 +403,9 @@ impl From<MeetupError> for ApiError {
         match rule {
             MeetupError::TitleLength => Self::validation(format!("title: {message}")),
             MeetupError::DescriptionLength => Self::validation(format!("description: {message}")),
-            MeetupError::NulCharacter { field } => Self::validation(format!("{field}: {message}")),
+            MeetupError::ControlCharacter { field, .. } => {
+                Self::validation(format!("{field}: {message}"))
+            }
             MeetupError::CapacityOutOfRange { .. } => {
                 Self::validation(format!("capacity: {message}"))
             }
@@ -481,6 +492,9 @@ mod tests {
         let error = ApiError::from(StorageError::Unavailable("password=hunter2".into()));
         assert_eq!(error.code(), "SERVICE_UNAVAILABLE");
         assert!(!error.message().contains("hunter2"));
+        let error = ApiError::from(StorageError::Rejected("key (secret)=(hunter2)".into()));
+        assert_eq!(error.code(), "VALIDATION_FAILED");
+        assert!(!error.message().contains("hunter2"));
     }
 
     fn unavailable() -> StorageError {
@@ -548,6 +562,17 @@ mod tests {
                 StorageError::Unknown("bug".into()).into(),
                 500,
                 "INTERNAL_ERROR",
+            ),
+            (
+                StorageError::Rejected("value too long for type character varying(255)".into())
+                    .into(),
+                422,
+                "VALIDATION_FAILED",
+            ),
+            (
+                UpdateTimerError::Storage(StorageError::Rejected("check".into())).into(),
+                422,
+                "VALIDATION_FAILED",
             ),
             (
                 TimerReadError::Storage(unavailable()).into(),

@@ -15,6 +15,7 @@ mod planning;
 mod processed;
 mod races;
 mod report;
+mod stored_text;
 mod support;
 mod timer;
 mod user_follow;

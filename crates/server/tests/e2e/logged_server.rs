@@ -91,6 +91,11 @@ impl LoggedServer {
         })
     }
 
+    /// The server's database, for arranging state the API cannot create.
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
+    }
+
     /// Stops the server with SIGTERM (so every line is flushed), drops its database and returns
     /// every line it logged.
     pub async fn stop(self) -> anyhow::Result<Vec<String>> {
@@ -120,6 +125,16 @@ impl LoggedServer {
         database.cleanup().await?;
         Ok(log)
     }
+}
+
+/// The lines logged at level ERROR (JSON lines whose `level` is `ERROR`, or lines that are not
+/// JSON at all, which only a panic or a crash writes).
+pub fn error_lines(log: &[String]) -> Vec<&String> {
+    log.iter()
+        .filter(|line| {
+            serde_json::from_str::<Value>(line).map_or(true, |event| event["level"] == "ERROR")
+        })
+        .collect()
 }
 
 /// Every line parsed as JSON.

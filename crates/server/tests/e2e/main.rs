@@ -14,7 +14,9 @@
 //! - `auth_tokens`, `auth_oidc`: each token variant on REST, per key source.
 //! - `auth_edges`: CORS, the REST rate limit, body limits, JSON 404.
 //! - `auth_logs`: no token in the logs of the real binary.
-//! - `hostile_input`: text PostgreSQL cannot store (NUL, an over-long `sub`) is a 4xx or 401.
+//! - `hostile_input`: text PostgreSQL cannot store (NUL, an over-long `sub`) and C0 controls are
+//!   a 4xx or 401; the nasty-value table over every field, with no 5xx and no ERROR log line;
+//!   values only the database refuses are a 4xx logged at warn.
 //! - `logged_server`: the real binary with JSON logs captured; `metrics`: `/metrics`, request ids
 //!   and connection ids in the logs.
 //! - `rest_support`, `rest_timers`, `rest_planning`: the REST API of timers, schedules, todos

@@ -183,6 +183,79 @@ async fn origins_are_checked_before_the_upgrade() -> anyhow::Result<()> {
     app.stop().await
 }
 
+/// The WebSocket handshake status for `headers` (an `Origin` and forwarding headers).
+async fn handshake_status(
+    url: &str,
+    bearer: &str,
+    headers: &[(&str, &str)],
+) -> anyhow::Result<u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+
+    let mut request = url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_str(bearer)?);
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            HeaderName::from_bytes(name.as_bytes())?,
+            HeaderValue::from_str(value)?,
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => Ok(101),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Ok(response.status().as_u16())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Issue 17: `Host`, `Forwarded` and `X-Forwarded-*` name the server's own origin only when the
+/// peer is in `TRUSTED_PROXIES`; from anyone else a spoofed one does not make a foreign
+/// `Origin` "same-origin" (WebSocket and SSE handshakes).
+#[tokio::test]
+async fn forwarding_headers_count_only_from_trusted_proxies() -> anyhow::Result<()> {
+    let spoofs: [&[(&str, &str)]; 3] = [
+        &[
+            ("Origin", "https://evil.example"),
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+        &[
+            ("Origin", "https://evil.example"),
+            ("Forwarded", "host=evil.example;proto=https"),
+        ],
+        &[("Origin", "http://evil.example"), ("Host", "evil.example")],
+    ];
+    let bearer = format!("authorization.bearer.{}", token("alice")?);
+    let sse_token = token("alice")?;
+    for (flags, expected) in [
+        (&[][..], 403),
+        (&["--trusted-proxies", "10.0.0.0/8"][..], 403),
+        (&["--trusted-proxies", "10.0.0.0/8,127.0.0.1"][..], 101),
+    ] {
+        let app = TestApp::spawn_with(flags).await?;
+        let url = ws_url(&app, "");
+        for headers in spoofs {
+            let status = handshake_status(&url, &bearer, headers).await?;
+            assert_eq!(status, expected, "{flags:?} {headers:?}");
+            let mut sse = app
+                .client
+                .get(app.url("/api/v1/notifications/subscribe"))
+                .bearer_auth(&sse_token);
+            for (name, value) in headers {
+                sse = sse.header(*name, *value);
+            }
+            let status = sse.send().await?.status().as_u16();
+            let expected = if expected == 101 { 200 } else { 403 };
+            assert_eq!(status, expected, "SSE {flags:?} {headers:?}");
+        }
+        app.stop().await?;
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn every_command_replies_with_the_timer_and_echoes_request_id() -> anyhow::Result<()> {
     let app = TestApp::spawn().await?;

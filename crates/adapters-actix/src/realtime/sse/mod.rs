@@ -100,7 +100,11 @@ async fn open_stream(
     state: web::Data<AppState>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    OriginPolicy::new(&state.settings.allowed_origins).check(&request)?;
+    OriginPolicy::new(
+        &state.settings.allowed_origins,
+        &state.settings.trusted_proxies,
+    )
+    .check(&request)?;
     let params = QueryParams::parse(request.query_string());
     let principal = match params.single("accessToken")?.filter(|t| !t.is_empty()) {
         Some(token) => authenticate(&state, token).await?,

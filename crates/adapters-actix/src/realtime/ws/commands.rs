@@ -61,7 +61,11 @@ impl Connection {
         };
         let found = match self.state.timers.friends_active(self.user, page).await {
             Ok(found) => found,
-            Err(error) => return self.send_error(&WsError::storage(&error), None).await,
+            Err(error) => {
+                return self
+                    .send_error(&WsError::storage(&error, Code::SyncFailed), None)
+                    .await;
+            }
         };
         let now = self.state.clock.now();
         let rendered: Vec<FriendTimerDto> = found
@@ -270,7 +274,9 @@ impl Connection {
                     .await;
             }
             Err(TimerReadError::Storage(error)) => {
-                return self.send_error(&WsError::storage(&error), request_id).await;
+                return self
+                    .send_error(&WsError::storage(&error, Code::SyncFailed), request_id)
+                    .await;
             }
         };
         self.note_version(&timer);
@@ -285,7 +291,11 @@ impl Connection {
     ) -> Result<(), Closing> {
         let listed = match self.state.timers.sync(self.user, scope).await {
             Ok(timers) => timers,
-            Err(error) => return self.send_error(&WsError::storage(&error), request_id).await,
+            Err(error) => {
+                return self
+                    .send_error(&WsError::storage(&error, Code::SyncFailed), request_id)
+                    .await;
+            }
         };
         let now = self.state.clock.now();
         let rendered: Vec<TimerDto> = listed
@@ -413,7 +423,9 @@ fn command_error(error: CommandError, failed: Code, request_id: Option<&str>) ->
         }
         CommandError::Control(TimerCommandError::NotFound) => WsError::timer_not_found(),
         CommandError::Create(InsertTimerError::Storage(storage))
-        | CommandError::Control(TimerCommandError::Storage(storage)) => WsError::storage(&storage),
+        | CommandError::Control(TimerCommandError::Storage(storage)) => {
+            WsError::storage(&storage, failed)
+        }
         CommandError::RequestIdReused { used_for } => WsError::invalid(format!(
             "request_id {:?} was already used for timer.{used_for}; use a new request_id",
             request_id.unwrap_or_default()

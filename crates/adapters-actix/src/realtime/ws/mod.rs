@@ -116,7 +116,11 @@ async fn upgrade(
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    OriginPolicy::new(&state.settings.allowed_origins).check(&request)?;
+    OriginPolicy::new(
+        &state.settings.allowed_origins,
+        &state.settings.trusted_proxies,
+    )
+    .check(&request)?;
     let query = web::Query::<SocketQuery>::from_query(request.query_string())
         .map_err(|e| ApiError::invalid_parameter(format!("invalid query string: {e}")))?;
     let zone = RenderZone::from_param(query.timezone.as_deref()).map_err(ApiError::from)?;

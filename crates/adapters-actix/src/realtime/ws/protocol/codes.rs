@@ -105,8 +105,9 @@ impl WsError {
         )
     }
 
-    /// `SERVICE_UNAVAILABLE` or `INTERNAL_ERROR` for a storage failure, logged once here.
-    pub fn storage(error: &StorageError) -> Self {
+    /// `SERVICE_UNAVAILABLE` or `INTERNAL_ERROR` for a storage failure, logged once here; a
+    /// value the database refused is `failed` (the request's `*_FAILED`), logged at warn.
+    pub fn storage(error: &StorageError, failed: Code) -> Self {
         match error {
             StorageError::Unavailable(_) => {
                 tracing::warn!(error = %ErrorChain(error), "websocket: storage unavailable");
@@ -114,6 +115,10 @@ impl WsError {
                     Code::ServiceUnavailable,
                     "the service is temporarily unavailable; retry later",
                 )
+            }
+            StorageError::Rejected(_) => {
+                tracing::warn!(error = %ErrorChain(error), "websocket: the database refused a value");
+                Self::new(failed, "the database refused a value of this request")
             }
             StorageError::Unknown(_) => Self::internal(error),
         }
@@ -148,6 +153,25 @@ impl From<Code> for CommandOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A value the database refused is the command's refusal, not a server fault.
+    #[test]
+    fn a_refused_value_is_the_commands_failure() {
+        let refused = StorageError::Rejected("integer out of range".into());
+        let error = WsError::storage(&refused, Code::PauseFailed);
+        assert_eq!(error.code, Code::PauseFailed);
+        assert!(!error.message.contains("integer"));
+        let down = StorageError::Unavailable("connection refused".into());
+        assert_eq!(
+            WsError::storage(&down, Code::PauseFailed).code,
+            Code::ServiceUnavailable
+        );
+        let bug = StorageError::Unknown("bug".into());
+        assert_eq!(
+            WsError::storage(&bug, Code::PauseFailed).code,
+            Code::InternalError
+        );
+    }
 
     #[test]
     fn every_code_counts_under_the_outcome_its_kind_of_refusal_names() {

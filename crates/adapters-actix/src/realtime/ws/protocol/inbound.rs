@@ -185,11 +185,14 @@ fn parse_request_id(value: Option<Value>) -> Result<Option<String>, WsError> {
                 Err(WsError::invalid(format!(
                     "request_id must be 1 to {MAX_REQUEST_ID_CHARS} characters, got {chars}"
                 )))
-            } else if id.contains('\0') {
-                // It is stored with the command's outcome, and text cannot hold U+0000.
-                Err(WsError::invalid(
-                    "request_id must not contain the NUL character (U+0000)",
-                ))
+            } else if let Some(control) = id.chars().find(char::is_ascii_control) {
+                // It is stored with the command's outcome (text cannot hold U+0000) and echoed
+                // in replies and logs; an identifier has no use for any control character, so
+                // tab and line feed are refused here too.
+                Err(WsError::invalid(format!(
+                    "request_id must not contain control characters, found U+{:04X}",
+                    u32::from(control)
+                )))
             } else {
                 Ok(Some(id))
             }
@@ -465,15 +468,24 @@ mod tests {
             peek_request_id(r#"{"request_id": "r9", "type": 1}"#).as_deref(),
             Some("r9")
         );
-        let nul = parse_message(r#"{"type": "timer.sync", "request_id": "a\u0000b"}"#);
-        assert_eq!(nul.request_id, None);
-        assert!(matches!(
-            nul.command,
-            Err(WsError {
-                code: Code::InvalidMessage,
-                ..
-            })
-        ));
+        for control in [
+            "\\u0000", "\\u0007", "\\t", "\\n", "\\r", "\\u001b", "\\u007f",
+        ] {
+            let parsed = parse_message(&format!(
+                r#"{{"type": "timer.sync", "request_id": "a{control}b"}}"#
+            ));
+            assert_eq!(parsed.request_id, None, "{control}");
+            assert!(
+                matches!(
+                    parsed.command,
+                    Err(WsError {
+                        code: Code::InvalidMessage,
+                        ..
+                    })
+                ),
+                "{control}"
+            );
+        }
     }
 
     /// Found by the `ws_message` fuzz target's property (fuzz/regressions/ws_message): peek must
