@@ -90,7 +90,7 @@ impl Connection {
     pub(super) async fn on_message(&mut self, text: &str) -> Result<(), Closing> {
         let received = Instant::now();
         self.outcome = CommandOutcome::Ok;
-        let (type_name, sent) = if self.rate.allow(received) {
+        let (type_name, sent) = if self.rate.allow() {
             let inbound = inbound::parse_message(text);
             (inbound.type_name, self.answer(inbound).await)
         } else {
@@ -111,7 +111,7 @@ impl Connection {
 
     pub(super) async fn on_binary(&mut self) -> Result<(), Closing> {
         let received = Instant::now();
-        let error = if self.rate.allow(received) {
+        let error = if self.rate.allow() {
             WsError::invalid("binary frames are not accepted: send JSON text")
         } else {
             rate_limited()

@@ -20,8 +20,8 @@ use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
 
 use super::MAX_FRAME_BYTES;
 use super::close::Closing;
-use super::limits::MessageRate;
 use crate::edge::auth::{AuthError, Principal};
+use crate::edge::rate_limit::ConnectionRate;
 use crate::edge::telemetry::metrics::{CommandOutcome, ConnectionKind};
 use crate::edge::timezone::RenderZone;
 use crate::realtime::registry::Registration;
@@ -67,7 +67,7 @@ pub(crate) async fn run(
         session: session.clone(),
         registration,
         seen: HashMap::new(),
-        rate: MessageRate::new(state.settings.ws_message_limit),
+        rate: ConnectionRate::new(state.settings.ws_message_limit),
         last_heard: Instant::now(),
         fragments: None,
         outcome: CommandOutcome::Ok,
@@ -107,14 +107,9 @@ fn admit(state: &AppState, auth: Result<Principal, AuthError>) -> Result<Princip
         AuthError::Missing => Closing::AuthMissing,
         other => Closing::AuthRejected(other.to_string()),
     })?;
-    if state.connect_limiter.admit(
-        principal.user_id,
-        state.settings.ws_connect_limit,
-        Instant::now(),
-    ) {
-        Ok(principal)
-    } else {
-        Err(Closing::TooManyConnections)
+    match state.limits.ws_connect.check(&principal.user_id) {
+        Ok(()) => Ok(principal),
+        Err(_) => Err(Closing::TooManyConnections),
     }
 }
 
@@ -138,7 +133,7 @@ pub(super) struct Connection {
     pub(super) registration: Registration,
     /// The newest `version` sent per timer; a delivery that is not newer is dropped.
     pub(super) seen: HashMap<TimerId, i64>,
-    pub(super) rate: MessageRate,
+    pub(super) rate: ConnectionRate,
     /// Last frame of any kind from the client (pongs included).
     last_heard: Instant,
     fragments: Option<Fragments>,

@@ -14,12 +14,12 @@
 //! - `connection`: the task that serves one connection (the loop, frames, pings).
 //! - `commands`: what a message or a delivery does, rendered in the connection's zone.
 //! - `close`: why a connection ends and the close code each reason gets.
-//! - [`limits`]: connections per user, messages per connection.
+//! - the limits (connections per user, messages per connection) are
+//!   [`crate::edge::rate_limit`]'s.
 
 mod close;
 mod commands;
 mod connection;
-pub mod limits;
 pub mod protocol;
 
 use actix_web::http::header::{self, HeaderValue};
