@@ -187,8 +187,8 @@ impl Connection {
     }
 
     fn note_version(&mut self, timer: &TaggedTimer) {
-        let seen = self.seen.entry(timer.timer.id()).or_insert(0);
-        *seen = (*seen).max(timer.timer.version());
+        self.seen
+            .note(timer.timer.id(), timer.timer.version(), Instant::now());
     }
 
     /// `timer.created` for a new timer, else `timer.updated`, with `action` naming the change.
@@ -322,8 +322,7 @@ impl Connection {
     pub(super) async fn forward(&mut self, message: Arc<TimerDelivery>) -> Result<(), Closing> {
         let text = match &*message {
             TimerDelivery::Changed { change, timer } => {
-                let seen = self.seen.get(&timer.timer.id()).copied().unwrap_or(0);
-                if timer.timer.version() <= seen {
+                if !self.seen.is_newer(timer.timer.id(), timer.timer.version()) {
                     return Ok(());
                 }
                 self.note_version(timer);
@@ -342,7 +341,7 @@ impl Connection {
             } => self.time_up_message(timer, *due_at, *late),
             TimerDelivery::Deleted { timer_id } => {
                 // Whatever is still queued about a deleted timer is stale.
-                self.seen.insert(*timer_id, i64::MAX);
+                self.seen.deleted(*timer_id, Instant::now());
                 outbound::encode(
                     kind::DELETED,
                     DeletedPayload {

@@ -10,16 +10,16 @@
 //! reply, which is sent first and sets the version) and every device sees one timer's versions
 //! in increasing order.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{Item, Message, MessageStream, ProtocolError, Session};
-use hourglass_domain::ids::{TimerId, UserId};
+use hourglass_domain::ids::UserId;
 use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
 
 use super::MAX_FRAME_BYTES;
 use super::close::Closing;
+use super::seen::SeenVersions;
 use crate::edge::auth::{AuthError, Principal};
 use crate::edge::rate_limit::ConnectionRate;
 use crate::edge::telemetry::metrics::{CommandOutcome, ConnectionKind};
@@ -66,7 +66,7 @@ pub(crate) async fn run(
         zone,
         session: session.clone(),
         registration,
-        seen: HashMap::new(),
+        seen: SeenVersions::default(),
         rate: ConnectionRate::new(state.settings.ws_message_limit),
         last_heard: Instant::now(),
         fragments: None,
@@ -132,7 +132,7 @@ pub(super) struct Connection {
     session: Session,
     pub(super) registration: Registration,
     /// The newest `version` sent per timer; a delivery that is not newer is dropped.
-    pub(super) seen: HashMap<TimerId, i64>,
+    pub(super) seen: SeenVersions,
     pub(super) rate: ConnectionRate,
     /// Last frame of any kind from the client (pongs included).
     last_heard: Instant,
@@ -180,6 +180,7 @@ impl Connection {
         if self.last_heard.elapsed() > timeout {
             return Err(Closing::NoPong(timeout.as_secs()));
         }
+        self.seen.forget_stale(Instant::now());
         let mut session = self.session.clone();
         self.write(session.ping(b"")).await
     }

@@ -14,6 +14,7 @@
 //! - `connection`: the task that serves one connection (the loop, frames, pings).
 //! - `commands`: what a message or a delivery does, rendered in the connection's zone.
 //! - `close`: why a connection ends and the close code each reason gets.
+//! - `seen`: the newest version sent per timer, bounded in time and size.
 //! - the limits (connections per user, messages per connection) are
 //!   [`crate::edge::rate_limit`]'s.
 
@@ -21,6 +22,7 @@ mod close;
 mod commands;
 mod connection;
 pub mod protocol;
+mod seen;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
