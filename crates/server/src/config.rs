@@ -344,7 +344,8 @@ pub struct MetricsConfig {
     pub metrics_enabled: bool,
 
     /// Serve `GET /metrics` on this address (IP and port) instead of `BIND_ADDR`, so it can be
-    /// kept off the public listener; unset: on `BIND_ADDR`, as every other route.
+    /// kept off the public listener; unset: on `BIND_ADDR`, as every other route. Not opened
+    /// with `METRICS_ENABLED=false`.
     #[arg(long, env = "METRICS_BIND_ADDR")]
     pub metrics_bind_addr: Option<SocketAddr>,
 }
@@ -734,7 +735,19 @@ mod tests {
         assert_eq!(config.websocket.ws_client_timeout_seconds, 90);
         assert_eq!(config.sse.sse_heartbeat_seconds, 25);
         assert_eq!(config.sse.sse_max_streams_per_user, 10);
+        assert_eq!(
+            (limits.sse_connect_max, limits.sse_connect_window),
+            (10, 60)
+        );
         assert!(config.metrics.metrics_enabled);
+        assert_eq!(config.metrics.metrics_bind_addr, None);
+        let upkeep = &config.upkeep;
+        assert!(upkeep.migrate_on_start);
+        assert_eq!(upkeep.processed_commands_max_per_user, 1000);
+        assert_eq!(
+            upkeep.processed_commands_purge_interval(),
+            Duration::from_secs(300)
+        );
         Ok(())
     }
 

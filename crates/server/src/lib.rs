@@ -71,6 +71,7 @@ pub async fn run(
     let metrics_listener = config
         .metrics
         .metrics_bind_addr
+        .filter(|_| config.metrics.metrics_enabled)
         .map(|address| {
             TcpListener::bind(address)
                 .with_context(|| format!("cannot listen on METRICS_BIND_ADDR {address}"))
