@@ -20,12 +20,17 @@
 #   samples.csv   loadgen's samples: commands, errors, open connections, server RSS/fds/threads,
 #                 database connections
 #   db.csv        the database's connections by state and by application_name
+#   bounded.csv   rows of processed_commands (all, most of one user), users held per rate limit
 #   loadgen.txt   loadgen's output; summary.json its final JSON line; server.log the server's log
 #
 # Load (environment, defaults in brackets): SOAK_USERS [30] command users with 2 devices each at
 # SOAK_RATE [150] commands/s, SOAK_IDLE [300] idle WebSockets, SOAK_STREAMS [100] notification
 # streams, SOAK_REST_RATE [20] REST requests/s, SOAK_LIFETIME [60] mean connection lifetime in
-# seconds. Exit status: 0 when the verdict is flat, 1 when something grew or could not be judged.
+# seconds. SOAK_RATE_LIMIT_ENABLED [false] turns the server's rate limits on (set their
+# variables high enough for the load); `-- --request-ids` gives every command a request_id, so
+# processed_commands fills and its clean-up (PROCESSED_COMMANDS_*, from the environment) works;
+# bounded.csv then shows both. Exit status: 0 when the verdict is flat, 1 when something grew or
+# could not be judged.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -79,7 +84,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 secret="$(head -c 32 /dev/urandom | base64)"
 export JWT_SECRET="$secret" DATABASE_URL="$soak_url" BIND_ADDR="127.0.0.1:$SOAK_HTTP_PORT"
-export RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE="$SOAK_POOL_SIZE" RUST_LOG="${SOAK_RUST_LOG:-warn}"
+export RATE_LIMIT_ENABLED="${SOAK_RATE_LIMIT_ENABLED:-false}" DATABASE_POOL_SIZE="$SOAK_POOL_SIZE" RUST_LOG="${SOAK_RUST_LOG:-warn}"
 export LOG_FORMAT=json
 server_log="$work/server.log"
 : >"$server_log"
@@ -110,6 +115,10 @@ log "server pid $server_pid ready on $BIND_ADDR (pool $SOAK_POOL_SIZE)"
 # The database's view, by state and by who is connected (the listener names itself).
 db_csv="$work/db.csv"
 echo "elapsed_s,total,active,idle,idle_in_transaction,listener,others" >"$db_csv"
+# What must stay bounded (issue 17): rows of processed_commands (all, and the most of one user)
+# and the users each rate limit holds (from /metrics, set every 30 s).
+bounded_csv="$work/bounded.csv"
+echo "elapsed_s,processed_rows,processed_max_per_user,keys_rest,keys_ws_connect,keys_sse_connect" >"$bounded_csv"
 t0=$SECONDS
 (
     while true; do
@@ -122,6 +131,16 @@ t0=$SECONDS
               FROM pg_stat_activity
              WHERE datname = 'hourglass_soak' AND pid <> pg_backend_pid()" 2>/dev/null || echo ",,,,,")"
         echo "$((SECONDS - t0)),$row" >>"$db_csv"
+        rows="$(psql -X -At -F, "$soak_url" -c "
+            SELECT coalesce(sum(n), 0), coalesce(max(n), 0)
+              FROM (SELECT count(*) AS n FROM processed_commands GROUP BY user_id) per_user" \
+            2>/dev/null || echo ",")"
+        keys="$(curl -s "http://$BIND_ADDR/metrics" 2>/dev/null | awk '
+            /^hourglass_rate_limit_keys\{limit="rest"\}/ {r = $2}
+            /^hourglass_rate_limit_keys\{limit="ws_connect"\}/ {w = $2}
+            /^hourglass_rate_limit_keys\{limit="sse_connect"\}/ {s = $2}
+            END {printf "%s,%s,%s", r, w, s}')"
+        echo "$((SECONDS - t0)),$rows,$keys" >>"$bounded_csv"
         sleep "$SOAK_SAMPLE_S"
     done
 ) &

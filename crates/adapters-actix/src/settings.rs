@@ -27,6 +27,8 @@ pub struct EdgeSettings {
     pub ws_message_limit: Option<RateLimit>,
     /// REST requests per user per window (`None`: no limit).
     pub rest_limit: Option<RateLimit>,
+    /// SSE subscribes (each with its replay) per user per window (`None`: no limit).
+    pub sse_connect_limit: Option<RateLimit>,
     /// How often the server pings a WebSocket client.
     pub ws_ping_interval: Duration,
     /// How long a WebSocket client may stay silent before it is dropped.
@@ -56,6 +58,10 @@ impl Default for EdgeSettings {
             }),
             rest_limit: Some(RateLimit {
                 max: 120,
+                window: minute,
+            }),
+            sse_connect_limit: Some(RateLimit {
+                max: 10,
                 window: minute,
             }),
             ws_ping_interval: Duration::from_secs(30),

@@ -18,12 +18,11 @@ use hourglass_ports::service::timer::TimerService;
 use hourglass_ports::service::user::UserService;
 
 use crate::edge::auth::Authenticator;
-use crate::edge::middleware::rate_limit::RestRateLimiter;
+use crate::edge::rate_limit::RateLimits;
 use crate::edge::telemetry::Metrics;
 use crate::realtime::registry::ConnectionRegistry;
 use crate::realtime::shutdown::Shutdown;
 use crate::realtime::sse::registry::SseRegistry;
-use crate::realtime::ws::limits::ConnectLimiter;
 use crate::settings::EdgeSettings;
 
 /// Shared, cheap-to-clone state of the HTTP edge.
@@ -61,10 +60,9 @@ pub struct AppState {
     pub streams: SseRegistry,
     /// Raised once at shutdown; every WebSocket and stream obeys it.
     pub shutdown: Shutdown,
-    /// Recent WebSocket connections per user (`settings.ws_connect_limit`).
-    pub connect_limiter: Arc<ConnectLimiter>,
-    /// Per-user REST request counts (`settings.rest_limit`), shared by every worker.
-    pub rest_limiter: Arc<RestRateLimiter>,
+    /// The per-user rate limits (REST requests, WebSocket connects, SSE subscribes), shared by
+    /// every worker.
+    pub limits: Arc<RateLimits>,
     /// Every metric (`GET /metrics`); the delivery service reports to the same instance.
     pub metrics: Arc<Metrics>,
 }

@@ -105,4 +105,11 @@ pub trait ProcessedCommandRepository: Send + Sync {
     /// # Errors
     /// [`StorageError`].
     async fn purge(&self, before: Timestamp) -> Result<u64, StorageError>;
+
+    /// Forgets every outcome of a user beyond their newest `keep` (by recording time); returns
+    /// how many.
+    ///
+    /// # Errors
+    /// [`StorageError`].
+    async fn trim_per_user(&self, keep: u32) -> Result<u64, StorageError>;
 }

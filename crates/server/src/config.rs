@@ -81,6 +81,9 @@ pub struct Config {
     /// Time's up and forgotten timers.
     #[command(flatten)]
     pub alarms: AlarmConfig,
+    /// Migrations at start and the clean-up of remembered command outcomes.
+    #[command(flatten)]
+    pub upkeep: UpkeepConfig,
 }
 
 /// Where the database is, and how many connections to hold.
@@ -257,6 +260,15 @@ pub struct RateLimitConfig {
     /// Length of the REST window, in seconds.
     #[arg(long, env = "REST_RATE_LIMIT_WINDOW", default_value_t = 60, value_parser = at_least_one_u64())]
     pub rest_rate_limit_window: u64,
+
+    /// SSE subscribes (`/api/v1/notifications/subscribe`, each with its replay) a user may make
+    /// per window.
+    #[arg(long, env = "SSE_CONNECT_MAX", default_value_t = 10, value_parser = at_least_one_u32())]
+    pub sse_connect_max: u32,
+
+    /// Length of the SSE subscribe window, in seconds.
+    #[arg(long, env = "SSE_CONNECT_WINDOW", default_value_t = 60, value_parser = at_least_one_u64())]
+    pub sse_connect_window: u64,
 }
 
 impl RateLimitConfig {
@@ -276,6 +288,12 @@ impl RateLimitConfig {
     #[must_use]
     pub fn rest_rate_limit_window(&self) -> Duration {
         Duration::from_secs(self.rest_rate_limit_window)
+    }
+
+    /// The SSE subscribe window.
+    #[must_use]
+    pub fn sse_connect_window(&self) -> Duration {
+        Duration::from_secs(self.sse_connect_window)
     }
 }
 
@@ -339,6 +357,56 @@ pub struct MetricsConfig {
         value_parser = BoolishValueParser::new()
     )]
     pub metrics_enabled: bool,
+
+    /// Serve `GET /metrics` on this address (IP and port) instead of `BIND_ADDR`, so it can be
+    /// kept off the public listener; unset: on `BIND_ADDR`, as every other route. Not opened
+    /// with `METRICS_ENABLED=false`.
+    #[arg(long, env = "METRICS_BIND_ADDR")]
+    pub metrics_bind_addr: Option<SocketAddr>,
+}
+
+/// What `serve` does besides serving: migrations at start, and keeping the table of remembered
+/// command outcomes (`processed_commands`) bounded.
+#[derive(Debug, Clone, Args)]
+pub struct UpkeepConfig {
+    /// Apply pending migrations at start (`true`), under a PostgreSQL advisory lock so instances
+    /// starting together take turns; `false` leaves them to `hourglass migrate`.
+    #[arg(
+        long,
+        env = "MIGRATE_ON_START",
+        default_value_t = true,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub migrate_on_start: bool,
+
+    /// Remembered command outcomes kept per user, newest first: a `request_id` older than the
+    /// newest this many of its user is no longer replayed, even within 24 h.
+    #[arg(
+        long,
+        env = "PROCESSED_COMMANDS_MAX_PER_USER",
+        default_value_t = 1000,
+        value_parser = at_least_one_u32()
+    )]
+    pub processed_commands_max_per_user: u32,
+
+    /// Seconds between two clean-ups of remembered command outcomes (those older than 24 h, and
+    /// those beyond `PROCESSED_COMMANDS_MAX_PER_USER` per user).
+    #[arg(
+        long,
+        env = "PROCESSED_COMMANDS_PURGE_INTERVAL_SECONDS",
+        default_value_t = 300,
+        value_parser = at_least_one_u64()
+    )]
+    pub processed_commands_purge_interval_seconds: u64,
+}
+
+impl UpkeepConfig {
+    /// Time between two clean-ups of remembered command outcomes.
+    #[must_use]
+    pub fn processed_commands_purge_interval(&self) -> Duration {
+        Duration::from_secs(self.processed_commands_purge_interval_seconds)
+    }
 }
 
 /// The alarms of running timers: `timer.time_up` and `TIME_UP` when a timer's running time
@@ -682,7 +750,19 @@ mod tests {
         assert_eq!(config.websocket.ws_client_timeout_seconds, 90);
         assert_eq!(config.sse.sse_heartbeat_seconds, 25);
         assert_eq!(config.sse.sse_max_streams_per_user, 10);
+        assert_eq!(
+            (limits.sse_connect_max, limits.sse_connect_window),
+            (10, 60)
+        );
         assert!(config.metrics.metrics_enabled);
+        assert_eq!(config.metrics.metrics_bind_addr, None);
+        let upkeep = &config.upkeep;
+        assert!(upkeep.migrate_on_start);
+        assert_eq!(upkeep.processed_commands_max_per_user, 1000);
+        assert_eq!(
+            upkeep.processed_commands_purge_interval(),
+            Duration::from_secs(300)
+        );
         Ok(())
     }
 

@@ -13,6 +13,7 @@
 //! - [`token`]: HS256 token minting for `hourglass token`.
 //! - [`wiring`]: adapters and services built from the configuration.
 //! - [`telemetry`]: the `tracing` subscriber (`LOG_FORMAT`, `RUST_LOG`).
+//! - [`upkeep`]: the scheduled clean-ups that keep stored and in-memory state bounded.
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -30,6 +31,7 @@ pub mod cli;
 pub mod config;
 pub mod telemetry;
 pub mod token;
+pub mod upkeep;
 pub mod wiring;
 
 pub use config::Config;
@@ -38,8 +40,10 @@ pub use config::Config;
 /// within 10 s of SIGTERM.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
 
-/// Applies pending migrations, then serves on `listener` until `shutdown` completes, and returns
-/// once in-flight requests have finished (or after 10 s).
+/// Applies pending migrations (unless `MIGRATE_ON_START=false`; under an advisory lock, so
+/// instances starting together take turns), then serves on `listener` (and `GET /metrics` on
+/// `METRICS_BIND_ADDR` when set) until `shutdown` completes, and returns once in-flight requests
+/// have finished (or after 10 s).
 ///
 /// The listener is bound by the caller so tests can pass `127.0.0.1:0` and read the port back.
 /// `shutdown` replaces actix's own signal handling: actix treats SIGINT as a forced stop, while
@@ -55,10 +59,24 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     config.validate()?;
     let database = &config.database;
-    let applied = migrations::run_pending(database.database_url.expose())
-        .await
-        .context("cannot apply the database migrations")?;
-    tracing::info!(applied, "database schema is up to date");
+    if config.upkeep.migrate_on_start {
+        let applied = migrations::run_pending(database.database_url.expose())
+            .await
+            .context("cannot apply the database migrations")?;
+        tracing::info!(applied, "database schema is up to date");
+    } else {
+        tracing::info!("MIGRATE_ON_START=false: migrations left to `hourglass migrate`");
+    }
+    // Bound before anything starts, so a taken address fails the start, not a later scrape.
+    let metrics_listener = config
+        .metrics
+        .metrics_bind_addr
+        .filter(|_| config.metrics.metrics_enabled)
+        .map(|address| {
+            TcpListener::bind(address)
+                .with_context(|| format!("cannot listen on METRICS_BIND_ADDR {address}"))
+        })
+        .transpose()?;
 
     // Connections open lazily; the ping makes a wrong pool setup fail at startup, not on the
     // first request.
@@ -77,7 +95,18 @@ pub async fn run(
         .context("the database does not answer through the pool")?;
 
     let (state, delivery, alarms) = wiring::app_state(&config, &pool)?;
+    let upkeep = upkeep::Upkeep::start(
+        &config.upkeep,
+        &pool,
+        state.clock.clone(),
+        state.limits.clone(),
+        state.metrics.clone(),
+    );
     let state = actix_web::web::Data::new(state);
+    let metrics_server = match metrics_listener {
+        Some(listener) => Some(serve_metrics(state.clone(), listener)?),
+        None => None,
+    };
     // Listening before serving: every change committed once a client can connect reaches it.
     let listener_local: Arc<dyn LocalDelivery> = Arc::new(delivery);
     let events = PgEventListener::start(
@@ -134,6 +163,13 @@ pub async fn run(
     };
     tracing::info!(%address, "listening");
     let served = server.await.context("the HTTP server failed");
+    if let Some((handle, task)) = metrics_server {
+        handle.stop(true).await;
+        if let Err(error) = task.await {
+            tracing::warn!(%error, "the metrics listener ended abnormally");
+        }
+    }
+    upkeep.stop().await;
     let _scheduler_gone = stop_alarms.send(());
     if let Some(scheduler) = scheduler
         && let Err(error) = scheduler.await
@@ -146,6 +182,33 @@ pub async fn run(
     pool.close();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The metrics-only listener (`METRICS_BIND_ADDR`): one worker, `GET /metrics` and 404s,
+/// stopped through the returned handle after the main server.
+fn serve_metrics(
+    state: actix_web::web::Data<hourglass_adapters_actix::state::AppState>,
+    listener: TcpListener,
+) -> anyhow::Result<(
+    actix_web::dev::ServerHandle,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let address = listener
+        .local_addr()
+        .context("cannot read the metrics listening address")?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(hourglass_adapters_actix::edge::telemetry::endpoint::configure_listener)
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .context("cannot serve on METRICS_BIND_ADDR")?
+    .run();
+    tracing::info!(%address, "metrics listening");
+    let handle = server.handle();
+    Ok((handle, tokio::spawn(server)))
 }
 
 /// Configures an accepted TCP connection for a server of small, latency-bound messages.

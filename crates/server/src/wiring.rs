@@ -8,12 +8,11 @@ use hourglass_adapters_actix::edge::auth::hs256::Hs256Verifier;
 use hourglass_adapters_actix::edge::auth::oidc::{OidcSettings, OidcVerifier};
 use hourglass_adapters_actix::edge::auth::public_key::PublicKeyVerifier;
 use hourglass_adapters_actix::edge::auth::{Authenticator, TokenVerifier};
-use hourglass_adapters_actix::edge::middleware::rate_limit::RestRateLimiter;
+use hourglass_adapters_actix::edge::rate_limit::RateLimits;
 use hourglass_adapters_actix::edge::telemetry::Metrics;
 use hourglass_adapters_actix::realtime::registry::ConnectionRegistry;
 use hourglass_adapters_actix::realtime::shutdown::Shutdown;
 use hourglass_adapters_actix::realtime::sse::SseRegistry;
-use hourglass_adapters_actix::realtime::ws::limits::ConnectLimiter;
 use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
@@ -57,11 +56,14 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
         ws_connect_limit: limit(limits.ws_connect_max, limits.ws_connect_window()),
         ws_message_limit: limit(limits.ws_message_max, limits.ws_message_window()),
         rest_limit: limit(limits.rest_rate_limit_max, limits.rest_rate_limit_window()),
+        sse_connect_limit: limit(limits.sse_connect_max, limits.sse_connect_window()),
         ws_ping_interval: config.websocket.ping_interval(),
         ws_client_timeout: config.websocket.client_timeout(),
         sse_heartbeat: config.sse.heartbeat(),
         sse_max_streams_per_user: config.sse.sse_max_streams_per_user,
-        metrics_enabled: config.metrics.metrics_enabled,
+        // With a listener of its own, the main one answers `/metrics` with 404.
+        metrics_enabled: config.metrics.metrics_enabled
+            && config.metrics.metrics_bind_addr.is_none(),
     }
 }
 
@@ -220,12 +222,11 @@ pub fn app_state(
         auth: Authenticator::new(verifier, users.clone()),
         users,
         clock,
-        rest_limiter: Arc::new(RestRateLimiter::new(settings.rest_limit)),
+        limits: Arc::new(RateLimits::new(&settings)),
         settings: Arc::new(settings),
         connections,
         streams,
         shutdown,
-        connect_limiter: Arc::new(ConnectLimiter::default()),
         metrics,
     };
     let alarms = AlarmService::new(

@@ -121,6 +121,11 @@ pub struct Cli {
     #[arg(long, default_value_t = 60)]
     pub churn_lifetime: u64,
 
+    /// `soak`: give every command a fresh `request_id`, so the server remembers each outcome
+    /// (exercises the clean-up of `processed_commands`).
+    #[arg(long)]
+    pub request_ids: bool,
+
     /// `soak`: seconds between two samples of the server (RSS, fds, database connections).
     #[arg(long, default_value_t = 10)]
     pub sample_interval: u64,

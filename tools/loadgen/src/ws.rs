@@ -229,6 +229,20 @@ pub async fn send(ws: &mut Ws, kind: &str, payload: Value) -> Result<(), Failure
         .map_err(|_| Failure::of("send_error"))
 }
 
+/// [`send`] with a `request_id`.
+pub async fn send_keyed(
+    ws: &mut Ws,
+    kind: &str,
+    payload: Value,
+    request_id: &str,
+) -> Result<(), Failure> {
+    let text = serde_json::json!({ "type": kind, "payload": payload, "request_id": request_id })
+        .to_string();
+    ws.send(Message::text(text))
+        .await
+        .map_err(|_| Failure::of("send_error"))
+}
+
 /// Closes politely, ignoring errors (the run is over either way).
 pub async fn close(mut ws: Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(2), ws.close(None)).await;

@@ -40,12 +40,11 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 use crate::edge::auth::Authenticator;
 use crate::edge::auth::hs256::Hs256Verifier;
-use crate::edge::middleware::rate_limit::RestRateLimiter;
+use crate::edge::rate_limit::RateLimits;
 use crate::edge::telemetry::Metrics;
 use crate::realtime::registry::ConnectionRegistry;
 use crate::realtime::shutdown::Shutdown;
 use crate::realtime::sse::SseRegistry;
-use crate::realtime::ws::limits::ConnectLimiter;
 use crate::settings::EdgeSettings;
 use crate::state::AppState;
 
@@ -147,8 +146,7 @@ impl Ports {
             connections: ConnectionRegistry::new(shutdown.clone()),
             streams: SseRegistry::new(users),
             shutdown,
-            connect_limiter: Arc::new(ConnectLimiter::default()),
-            rest_limiter: Arc::new(RestRateLimiter::new(None)),
+            limits: Arc::new(RateLimits::unlimited()),
             metrics: Arc::new(Metrics::new(None)),
         }
     }

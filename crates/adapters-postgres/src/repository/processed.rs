@@ -46,6 +46,20 @@ ON CONFLICT (user_id, request_id) DO UPDATE
        timer = EXCLUDED.timer, created_at = EXCLUDED.created_at
  WHERE processed_commands.created_at < $7";
 
+/// Deletes each user's outcomes beyond their newest `$1`. Only users over the cap are ranked;
+/// ties in time are broken by `request_id`, so two runs agree on which rows are the newest.
+const TRIM_PER_USER: &str = "\
+DELETE FROM processed_commands p
+ USING (SELECT user_id, request_id
+          FROM (SELECT user_id, request_id,
+                       row_number() OVER (PARTITION BY user_id
+                                          ORDER BY created_at DESC, request_id DESC) AS rank
+                  FROM processed_commands
+                 WHERE user_id IN (SELECT user_id FROM processed_commands
+                                    GROUP BY user_id HAVING count(*) > $1)) ranked
+         WHERE rank > $1) extra
+ WHERE p.user_id = extra.user_id AND p.request_id = extra.request_id";
+
 /// What [`claim`] found.
 #[derive(Debug)]
 pub(crate) enum Claim {
@@ -163,6 +177,16 @@ impl ProcessedCommandRepository for PgProcessedCommandRepository {
         .execute(&mut conn)
         .await
         .map_err(DbError::from)?;
+        Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
+    }
+
+    async fn trim_per_user(&self, keep: u32) -> Result<u64, StorageError> {
+        let mut conn = self.pool.get().await.map_err(DbError::from)?;
+        let deleted = CachedSql::new(TRIM_PER_USER)
+            .bind::<BigInt, _>(i64::from(keep))
+            .execute(&mut conn)
+            .await
+            .map_err(DbError::from)?;
         Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
     }
 }

@@ -700,3 +700,59 @@ async fn of_concurrent_duplicate_creates_exactly_one_stores_a_timer() -> anyhow:
     db.cleanup().await?;
     Ok(())
 }
+
+/// `trim_per_user` keeps each user's newest outcomes (ties in time broken by `request_id`) and
+/// leaves users under the cap alone.
+#[tokio::test]
+async fn trim_per_user_keeps_each_users_newest_outcomes() -> anyhow::Result<()> {
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let bob = user(&db, "bob").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let processed = PgProcessedCommandRepository::new(db.pool());
+    // Alice: five creates, the last two at the same instant; Bob: two.
+    for (n, seconds) in [(1, 1), (2, 2), (3, 3), (4, 4), (5, 4)] {
+        let create = key(alice, &format!("a-{n}"), "create", at(seconds));
+        timers
+            .insert_once(&timer(alice, at(seconds)), &create)
+            .await?;
+    }
+    for n in 1..=2 {
+        let create = key(bob, &format!("b-{n}"), "create", at(n));
+        timers.insert_once(&timer(bob, at(n)), &create).await?;
+    }
+    assert_eq!(processed.trim_per_user(3).await?, 2);
+    assert_eq!(key_rows(&db).await?, 5);
+    for (request_id, kept) in [("a-1", false), ("a-2", false), ("a-3", true), ("a-4", true)] {
+        let found = processed.find(alice, request_id, Timestamp::EPOCH).await?;
+        assert_eq!(found.is_some(), kept, "{request_id}");
+    }
+    assert!(
+        processed
+            .find(alice, "a-5", Timestamp::EPOCH)
+            .await?
+            .is_some()
+    );
+    assert!(
+        processed
+            .find(bob, "b-1", Timestamp::EPOCH)
+            .await?
+            .is_some()
+    );
+    assert_eq!(processed.trim_per_user(3).await?, 0, "nothing more to trim");
+    assert_eq!(processed.trim_per_user(1).await?, 3);
+    assert!(
+        processed
+            .find(alice, "a-5", Timestamp::EPOCH)
+            .await?
+            .is_some()
+    );
+    assert!(
+        processed
+            .find(bob, "b-2", Timestamp::EPOCH)
+            .await?
+            .is_some()
+    );
+    db.cleanup().await?;
+    Ok(())
+}

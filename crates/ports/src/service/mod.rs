@@ -21,6 +21,8 @@
 //! - [`meetup::MeetupService`]: create (CREATE), join (ENTER), leave (EXIT), cancel (CANCLE),
 //!   read, list open meetups.
 //! - [`report::ReportService`]: the worked-time report (seconds per day, tag, schedule or todo).
+//! - [`retention::CommandRetention`]: the scheduled clean-up that keeps remembered command
+//!   outcomes bounded (24 h, and a cap per user).
 //! - [`notification::NotificationService`]: inbox, replay after `Last-Event-ID`, unread count,
 //!   read marks, delete, the TEST notification.
 
@@ -33,6 +35,7 @@ pub mod meetup;
 pub mod notification;
 pub mod planning;
 pub mod report;
+pub mod retention;
 pub mod timer;
 pub mod user;
 

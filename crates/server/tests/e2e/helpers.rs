@@ -62,6 +62,27 @@ impl TestApp {
         Self::spawn_on(other.database.clone(), &args).await
     }
 
+    /// Starts two instances (test defaults plus `flags`) at the same moment on one fresh,
+    /// unmigrated database: both run their start-up migrations together.
+    pub async fn spawn_pair_on_empty(flags: &[&str]) -> anyhow::Result<(Self, Self)> {
+        let database = Arc::new(TestDatabase::create_empty().await?);
+        let mut args = vec!["--jwt-secret", TEST_JWT_SECRET];
+        args.extend_from_slice(flags);
+        let (first, second) = tokio::join!(
+            Self::spawn_on(database.clone(), &args),
+            Self::spawn_on(database, &args)
+        );
+        Ok((first?, second?))
+    }
+
+    /// Starts the server (test defaults plus `flags`) on a fresh, unmigrated database.
+    pub async fn spawn_on_empty(flags: &[&str]) -> anyhow::Result<Self> {
+        let database = TestDatabase::create_empty().await?;
+        let mut args = vec!["--jwt-secret", TEST_JWT_SECRET];
+        args.extend_from_slice(flags);
+        Self::spawn_on(Arc::new(database), &args).await
+    }
+
     /// Starts the server on `database` with exactly these `serve` flags besides
     /// `--database-url`.
     async fn spawn_on(database: Arc<TestDatabase>, flags: &[&str]) -> anyhow::Result<Self> {

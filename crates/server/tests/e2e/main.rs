@@ -41,6 +41,7 @@ mod auth_oidc;
 mod auth_support;
 mod auth_tokens;
 mod auth_transports;
+mod bounded_growth;
 mod browser;
 mod cli;
 mod friends_active;

@@ -15,6 +15,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 
 use super::{AuthError, Principal};
 use crate::edge::error::ApiError;
+use crate::edge::rate_limit::retry_after_seconds;
 use crate::state::AppState;
 
 impl From<AuthError> for ApiError {
@@ -83,9 +84,10 @@ impl FromRequest for CurrentUser {
             };
             let principal = authenticate(&state, &token?).await?;
             state
-                .rest_limiter
-                .check(principal.user_id)
-                .map_err(ApiError::rate_limited)?;
+                .limits
+                .rest
+                .check(&principal.user_id)
+                .map_err(|wait| ApiError::rate_limited(retry_after_seconds(wait)))?;
             Ok(Self(principal))
         })
     }

@@ -1,10 +1,10 @@
-//! What wraps every request: CORS, request logging with secrets redacted, the REST rate limit,
-//! and the body/parameter error answers.
+//! What wraps every request: CORS, request logging with secrets redacted, and the
+//! body/parameter error answers. (The REST rate limit is counted by
+//! [`crate::edge::auth::CurrentUser`], see [`crate::edge::rate_limit`].)
 //!
 //! # Layout
 //! - [`cors`]: `CORS_ALLOWED_ORIGINS` for REST (preflight and response headers).
 //! - [`request_log`]: one log line per request, with a request id, never a token.
-//! - [`rate_limit`]: [`rate_limit::RestRateLimiter`], counted by [`crate::edge::auth::CurrentUser`].
 //! - [`body`]: the 1 MiB JSON limit, JSON/path/query error envelopes, [`body::JsonBody`] and the
 //!   404 for unknown routes.
 //!
@@ -13,5 +13,4 @@
 
 pub mod body;
 pub mod cors;
-pub mod rate_limit;
 pub mod request_log;

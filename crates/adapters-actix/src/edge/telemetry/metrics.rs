@@ -25,6 +25,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use super::histogram::LatencyHistogram;
 pub use super::labels::{CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop, SseVia};
+use crate::edge::rate_limit::LimitKind;
 
 /// The content type of the exposition.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -102,6 +103,10 @@ pub struct Metrics {
     fanout_dropped: [Counter; 2],
     sse_notifications: [Counter; SseVia::ALL.len()],
     http_requests: Family<HttpLabels, Counter>,
+    /// By [`LimitKind`].
+    rate_limit_keys: [Gauge; LimitKind::ALL.len()],
+    /// Expired, then over the per-user cap.
+    processed_commands_purged: [Counter; 2],
     pool: Option<PoolGauges>,
 }
 
@@ -225,6 +230,25 @@ impl Metrics {
             http_requests.clone(),
         );
 
+        let keys_family = Family::<Labels<1>, Gauge>::default();
+        let rate_limit_keys =
+            LimitKind::ALL.map(|kind| keys_family.get_or_create_owned(&[("limit", kind.label())]));
+        registry.register(
+            "rate_limit_keys",
+            "Users held by each per-user rate limit (those active within its window), as of the \
+             last clean-up of idle keys",
+            keys_family,
+        );
+        let purged_family = Family::<Labels<1>, Counter>::default();
+        let processed_commands_purged = ["expired", "over_cap"]
+            .map(|reason| purged_family.get_or_create_owned(&[("reason", reason)]));
+        registry.register(
+            "processed_commands_purged",
+            "Remembered command outcomes deleted by the scheduled clean-up: older than 24 h \
+             (expired) or beyond PROCESSED_COMMANDS_MAX_PER_USER for their user (over_cap)",
+            purged_family,
+        );
+
         let pool = pool.map(|probe| {
             let connections = Family::<Labels<1>, Gauge>::default();
             let gauges = PoolGauges {
@@ -265,8 +289,23 @@ impl Metrics {
             fanout_dropped,
             sse_notifications,
             http_requests,
+            rate_limit_keys,
+            processed_commands_purged,
             pool,
         }
+    }
+
+    /// Sets the key count of each per-user rate limit, in [`LimitKind::ALL`] order.
+    pub fn rate_limit_keys(&self, keys: [usize; LimitKind::ALL.len()]) {
+        for (gauge, keys) in self.rate_limit_keys.iter().zip(keys) {
+            gauge.set(i64::try_from(keys).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Counts remembered command outcomes deleted by one clean-up.
+    pub fn processed_commands_purged(&self, expired: u64, over_cap: u64) {
+        self.processed_commands_purged[0].inc_by(expired);
+        self.processed_commands_purged[1].inc_by(over_cap);
     }
 
     /// Counts a connection of `kind` as open until the returned guard is dropped.

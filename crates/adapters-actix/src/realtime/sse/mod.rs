@@ -4,7 +4,8 @@
 //! The handshake decides everything that can be refused over HTTP before the stream starts, each
 //! with the JSON envelope: the browser `Origin` (403, the WebSocket's rules), the token (401; from
 //! `accessToken` in the query, since `EventSource` cannot send headers, or `Authorization:
-//! Bearer`), and the `timezone` and `lastEventId` parameters (400). Then:
+//! Bearer`), the `timezone` and `lastEventId` parameters (400), and the per-user subscribe rate
+//! (429 `RATE_LIMITED` with `Retry-After`, `SSE_CONNECT_MAX` per `SSE_CONNECT_WINDOW`). Then:
 //!
 //! 1. the stream is registered with the [`SseRegistry`] *before* the replay is read, so a
 //!    notification committed in between is queued live and cannot fall into a gap;
@@ -51,6 +52,7 @@ use crate::edge::error::ApiError;
 use crate::edge::error::ErrorBody;
 use crate::edge::origin::OriginPolicy;
 use crate::edge::query::QueryParams;
+use crate::edge::rate_limit::retry_after_seconds;
 use crate::edge::telemetry::metrics::{ConnectionKind, Refusal, SseVia};
 use crate::edge::telemetry::span::connection_span;
 use crate::state::AppState;
@@ -81,6 +83,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         (status = 400, description = "`INVALID_PARAMETER` or `INVALID_TIMEZONE`", body = ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`, before any stream starts", body = ErrorBody),
         (status = 403, description = "`FORBIDDEN`: a browser Origin not in CORS_ALLOWED_ORIGINS", body = ErrorBody),
+        (status = 429, description = "`RATE_LIMITED` (with `Retry-After`): more than SSE_CONNECT_MAX subscribes per SSE_CONNECT_WINDOW seconds for this user", body = ErrorBody),
     ),
     security(("bearer" = []))
 )]
@@ -120,6 +123,13 @@ async fn open_stream(
     };
     let zone = params.timezone()?;
     let resume_after = resume::last_event_id(&request, &params)?;
+    // Counted before anything is registered or read: a client reconnecting in a loop would
+    // otherwise cost a registration, a replay read and an unread count each time.
+    state
+        .limits
+        .sse_connect
+        .check(&principal.user_id)
+        .map_err(|wait| ApiError::rate_limited(retry_after_seconds(wait)))?;
 
     let user = principal.user_id;
     let sse = state.streams.clone();

@@ -94,7 +94,7 @@ impl Connection {
     pub(super) async fn on_message(&mut self, text: &str) -> Result<(), Closing> {
         let received = Instant::now();
         self.outcome = CommandOutcome::Ok;
-        let (type_name, sent) = if self.rate.allow(received) {
+        let (type_name, sent) = if self.rate.allow() {
             let inbound = inbound::parse_message(text);
             (inbound.type_name, self.answer(inbound).await)
         } else {
@@ -115,7 +115,7 @@ impl Connection {
 
     pub(super) async fn on_binary(&mut self) -> Result<(), Closing> {
         let received = Instant::now();
-        let error = if self.rate.allow(received) {
+        let error = if self.rate.allow() {
             WsError::invalid("binary frames are not accepted: send JSON text")
         } else {
             rate_limited()
@@ -191,8 +191,8 @@ impl Connection {
     }
 
     fn note_version(&mut self, timer: &TaggedTimer) {
-        let seen = self.seen.entry(timer.timer.id()).or_insert(0);
-        *seen = (*seen).max(timer.timer.version());
+        self.seen
+            .note(timer.timer.id(), timer.timer.version(), Instant::now());
     }
 
     /// `timer.created` for a new timer, else `timer.updated`, with `action` naming the change.
@@ -332,8 +332,7 @@ impl Connection {
     pub(super) async fn forward(&mut self, message: Arc<TimerDelivery>) -> Result<(), Closing> {
         let text = match &*message {
             TimerDelivery::Changed { change, timer } => {
-                let seen = self.seen.get(&timer.timer.id()).copied().unwrap_or(0);
-                if timer.timer.version() <= seen {
+                if !self.seen.is_newer(timer.timer.id(), timer.timer.version()) {
                     return Ok(());
                 }
                 self.note_version(timer);
@@ -353,7 +352,7 @@ impl Connection {
             TimerDelivery::AccountDeleted => return Err(Closing::AccountDeleted),
             TimerDelivery::Deleted { timer_id } => {
                 // Whatever is still queued about a deleted timer is stale.
-                self.seen.insert(*timer_id, i64::MAX);
+                self.seen.deleted(*timer_id, Instant::now());
                 outbound::encode(
                     kind::DELETED,
                     DeletedPayload {

@@ -10,18 +10,18 @@
 //! reply, which is sent first and sets the version) and every device sees one timer's versions
 //! in increasing order.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::{Item, Message, MessageStream, ProtocolError, Session};
-use hourglass_domain::ids::{TimerId, UserId};
+use hourglass_domain::ids::UserId;
 use tokio::time::{Instant as TokioInstant, MissedTickBehavior};
 
 use super::MAX_FRAME_BYTES;
 use super::close::Closing;
-use super::limits::MessageRate;
+use super::seen::SeenVersions;
 use crate::edge::auth::{AuthError, Principal};
+use crate::edge::rate_limit::ConnectionRate;
 use crate::edge::telemetry::metrics::{CommandOutcome, ConnectionKind};
 use crate::edge::timezone::RenderZone;
 use crate::realtime::registry::Registration;
@@ -66,8 +66,8 @@ pub(crate) async fn run(
         zone,
         session: session.clone(),
         registration,
-        seen: HashMap::new(),
-        rate: MessageRate::new(state.settings.ws_message_limit),
+        seen: SeenVersions::default(),
+        rate: ConnectionRate::new(state.settings.ws_message_limit),
         last_heard: Instant::now(),
         fragments: None,
         outcome: CommandOutcome::Ok,
@@ -108,14 +108,9 @@ fn admit(state: &AppState, auth: Result<Principal, AuthError>) -> Result<Princip
         AuthError::AccountDeleted => Closing::AccountDeleted,
         other => Closing::AuthRejected(other.to_string()),
     })?;
-    if state.connect_limiter.admit(
-        principal.user_id,
-        state.settings.ws_connect_limit,
-        Instant::now(),
-    ) {
-        Ok(principal)
-    } else {
-        Err(Closing::TooManyConnections)
+    match state.limits.ws_connect.check(&principal.user_id) {
+        Ok(()) => Ok(principal),
+        Err(_) => Err(Closing::TooManyConnections),
     }
 }
 
@@ -138,8 +133,8 @@ pub(super) struct Connection {
     session: Session,
     pub(super) registration: Registration,
     /// The newest `version` sent per timer; a delivery that is not newer is dropped.
-    pub(super) seen: HashMap<TimerId, i64>,
-    pub(super) rate: MessageRate,
+    pub(super) seen: SeenVersions,
+    pub(super) rate: ConnectionRate,
     /// Last frame of any kind from the client (pongs included).
     last_heard: Instant,
     fragments: Option<Fragments>,
@@ -186,6 +181,7 @@ impl Connection {
         if self.last_heard.elapsed() > timeout {
             return Err(Closing::NoPong(timeout.as_secs()));
         }
+        self.seen.forget_stale(Instant::now());
         let mut session = self.session.clone();
         self.write(session.ping(b"")).await
     }

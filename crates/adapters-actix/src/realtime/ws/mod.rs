@@ -14,13 +14,15 @@
 //! - `connection`: the task that serves one connection (the loop, frames, pings).
 //! - `commands`: what a message or a delivery does, rendered in the connection's zone.
 //! - `close`: why a connection ends and the close code each reason gets.
-//! - [`limits`]: connections per user, messages per connection.
+//! - `seen`: the newest version sent per timer, bounded in time and size.
+//! - the limits (connections per user, messages per connection) are
+//!   [`crate::edge::rate_limit`]'s.
 
 mod close;
 mod commands;
 mod connection;
-pub mod limits;
 pub mod protocol;
+mod seen;
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -9,6 +9,7 @@
 //! - [`stream_slot`]: a notification stream; while it is open its token is offered to the REST
 //!   mix, which publishes test notifications to it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -204,6 +205,9 @@ struct Schedule {
     deadline: Instant,
 }
 
+/// The next `request_id` number (`--request-ids`), unique over the run.
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
+
 /// Sends create → pause → resume → stop on schedule until the session ends at a cycle boundary
 /// or the run ends. Returns whether the connection is still usable, and the next due instant.
 async fn send_commands(
@@ -230,7 +234,13 @@ async fn send_commands(
             2 => ("timer.resume", json!({ "timer_id": timer_id })),
             _ => ("timer.stop", json!({ "timer_id": timer_id })),
         };
-        if let Err(failure) = ws::send(sender, kind, payload).await {
+        let sent = if ctx.cli.request_ids {
+            let request_id = format!("soak-{}", NEXT_REQUEST.fetch_add(1, Ordering::Relaxed));
+            ws::send_keyed(sender, kind, payload, &request_id).await
+        } else {
+            ws::send(sender, kind, payload).await
+        };
+        if let Err(failure) = sent {
             lost(board, &format!("command_{}", failure.0));
             return (false, schedule.next_due);
         }
