@@ -35,6 +35,7 @@
 //!
 //! [`run`]: hourglass_server::run
 
+mod account_deletion;
 mod auth_edges;
 mod auth_logs;
 mod auth_oidc;
