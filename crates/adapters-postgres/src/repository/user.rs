@@ -226,5 +226,5 @@ async fn find_identity(
         .first(conn)
         .await
         .optional()?;
-    Ok(row.map(User::try_from).transpose()?)
+    row.map(User::try_from).transpose()
 }
