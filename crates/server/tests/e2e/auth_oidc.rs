@@ -277,3 +277,41 @@ async fn a_jwks_that_goes_down_is_503_until_it_is_back() -> anyhow::Result<()> {
     issuer.stop().await;
     Ok(())
 }
+
+/// A user is (issuer, `sub`): a development secret left configured beside OIDC signs in users of
+/// its own, never the OIDC user with the same `sub` (before identities had an issuer, it could
+/// mint any OIDC user).
+#[tokio::test]
+async fn a_secret_beside_oidc_cannot_act_as_an_oidc_user() -> anyhow::Result<()> {
+    let issuer =
+        TestIssuer::start(vec![jwk("rsa-a-private.pem", Algorithm::RS256, "rsa")?]).await?;
+    let app = TestApp::spawn_with_only(&[
+        "--jwt-secret",
+        crate::helpers::TEST_JWT_SECRET,
+        "--oidc-allow-http",
+        "true",
+        "--oidc-issuer-url",
+        &issuer.url,
+        "--oidc-jwks-min-refresh-seconds",
+        "0",
+    ])
+    .await?;
+    let oidc = signed(
+        Algorithm::RS256,
+        "rsa-a-private.pem",
+        Some("rsa"),
+        &issued(&issuer.url, "shared-sub"),
+    )?;
+    let oidc_user = assert_accepted(&app, &oidc).await?;
+    // Same `sub`, even the OIDC issuer's `iss`, but signed with the secret.
+    let forged = hs256(&issued(&issuer.url, "shared-sub"))?;
+    let secret_user = assert_accepted(&app, &forged).await?;
+    assert_ne!(secret_user["id"], oidc_user["id"]);
+    // Each token keeps finding its own user.
+    assert_eq!(assert_accepted(&app, &oidc).await?["id"], oidc_user["id"]);
+    assert_eq!(
+        assert_accepted(&app, &forged).await?["id"],
+        secret_user["id"]
+    );
+    app.stop().await
+}
