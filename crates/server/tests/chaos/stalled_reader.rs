@@ -46,10 +46,10 @@ const PEAK_GROWTH_LIMIT_KIB: u64 = 64 * 1024;
 
 /// Growth allowed over the last [`ROUNDS`] rounds (from the end of the first of them to the end
 /// of the last): flat, within allocator noise. Not a check on the curve's shape (later growth
-/// smaller than earlier): in 12-round runs memory rose in steps, 5–13 MiB in the seventh or
-/// eighth round, then stayed flat, so such a check fails whenever a step lands late. A leak of
-/// 8 MiB per round fails this one; a slower one fails [`PEAK_GROWTH_LIMIT_KIB`] in a run long
-/// enough.
+/// smaller than earlier): in 12-round runs memory rose 12–13 MiB over the seventh and eighth
+/// rounds and then stayed flat (docs/reliability.md, Scenario 4), so such a check fails whenever
+/// a step lands late. A leak of 8 MiB per round fails this one; a slower one fails
+/// [`PEAK_GROWTH_LIMIT_KIB`] in a run long enough.
 const RATCHET_LIMIT_KIB: u64 = 16 * 1024;
 
 /// Short enough for a quick test: the kernel drops a connection whose data has waited this long
