@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ids::{MeetupId, NotificationId, TimerId, UserId};
-use crate::profile::Nickname;
+use crate::profile::{DELETED_USER_NICKNAME, Nickname};
 use crate::time::Timestamp;
 use crate::validation::Title;
 
@@ -45,10 +45,6 @@ pub const ENTER_MESSAGE_SUFFIX: &str = "님이 모임에 참여하셨습니다."
 pub const EXIT_MESSAGE_SUFFIX: &str = "님이 모임에서 퇴장하셨습니다.";
 /// What follows the nickname in a `CANCLE` message.
 pub const CANCLE_MESSAGE_SUFFIX: &str = "님이 모임을 취소하셨습니다.";
-/// How a deleted account is shown wherever it caused something: the actor of the notifications
-/// it caused (`actorNickname`, and in their messages in place of its nickname) and the friend
-/// whose activity disappears.
-pub const DELETED_USER_NICKNAME: &str = "탈퇴한 사용자";
 /// The whole `TEST` message.
 pub const TEST_MESSAGE: &str = "테스트 알림 응답";
 /// Where a `TEST` notification points: the server's API reference page.

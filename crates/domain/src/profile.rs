@@ -58,6 +58,11 @@ pub enum ProfileError {
 #[serde(try_from = "String", into = "String")]
 pub struct Nickname(String);
 
+/// How a deleted account is shown wherever it caused something: the actor of the notifications
+/// it caused (`actorNickname`, and in their messages in place of its nickname) and the friend
+/// whose activity disappears.
+pub const DELETED_USER_NICKNAME: &str = "탈퇴한 사용자";
+
 impl Nickname {
     /// Validates a nickname typed by a user.
     ///
@@ -81,10 +86,9 @@ impl Nickname {
         Ok(Self(trimmed.to_owned()))
     }
 
-    /// The nickname a deleted account is shown with
-    /// ([`crate::notification::DELETED_USER_NICKNAME`]).
+    /// The nickname a deleted account is shown with ([`DELETED_USER_NICKNAME`]).
     pub fn deleted_user() -> Self {
-        Self(crate::notification::DELETED_USER_NICKNAME.to_owned())
+        Self(DELETED_USER_NICKNAME.to_owned())
     }
 
     /// Picks the nickname of a user seen for the first time, from the token's claims.

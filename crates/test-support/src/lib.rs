@@ -303,6 +303,55 @@ impl TestDatabase {
         self.pool.clone()
     }
 
+    /// "table.column: n" for every row that still names `user` in a column holding user ids
+    /// (`users.id`, and every `owner_id`, `user_id`, `receiver_id`, `actor_id`, `host_id`,
+    /// `follower_id`, `followee_id` of any table), found from the schema so that a table added
+    /// later is checked too: the orphan check after an account deletion.
+    ///
+    /// # Errors
+    /// When connecting or a statement fails.
+    pub async fn rows_naming_user(&self, user: i64) -> Result<Vec<String>, TestDbError> {
+        #[derive(QueryableByName)]
+        struct Column {
+            #[diesel(sql_type = Text)]
+            table_name: String,
+            #[diesel(sql_type = Text)]
+            column_name: String,
+        }
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.url).await?;
+        let columns: Vec<Column> = sql_query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND column_name IN \
+               ('id', 'owner_id', 'user_id', 'receiver_id', 'actor_id', 'host_id', \
+                'follower_id', 'followee_id') \
+               AND (column_name <> 'id' OR table_name = 'users') ORDER BY 1, 2",
+        )
+        .load(&mut conn)
+        .await?;
+        let mut found = Vec::new();
+        for Column {
+            table_name,
+            column_name,
+        } in columns
+        {
+            let count: Count = sql_query(format!(
+                "SELECT count(*) AS n FROM {table_name} WHERE {column_name} = $1"
+            ))
+            .bind::<BigInt, _>(user)
+            .get_result(&mut conn)
+            .await?;
+            if count.n > 0 {
+                found.push(format!("{table_name}.{column_name}: {}", count.n));
+            }
+        }
+        Ok(found)
+    }
+
     /// Drops the database now. Preferred over relying on `Drop`, which has to block a thread.
     ///
     /// # Errors

@@ -2,9 +2,7 @@
 //! a deleted identity's old tokens cannot bring the account back, legacy users go to the
 //! primary source only.
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::SimpleAsyncConnection;
 use hourglass_adapters_postgres::repository::{
     PgFollowRepository, PgMeetupRepository, PgNotificationRepository, PgScheduleRepository,
     PgTagRepository, PgTimerRepository, PgTodoRepository, PgUserRepository,
@@ -23,7 +21,6 @@ use hourglass_ports::timer::TimerRepository;
 use hourglass_ports::user::{
     DeleteAccountError, InitialProfile, SignIn, SignInError, UserRepository,
 };
-use hourglass_test_support::TestDatabase;
 
 use crate::support::{TimerSpec, at, database, nickname, schedule, tag, timer_with, todo, user};
 
@@ -46,54 +43,6 @@ async fn follow(follows: &PgFollowRepository, a: UserId, b: UserId) -> anyhow::R
     };
     follows.follow(follow, at(0)).await?;
     Ok(())
-}
-
-#[derive(QueryableByName)]
-struct Column {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    column_name: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// Every row of any table that still names `user` in a column holding user ids (found from the
-/// schema, so a table added later is checked too), as "table.column: n".
-async fn rows_naming(db: &TestDatabase, user: UserId) -> anyhow::Result<Vec<String>> {
-    let mut conn = db.pool().get().await?;
-    let columns: Vec<Column> = diesel::sql_query(
-        "SELECT table_name::text, column_name::text FROM information_schema.columns \
-         WHERE table_schema = 'public' AND column_name IN \
-           ('id', 'owner_id', 'user_id', 'receiver_id', 'actor_id', 'host_id', 'follower_id', \
-            'followee_id') \
-           AND (column_name <> 'id' OR table_name = 'users') \
-         ORDER BY 1, 2",
-    )
-    .load(&mut conn)
-    .await?;
-    assert!(columns.len() >= 10, "the schema scan found too little");
-    let mut found = Vec::new();
-    for Column {
-        table_name,
-        column_name,
-    } in columns
-    {
-        let count: Count = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM {table_name} WHERE {column_name} = $1"
-        ))
-        .bind::<BigInt, _>(user.get())
-        .get_result(&mut conn)
-        .await?;
-        if count.n > 0 {
-            found.push(format!("{table_name}.{column_name}: {}", count.n));
-        }
-    }
-    Ok(found)
 }
 
 #[tokio::test]
@@ -143,7 +92,7 @@ async fn deleting_an_account_removes_everything_it_owns_and_settles_its_meetups(
         .apply(joined, MeetupAction::Join(carol), at(3))
         .await?;
     let users = PgUserRepository::new(db.pool());
-    assert!(!rows_naming(&db, alice).await?.is_empty());
+    assert!(!db.rows_naming_user(alice.get()).await?.is_empty());
 
     let deleted = users.delete(alice, at(100)).await?;
     assert_eq!(deleted.friends, vec![bob]);
@@ -177,7 +126,10 @@ async fn deleting_an_account_removes_everything_it_owns_and_settles_its_meetups(
     );
 
     // Nothing names Alice any more, anywhere.
-    assert_eq!(rows_naming(&db, alice).await?, Vec::<String>::new());
+    assert_eq!(
+        db.rows_naming_user(alice.get()).await?,
+        Vec::<String>::new()
+    );
     // Bob keeps what Alice caused, under the deleted user's name and without an actor.
     let notifications = PgNotificationRepository::new(db.pool());
     let inbox = notifications

@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use hourglass_domain::ids::UserId;
-use hourglass_domain::notification::DELETED_USER_NICKNAME;
+use hourglass_domain::profile::DELETED_USER_NICKNAME;
 use hourglass_domain::timer::{Timer, TimerChange};
 use tokio::sync::mpsc;
 

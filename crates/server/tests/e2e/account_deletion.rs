@@ -7,10 +7,6 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::RunQueryDsl;
-use hourglass_domain::ids::UserId;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -29,52 +25,6 @@ fn member(user: &User, nickname: &str) -> Member {
         token: user.token.clone(),
         nickname: nickname.to_owned(),
     }
-}
-
-#[derive(QueryableByName)]
-struct Column {
-    #[diesel(sql_type = Text)]
-    table_name: String,
-    #[diesel(sql_type = Text)]
-    column_name: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-/// "table.column: n" for every row that still names `user` in a user-id column of any table
-/// (found from the schema, so tables added later are checked too).
-async fn rows_naming(app: &TestApp, user: UserId) -> anyhow::Result<Vec<String>> {
-    let mut conn = app.database().pool().get().await?;
-    let columns: Vec<Column> = diesel::sql_query(
-        "SELECT table_name::text, column_name::text FROM information_schema.columns \
-         WHERE table_schema = 'public' AND column_name IN \
-           ('id', 'owner_id', 'user_id', 'receiver_id', 'actor_id', 'host_id', 'follower_id', \
-            'followee_id') \
-           AND (column_name <> 'id' OR table_name = 'users') ORDER BY 1, 2",
-    )
-    .load(&mut conn)
-    .await?;
-    let mut found = Vec::new();
-    for Column {
-        table_name,
-        column_name,
-    } in columns
-    {
-        let count: Count = diesel::sql_query(format!(
-            "SELECT count(*) AS n FROM {table_name} WHERE {column_name} = $1"
-        ))
-        .bind::<BigInt, _>(user.get())
-        .get_result(&mut conn)
-        .await?;
-        if count.n > 0 {
-            found.push(format!("{table_name}.{column_name}: {}", count.n));
-        }
-    }
-    Ok(found)
 }
 
 /// The next frame that is not a heartbeat or an `unread-count`.
@@ -144,6 +94,14 @@ async fn a_deleted_account_disappears_for_everyone_on_every_instance() -> anyhow
         StatusCode::OK
     );
 
+    // The orphan scan sees Alice's rows while she exists.
+    assert!(
+        !first
+            .database()
+            .rows_naming_user(alice.id.get())
+            .await?
+            .is_empty()
+    );
     let deleted = rest_support::delete(&first, &alice, "/api/v1/users/me").await?;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{deleted:?}");
 
@@ -237,7 +195,10 @@ async fn a_deleted_account_disappears_for_everyone_on_every_instance() -> anyhow
         assert_eq!(body["code"], "ACCOUNT_DELETED");
     }
     // Nothing of the account is left (it was there before: the users row at least).
-    assert_eq!(rows_naming(&first, alice.id).await?, Vec::<String>::new());
+    assert_eq!(
+        first.database().rows_naming_user(alice.id.get()).await?,
+        Vec::<String>::new()
+    );
     // A deletion of a deleted account is the same refusal.
     rest_support::delete(&second, &alice, "/api/v1/users/me")
         .await?

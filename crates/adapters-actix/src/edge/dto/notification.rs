@@ -14,9 +14,8 @@
 use std::collections::HashMap;
 
 use hourglass_domain::ids::UserId;
-use hourglass_domain::notification::{
-    DELETED_USER_NICKNAME, Notification, NotificationKind, RelatedId, RelatedType,
-};
+use hourglass_domain::notification::{Notification, NotificationKind, RelatedId, RelatedType};
+use hourglass_domain::profile::DELETED_USER_NICKNAME;
 use hourglass_ports::error::StorageError;
 use hourglass_ports::service::user::UserService;
 use hourglass_ports::user::User;
