@@ -95,6 +95,10 @@ openapi:
 bench *ARGS:
     scripts/bench.sh "$@"
 
+# Commands/s with 1, 2 and 3 instances on one database, pgbench with pg_notify and with an outbox INSERT, all in one run (`just bench-instances --base <commit>` adds an older design at 3 instances)
+bench-instances *ARGS:
+    scripts/bench-instances.sh "$@"
+
 # Soak run: mixed load with connection churn on a release build and durable PostgreSQL; judges RSS, fds and DB connections (`just soak --minutes 3`: a trial)
 soak *ARGS:
     scripts/soak.sh "$@"

@@ -1,28 +1,34 @@
-//! Fan-out through PostgreSQL: events leave with `pg_notify` inside the transaction that made the
-//! change, and every server instance `LISTEN`s on one dedicated connection.
+//! Fan-out through PostgreSQL: what an event says (`Announcement`), and the `LISTEN`
+//! connection of every server instance that receives them.
 //!
 //! # Emitting
-//! The repositories that change something a device shows call `notify` on their transaction's
-//! connection, after the change and before commit. PostgreSQL queues a notification until its
-//! transaction commits and drops it on rollback, so an event exists exactly when its change does,
-//! and listeners receive notifications in commit order.
+//! The repositories that change something a device shows write their announcements to the
+//! outbox (`outbox::enqueue`) inside the transaction that made the change, so an event
+//! exists exactly when its change does. The relay ([`crate::relay`]) publishes them on
+//! [`CHANNEL`] with `pg_notify`, in batches and outside the users' transactions, each user's in
+//! commit order.
 //!
 //! # The payload
-//! PostgreSQL refuses payloads of 8000 bytes or more, and one notification is copied to every
-//! listening instance, so a payload carries ids and facts only ([`Announcement`], a few dozen
-//! bytes of JSON such as `{"k":"timer","action":"pause","timer_id":…,"owner":7,"version":3}`),
-//! plus `src`, the `application_name` of the sending connection, which PostgreSQL adds as it
-//! sends (the instance's own listener skips the timer events it delivered in-process).
+//! PostgreSQL refuses payloads of 8000 bytes or more. A payload (`Announcement`) carries the
+//! ids and facts of the change, such as
+//! `{"k":"timer","action":"pause","timer_id":…,"owner":7,"version":3}`, and the **committed
+//! snapshot** receivers need (the timer and its tags, the notification) whenever it fits below
+//! [`MAX_PAYLOAD_BYTES`], so that no receiving instance reads the database for it: reads per event
+//! do not grow with the number of instances. A payload without its snapshot (a timer with a very
+//! long history, say) makes each receiver load the object once, as before snapshots existed.
+//! `src`, the `application_name` of the writing connection, is added by PostgreSQL as the outbox
+//! row is written (the instance's own listener skips the timer events it delivered in-process).
 //!
 //! The format is defined here and nowhere else: `Announcement::encode` writes the facts,
-//! `payload_with_src!` is the SQL that adds `src` (used by `notify` and by the one statement that
-//! updates a timer and notifies in one round trip), and `Announcement::decode` reads both.
+//! `payload_as_sent!` is the SQL that adds `src` and a timer's tags and drops a snapshot too
+//! large to send (used by the outbox's insert and by the one statement that updates a timer and
+//! enqueues in one round trip), and `Announcement::decode` reads the result.
 //! Instances of the previous release may listen during a rolling restart, so the format only
 //! ever gains optional fields.
 //!
-//! The receiving instance loads what it needs **once per event** (the timer and its tags, the
-//! notification) and hands a [`DomainEvent`] to its [`LocalDelivery`], which routes it to its
-//! WebSocket and SSE connections exactly as an in-process publish would.
+//! The receiving instance builds a [`DomainEvent`] from the snapshot (or loads what is missing,
+//! once per event) and hands it to its [`LocalDelivery`], which routes it to its WebSocket and
+//! SSE connections exactly as an in-process publish would.
 //!
 //! # Listening
 //! [`PgEventListener`] owns one connection opened outside the pool (a pooled connection would
@@ -36,11 +42,11 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel::sql_types::{Array, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use futures_util::StreamExt as _;
 use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
+use hourglass_domain::planning::Tag;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerChange};
 use hourglass_ports::event::{DomainEvent, HiddenTimer, InboxChange, LocalDelivery};
@@ -53,7 +59,7 @@ use tokio::task::JoinHandle;
 use crate::error::DbError;
 use crate::pool::PgPool;
 use crate::repository::{PgNotificationRepository, PgTagRepository, PgTimerRepository};
-use crate::statement::CachedSql;
+use crate::rows::{NotificationRow, TagRow, TimerRow};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -80,11 +86,11 @@ const LANES: usize = 8;
 /// Announcements one lane may hold before the listener waits for it (back-pressure, not growth).
 const LANE_CAPACITY: usize = 1024;
 
-/// At most this many notification ids go in one [`Announcement::Inbox`]: 300 ids of 19 digits
+/// At most this many notification ids go in one `Announcement::Inbox`: 300 ids of 19 digits
 /// and their commas stay below PostgreSQL's 8000-byte payload limit.
 pub const INBOX_IDS_PER_ANNOUNCEMENT: usize = 300;
 
-/// At most this many friends go in one [`Announcement::AccountDeleted`] (2 KB of ids)…
+/// At most this many friends go in one `Announcement::AccountDeleted` (2 KB of ids)…
 pub const DELETED_ACCOUNT_FRIENDS_PER_ANNOUNCEMENT: usize = 100;
 /// …and at most this many timers (a title of 100 characters escapes to at most 600 bytes), so
 /// that a payload stays well below PostgreSQL's 8000-byte limit.
@@ -92,7 +98,7 @@ pub const DELETED_ACCOUNT_TIMERS_PER_ANNOUNCEMENT: usize = 6;
 
 /// A timer friends could see, in an [`Announcement::AccountDeleted`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HiddenTimerWire {
+pub(crate) struct HiddenTimerWire {
     /// The timer.
     pub id: uuid::Uuid,
     /// Its title, if any.
@@ -103,7 +109,7 @@ pub struct HiddenTimerWire {
 /// What an [`Announcement::Inbox`] did to its notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum InboxKind {
+pub(crate) enum InboxKind {
     /// They were unread and are now read.
     Read,
     /// They were deleted.
@@ -113,7 +119,7 @@ pub enum InboxKind {
 /// What one notification says: ids and facts, never rendered data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
-pub enum Announcement {
+pub(crate) enum Announcement {
     /// A timer was created or changed (`TimerChanged`).
     Timer {
         /// The [`TimerChange`] wire value.
@@ -124,6 +130,13 @@ pub enum Announcement {
         owner: i64,
         /// Its `version` as committed.
         version: i64,
+        /// The timer as committed; absent when the payload would not fit (receivers load it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<TimerRow>,
+        /// Its tags, added by PostgreSQL as the outbox row is written (see
+        /// [`payload_as_sent`]); present with a snapshot of a tagged timer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tags: Option<Vec<TagRow>>,
     },
     /// A running timer's time is up (`TimeUp`).
     TimeUp {
@@ -135,6 +148,12 @@ pub enum Announcement {
         due_at: i64,
         /// Whether it went off late.
         late: bool,
+        /// The timer as it was when its time was up (see [`Announcement::Timer`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<TimerRow>,
+        /// Its tags (see [`Announcement::Timer`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tags: Option<Vec<TagRow>>,
     },
     /// A PATCH made an active timer that friends could see private (`TimerHidden`); sent
     /// right after that change's `timer` announcement.
@@ -143,6 +162,12 @@ pub enum Announcement {
         timer_id: uuid::Uuid,
         /// Its owner.
         owner: i64,
+        /// The timer as committed (see [`Announcement::Timer`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<TimerRow>,
+        /// Its tags (see [`Announcement::Timer`]); not needed, added with every snapshot.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tags: Option<Vec<TagRow>>,
     },
     /// A timer was deleted (`TimerDeleted`).
     TimerDeleted {
@@ -160,6 +185,9 @@ pub enum Announcement {
         /// The receiver's unread count once it was stored; absent from the previous release.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         unread: Option<u64>,
+        /// The notification as stored; absent when the payload would not fit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        snapshot: Option<NotificationRow>,
     },
     /// Some of a receiver's notifications were read or deleted (`InboxChanged`); a change naming
     /// many is split into announcements of at most [`INBOX_IDS_PER_ANNOUNCEMENT`] ids.
@@ -200,7 +228,7 @@ pub enum Announcement {
 impl Announcement {
     /// The user whose events must stay in order: the timer's owner, the notification's
     /// receiver, the follower.
-    fn user(&self) -> i64 {
+    pub(crate) fn user(&self) -> i64 {
         match self {
             Self::Timer { owner, .. }
             | Self::TimeUp { owner, .. }
@@ -219,6 +247,8 @@ impl Announcement {
             timer_id: timer.id().get(),
             owner: timer.owner_id().get(),
             version: timer.version(),
+            snapshot: snapshot_of(timer),
+            tags: None,
         }
     }
 
@@ -229,6 +259,8 @@ impl Announcement {
             owner: timer.owner_id().get(),
             due_at: due_at.unix_seconds(),
             late,
+            snapshot: snapshot_of(timer),
+            tags: None,
         }
     }
 
@@ -237,6 +269,8 @@ impl Announcement {
         Self::TimerHidden {
             timer_id: timer.id().get(),
             owner: timer.owner_id().get(),
+            snapshot: snapshot_of(timer),
+            tags: None,
         }
     }
 
@@ -254,6 +288,7 @@ impl Announcement {
             id: notification.id().get(),
             receiver: notification.receiver().get(),
             unread: Some(unread),
+            snapshot: Some(NotificationRow::from(notification)),
         }
     }
 
@@ -345,7 +380,7 @@ impl Announcement {
             .collect()
     }
 
-    /// The JSON payload, before [`payload_with_src`] adds `src`.
+    /// The JSON payload, before [`payload_as_sent`] completes it.
     pub(crate) fn encode(&self) -> Result<String, DbError> {
         serde_json::to_string(self).map_err(|error| crate::error::corrupt("event payload", error))
     }
@@ -354,64 +389,67 @@ impl Announcement {
     ///
     /// # Errors
     /// The payload is not an announcement this release knows.
-    fn decode(payload: &str) -> Result<Received, serde_json::Error> {
+    pub(crate) fn decode(payload: &str) -> Result<Received, serde_json::Error> {
         serde_json::from_str(payload)
     }
 }
 
 /// An announcement as it arrived.
 #[derive(Debug, Deserialize)]
-struct Received {
+pub(crate) struct Received {
     #[serde(flatten)]
-    announcement: Announcement,
+    pub(crate) announcement: Announcement,
     /// The `application_name` of the connection that sent it; absent when sent by hand.
     #[serde(default)]
-    src: Option<String>,
+    pub(crate) src: Option<String>,
+    /// Its outbox id, added by the relay; absent when sent by a writer of the previous release.
+    #[serde(default)]
+    pub(crate) oid: Option<i64>,
 }
 
 /// SQL that turns the JSON text `$payload` (an [`Announcement::encode`]) into the payload as
-/// sent: with `src` set to the sending connection's `application_name`. The server names its
-/// pool after its instance, so its own listener can tell the timer events it already delivered
-/// in-process. Done by PostgreSQL rather than in Rust because only the connection knows its name.
+/// published, computed as the outbox row is written:
+///
+/// - `src` is set to the writing connection's `application_name`. The server names its pool
+///   after its instance, so its own listener can tell the timer events it already delivered
+///   in-process. Done by PostgreSQL because only the connection knows its name.
+/// - A timer snapshot with tag ids gets `tags`: the rows of its tags, read in the writing
+///   transaction (which holds the timer's lock), so receivers need not load them.
+/// - A payload of [`MAX_PAYLOAD_BYTES`] or more loses its `snapshot` and `tags`: PostgreSQL
+///   refuses to notify 8000 bytes or more, and a receiver loads what a payload lacks.
+///
 /// A macro so that `concat!` keeps each statement a `&'static str` ([`CachedSql`]).
-macro_rules! payload_with_src {
+///
+/// [`CachedSql`]: crate::statement::CachedSql
+macro_rules! payload_as_sent {
     ($payload:literal) => {
         concat!(
-            "jsonb_set(",
+            "(SELECT CASE WHEN octet_length(f.full::text) < 7600 THEN f.full::text \
+                     ELSE (f.full - 'snapshot' - 'tags')::text END \
+              FROM (SELECT jsonb_set( \
+                  CASE WHEN jsonb_array_length(COALESCE(i.p -> 'snapshot' -> 'tag_ids', '[]')) > 0 \
+                  THEN jsonb_set(i.p, '{tags}', COALESCE( \
+                      (SELECT jsonb_agg(to_jsonb(tg)) FROM timer_tags tt \
+                       JOIN tags tg ON tg.id = tt.tag_id \
+                       WHERE tt.timer_id = (i.p -> 'snapshot' ->> 'id')::uuid), '[]'::jsonb)) \
+                  ELSE i.p END, \
+                  '{src}', to_jsonb(current_setting('application_name'))) AS full \
+                FROM (SELECT (",
             $payload,
-            "::jsonb, '{src}', to_jsonb(current_setting('application_name')))::text"
+            ")::jsonb AS p) AS i) AS f)"
         )
     };
 }
-pub(crate) use payload_with_src;
+pub(crate) use payload_as_sent;
 
-/// See [`notify`]. `unnest … WITH ORDINALITY` keeps the order, so one change's events arrive in
-/// order.
-const NOTIFY: &str = concat!(
-    "SELECT pg_notify($1, ",
-    payload_with_src!("p.payload"),
-    ") FROM unnest($2::text[]) WITH ORDINALITY AS p(payload, ord) ORDER BY p.ord"
-);
+/// Payloads this long or longer are sent without their snapshot (PostgreSQL's limit is 8000
+/// bytes; the margin leaves room for a channel name and future fields). The same number is
+/// written in `payload_as_sent`.
+pub const MAX_PAYLOAD_BYTES: usize = 7600;
 
-/// Emits `announcements` on [`CHANNEL`] in one round trip, on the caller's connection. Called
-/// inside the transaction that made the change, so they are delivered only if it commits.
-pub(crate) async fn notify(
-    conn: &mut AsyncPgConnection,
-    announcements: &[Announcement],
-) -> Result<(), DbError> {
-    if announcements.is_empty() {
-        return Ok(());
-    }
-    let payloads = announcements
-        .iter()
-        .map(Announcement::encode)
-        .collect::<Result<Vec<_>, _>>()?;
-    CachedSql::new(NOTIFY)
-        .bind::<Text, _>(CHANNEL)
-        .bind::<Array<Text>, _>(payloads)
-        .execute(conn)
-        .await?;
-    Ok(())
+/// `timer` as a snapshot, or none when it cannot be written (the receivers then load it).
+fn snapshot_of(timer: &Timer) -> Option<TimerRow> {
+    TimerRow::from_timer(timer).ok()
 }
 
 /// The listener could not start.
@@ -438,6 +476,8 @@ impl Loader {
                 action,
                 timer_id,
                 version,
+                snapshot,
+                tags,
                 ..
             } => {
                 let change = match TimerChange::from_str(&action) {
@@ -447,6 +487,15 @@ impl Loader {
                         return None;
                     }
                 };
+                if let Some(timer) = from_snapshot(snapshot, tags) {
+                    // The state this change committed, whatever came after: a later change
+                    // arrives with its own event, and clients keep the highest version.
+                    return Some(DomainEvent::TimerChanged {
+                        actor: timer.timer.owner_id(),
+                        change,
+                        timer,
+                    });
+                }
                 let timer = match self.timers.find(TimerId::new(timer_id)).await {
                     // The timer moved on since: every version bump is announced, in commit
                     // order, so the newer state arrives with its own change right after. Skipping
@@ -469,8 +518,18 @@ impl Loader {
                 timer_id,
                 due_at,
                 late,
+                snapshot,
+                tags,
                 ..
             } => {
+                let due_at = Timestamp::from_unix_seconds(due_at)?;
+                if let Some(timer) = from_snapshot(snapshot, tags) {
+                    return Some(DomainEvent::TimeUp {
+                        timer,
+                        due_at,
+                        late,
+                    });
+                }
                 // Whatever the timer's state now: a later change arrives with its own event.
                 let timer = match self.timers.find(TimerId::new(timer_id)).await {
                     Ok(Some(timer)) => timer,
@@ -482,7 +541,7 @@ impl Loader {
                 };
                 Some(DomainEvent::TimeUp {
                     timer: self.tagged(timer).await,
-                    due_at: Timestamp::from_unix_seconds(due_at)?,
+                    due_at,
                     late,
                 })
             }
@@ -514,7 +573,12 @@ impl Loader {
                     })
                     .collect(),
             }),
-            Announcement::TimerHidden { timer_id, .. } => {
+            Announcement::TimerHidden {
+                timer_id, snapshot, ..
+            } => {
+                if let Some(timer) = from_snapshot(snapshot, None) {
+                    return Some(DomainEvent::TimerHidden { timer: timer.timer });
+                }
                 // Friends only need its id and title; a timer deleted since needs no hiding
                 // (deletion makes it leave the lists anyway).
                 match self.timers.find(TimerId::new(timer_id)).await {
@@ -546,7 +610,21 @@ impl Loader {
                 id,
                 receiver,
                 unread,
+                snapshot,
             } => {
+                if let Some(row) = snapshot {
+                    match Notification::try_from(row) {
+                        Ok(notification) => {
+                            return Some(DomainEvent::NotificationCreated {
+                                notification,
+                                unread_count: unread,
+                            });
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "unreadable notification snapshot; loading it");
+                        }
+                    }
+                }
                 // The receiver's first notification from `id` on is this one, unless it was
                 // deleted already: then there is nothing to push, and the delete's own
                 // announcement, right behind, carries the count.
@@ -578,6 +656,29 @@ impl Loader {
     async fn tagged(&self, timer: Timer) -> TaggedTimer {
         TaggedTimer::load(timer, &self.tags).await
     }
+}
+
+/// The timer a payload's `snapshot` holds, with its `tags` (which a snapshot of a timer with tag
+/// ids must carry), or `None` when the payload has none or it cannot be read: the receiver then
+/// loads the timer.
+fn from_snapshot(snapshot: Option<TimerRow>, tags: Option<Vec<TagRow>>) -> Option<TaggedTimer> {
+    let timer = match Timer::try_from(snapshot?) {
+        Ok(timer) => timer,
+        Err(error) => {
+            tracing::warn!(%error, "unreadable timer snapshot; loading the timer");
+            return None;
+        }
+    };
+    if timer.tag_ids().is_empty() {
+        return Some(TaggedTimer::untagged(timer));
+    }
+    let tags = tags?
+        .into_iter()
+        .map(Tag::try_from)
+        .collect::<Result<Vec<_>, _>>()
+        .inspect_err(|error| tracing::warn!(%error, "unreadable tag in a snapshot; loading them"))
+        .ok()?;
+    Some(TaggedTimer::new(timer, tags))
 }
 
 /// Whether this instance already delivered `received` itself: a timer, follow or account-deletion
@@ -788,6 +889,7 @@ async fn listen(
                 let received = Instant::now();
                 match Announcement::decode(&notification.payload) {
                     Ok(decoded) => {
+                        tracing::trace!(oid = ?decoded.oid, src = ?decoded.src, "event received");
                         if !delivered_in_process(&decoded, own_origin) {
                             lanes.dispatch(decoded.announcement, received).await;
                         }
@@ -837,6 +939,8 @@ mod tests {
             timer_id: uuid::Uuid::nil(),
             owner: 7,
             version: 2,
+            snapshot: None,
+            tags: None,
         };
         let deleted = Announcement::TimerDeleted {
             timer_id: uuid::Uuid::nil(),
@@ -846,6 +950,7 @@ mod tests {
             id: 1,
             receiver: 7,
             unread: Some(1),
+            snapshot: None,
         };
         let follow = Announcement::follow(UserId::new(7), UserId::new(8));
         let me = Some("hourglass-a");
@@ -891,6 +996,8 @@ mod tests {
             timer_id: id,
             owner: 7,
             version: 3,
+            snapshot: None,
+            tags: None,
         };
         assert_eq!(decoded.announcement, expected);
         assert_eq!(decoded.src.as_deref(), Some("hourglass-b"));
@@ -905,6 +1012,7 @@ mod tests {
                     id: 5,
                     receiver: 7,
                     unread: None,
+                    snapshot: None,
                 },
             ),
             (
@@ -913,6 +1021,7 @@ mod tests {
                     id: 5,
                     receiver: 7,
                     unread: Some(2),
+                    snapshot: None,
                 },
             ),
             (
@@ -945,6 +1054,8 @@ mod tests {
                 Announcement::TimerHidden {
                     timer_id: id,
                     owner: 7,
+                    snapshot: None,
+                    tags: None,
                 },
             ),
         ] {
@@ -1051,70 +1162,6 @@ mod tests {
         assert!(TimerChange::from_str("explode").is_err());
     }
 
-    /// The helper itself, on the admin database (NOTIFY needs no table): a notification sent
-    /// inside a transaction is invisible until the commit, and gone with a rollback.
-    #[tokio::test]
-    async fn notify_is_delivered_with_the_commit_and_never_after_a_rollback() -> Result<(), BoxError>
-    {
-        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-            return Err("TEST_DATABASE_URL is not set".into());
-        };
-        let mut listening = connect(&url).await?;
-        let mut writer = AsyncPgConnection::establish(&url).await?;
-        // A fresh id per run tells this test's notifications from anyone else's.
-        let marker = uuid::Uuid::now_v7();
-        let announcement = Announcement::TimerDeleted {
-            timer_id: marker,
-            owner: 1,
-        };
-        let ours = |payload: &str| payload.contains(&marker.to_string());
-
-        let rolled_back = writer
-            .transaction(async |conn| {
-                notify(conn, std::slice::from_ref(&announcement)).await?;
-                Err::<(), _>(DbError::Corrupt("refused after notifying".to_owned()))
-            })
-            .await;
-        assert!(rolled_back.is_err());
-
-        let (opened, committed) = tokio::sync::oneshot::channel::<()>();
-        let writing = async {
-            writer
-                .transaction(async |conn| {
-                    notify(conn, std::slice::from_ref(&announcement)).await?;
-                    // Hold the transaction open: nothing may arrive before the commit.
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    let _listener_gone = opened.send(());
-                    Ok::<_, DbError>(())
-                })
-                .await
-        };
-        let reading = async {
-            let mut seen = Vec::new();
-            let mut commit = Some(committed);
-            let notifications = listening.notifications_stream();
-            let mut notifications = std::pin::pin!(notifications);
-            while let Ok(Some(next)) =
-                tokio::time::timeout(Duration::from_secs(2), notifications.next()).await
-            {
-                let payload = next?.payload;
-                if ours(&payload) {
-                    // The transaction signals just before committing: by then it had slept
-                    // with its notification queued, and nothing had arrived.
-                    let committed_already = commit.take().map(|mut c| c.try_recv().is_ok());
-                    seen.push((payload, committed_already));
-                }
-            }
-            Ok::<_, BoxError>(seen)
-        };
-        let (written, seen) = tokio::join!(writing, reading);
-        written?;
-        let seen = seen?;
-        assert_eq!(seen.len(), 1, "exactly the committed one: {seen:?}");
-        assert_eq!(<[_]>::first(&seen).and_then(|(_, c)| *c), Some(true));
-        Ok(())
-    }
-
     fn test_tag(owner: UserId, name: &str) -> hourglass_domain::planning::Tag {
         use hourglass_domain::validation::{TagColor, TagName};
         let (Ok(name), Ok(color)) = (TagName::new(name), TagColor::new("#A1B2C3")) else {
@@ -1209,6 +1256,136 @@ mod tests {
         drop(pool);
         db.cleanup().await?;
         Ok(())
+    }
+
+    /// What the repositories write is what receivers need: a tagged timer's event carries the
+    /// timer and its tags as committed, so it is delivered while the tables cannot be read; a
+    /// timer whose snapshot would not fit goes without it and is loaded.
+    #[tokio::test]
+    async fn a_written_timer_event_carries_its_snapshot_unless_too_large() -> Result<(), BoxError> {
+        use hourglass_domain::profile::Nickname;
+        use hourglass_domain::timer::TimerCommand;
+        use hourglass_ports::user::{InitialProfile, UserRepository};
+
+        use crate::repository::PgUserRepository;
+
+        #[derive(diesel::QueryableByName)]
+        struct Payload {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            payload: String,
+        }
+
+        let db = hourglass_test_support::TestDatabase::create().await?;
+        let pool = crate::pool::build_pool(db.url(), 2, Duration::from_secs(30))?;
+        let Ok(nickname) = Nickname::parse("alice") else {
+            panic!("valid nickname")
+        };
+        let alice = PgUserRepository::new(pool.clone())
+            .find_or_create(
+                &hourglass_ports::user::SignIn::new("test", "alice"),
+                InitialProfile {
+                    nickname,
+                    profile_image: None,
+                },
+                hourglass_domain::time::Timestamp::EPOCH,
+            )
+            .await?
+            .id;
+        let tags = PgTagRepository::new(pool.clone());
+        let (first, second) = (test_tag(alice, "first"), test_tag(alice, "second"));
+        tags.insert(&first).await?;
+        tags.insert(&second).await?;
+        let timers = PgTimerRepository::new(pool.clone());
+        let tagged = Timer::restore(hourglass_domain::timer::TimerSnapshot {
+            owner_id: alice,
+            tag_ids: vec![second.id, first.id],
+            ..test_timer().to_snapshot()
+        })?;
+        let mut long = Timer::restore(hourglass_domain::timer::TimerSnapshot {
+            id: TimerId::new(uuid::Uuid::now_v7()),
+            owner_id: alice,
+            ..test_timer().to_snapshot()
+        })?;
+        for n in 1..=60 {
+            let at = |s| Timestamp::from_unix_seconds(s).unwrap_or(Timestamp::EPOCH);
+            long.apply(TimerCommand::Pause, at(n * 10))?;
+            long.apply(TimerCommand::Resume, at(n * 10 + 5))?;
+        }
+        timers.insert(&tagged).await?;
+        timers.insert(&long).await?;
+
+        let mut conn = pool.get().await?;
+        let payloads: Vec<Payload> =
+            diesel::sql_query("SELECT payload FROM event_outbox ORDER BY id")
+                .load(&mut conn)
+                .await?;
+        let [tagged_payload, long_payload] = payloads.as_slice() else {
+            panic!("two events: {}", payloads.len())
+        };
+        assert!(long_payload.payload.len() < MAX_PAYLOAD_BYTES);
+        let tagged_event = Announcement::decode(&tagged_payload.payload)?.announcement;
+        let long_event = Announcement::decode(&long_payload.payload)?.announcement;
+        assert!(
+            matches!(
+                &long_event,
+                Announcement::Timer {
+                    snapshot: None,
+                    tags: None,
+                    ..
+                }
+            ),
+            "{long_event:?}"
+        );
+
+        diesel::sql_query("ALTER TABLE timers RENAME TO timers_unreadable")
+            .execute(&mut conn)
+            .await?;
+        diesel::sql_query("ALTER TABLE tags RENAME TO tags_unreadable")
+            .execute(&mut conn)
+            .await?;
+        let loader = Loader {
+            timers: timers.clone(),
+            tags: tags.clone(),
+            notifications: PgNotificationRepository::new(pool.clone()),
+        };
+        assert_eq!(
+            loader.event_for(tagged_event).await,
+            Some(DomainEvent::TimerChanged {
+                actor: alice,
+                change: TimerChange::START,
+                timer: TaggedTimer {
+                    timer: tagged.clone(),
+                    tags: vec![second.clone(), first.clone()],
+                },
+            }),
+            "built from the payload alone"
+        );
+        assert_eq!(
+            loader.event_for(long_event.clone()).await,
+            None,
+            "needs the table"
+        );
+        diesel::sql_query("ALTER TABLE timers_unreadable RENAME TO timers")
+            .execute(&mut conn)
+            .await?;
+        assert_eq!(
+            loader.event_for(long_event).await,
+            Some(DomainEvent::TimerChanged {
+                actor: alice,
+                change: TimerChange::START,
+                timer: TaggedTimer::untagged(long.clone()),
+            }),
+            "loaded"
+        );
+        drop((conn, loader));
+        drop(pool);
+        db.cleanup().await?;
+        Ok(())
+    }
+
+    #[test]
+    fn the_payload_limit_is_the_one_the_sql_applies() {
+        assert!(payload_as_sent!("p").contains(&format!("< {MAX_PAYLOAD_BYTES} ")));
     }
 
     #[test]

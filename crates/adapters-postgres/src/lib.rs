@@ -13,8 +13,12 @@
 //!   (its usage, for `/metrics`).
 //! - [`schema`]: the diesel table definitions, matching `migrations/` (written by hand).
 //! - [`readiness`]: the readiness probe port implemented by pinging the pool.
-//! - [`event_bus`]: the fan-out across instances: `pg_notify` inside the repositories'
-//!   transactions, and the one `LISTEN` connection per instance that routes events to it.
+//! - [`outbox`]: where the repositories' transactions leave their events (`event_outbox`),
+//!   never calling `pg_notify` themselves.
+//! - [`relay`]: publishes the outbox (`pg_notify` in batches, outside the users' transactions),
+//!   one relay per instance, each holding some of the users' partitions.
+//! - [`event_bus`]: the announcements' format, and the one `LISTEN` connection per instance that
+//!   routes what the relays publish to its connections.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
 //! - `statement` (private): fixed SQL that every connection prepares once (diesel's
@@ -24,8 +28,10 @@
 mod error;
 pub mod event_bus;
 pub mod migrations;
+pub mod outbox;
 pub mod pool;
 pub mod readiness;
+pub mod relay;
 pub mod repository;
 mod rows;
 pub mod schema;

@@ -160,7 +160,7 @@ impl TimerRecord {
 ///
 /// The field names are JSON keys of stored documents too: renaming one makes the outcomes
 /// remembered in the last 24 h unreadable.
-#[derive(Debug, QueryableByName, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName, Serialize, Deserialize)]
 pub(crate) struct TimerRow {
     #[diesel(sql_type = diesel::sql_types::Uuid)]
     id: Uuid,
@@ -441,8 +441,20 @@ impl TryFrom<TodoRow> for Todo {
     }
 }
 
-/// A row of `tags`, read and written by the query builder.
-#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+/// A row of `tags`, read and written by the query builder; also the JSON of a tag in an event's
+/// snapshot (`to_jsonb` of the row, see `crate::event_bus`), so the field names are the columns'.
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    Serialize,
+    Deserialize,
+)]
 #[diesel(table_name = tags, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct TagRow {
     pub(crate) id: Uuid,
@@ -530,8 +542,11 @@ pub(crate) struct FollowedUserRow {
 // ---------------------------------------------------------------------------------------------
 // Notifications
 
-/// A row of `notifications`.
-#[derive(Debug, Queryable, Selectable, QueryableByName)]
+/// A row of `notifications`; also the JSON of a notification in an event's snapshot (see
+/// `crate::event_bus`).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Queryable, Selectable, QueryableByName, Serialize, Deserialize,
+)]
 #[diesel(table_name = notifications, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct NotificationRow {
     pub(crate) id: i64,
@@ -547,6 +562,26 @@ pub(crate) struct NotificationRow {
     pub(crate) redirect_url: String,
     pub(crate) is_read: bool,
     pub(crate) created_at: DateTime<Utc>,
+}
+
+impl From<&Notification> for NotificationRow {
+    fn from(notification: &Notification) -> Self {
+        let (related_id, related_timer_id) =
+            crate::repository::notification::related_columns(notification.related_id());
+        Self {
+            id: notification.id().get(),
+            receiver_id: notification.receiver().get(),
+            actor_id: notification.actor().map(UserId::get),
+            kind: notification.kind().as_str().to_owned(),
+            message: notification.message().to_owned(),
+            related_id,
+            related_timer_id,
+            related_type: notification.related_type().as_str().to_owned(),
+            redirect_url: notification.redirect_url().to_owned(),
+            is_read: notification.is_read(),
+            created_at: ts(notification.created_at()),
+        }
+    }
 }
 
 impl TryFrom<NotificationRow> for Notification {

@@ -11,6 +11,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_outbox (id) {
+        id -> Int8,
+        user_id -> Int8,
+        partition -> Int2,
+        payload -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     follow_notifications (follower_id, followee_id) {
         follower_id -> Int8,
         followee_id -> Int8,
@@ -198,6 +208,7 @@ diesel::joinable!(todos -> users (owner_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     deleted_accounts,
+    event_outbox,
     follow_notifications,
     follows,
     meetup_participants,

@@ -368,6 +368,20 @@ impl NotificationDraft {
         )
     }
 
+    /// This draft as it reads once its actor's account is deleted: no actor, and
+    /// [`DELETED_USER_NICKNAME`] in place of the nickname for the kinds whose message names one.
+    /// What the deletion itself notifies (its meetups cancelled and left) is stored this way, so
+    /// the notification as stored, and as announced, is already the final one.
+    #[must_use]
+    pub fn of_deleted_actor(self) -> Self {
+        let message = self.kind.message_of_deleted_actor().unwrap_or(self.message);
+        Self {
+            actor: None,
+            message,
+            ..self
+        }
+    }
+
     /// `TEST` from `user` to `user`.
     pub fn test(user: UserId) -> Self {
         Self {
@@ -1137,5 +1151,18 @@ mod tests {
         });
         assert_eq!(restored, original);
         assert_eq!(restored.related_id(), Some(RelatedId::Timer(timer(3))));
+    }
+
+    #[test]
+    fn a_draft_of_a_deleted_actor_names_nobody() {
+        let draft = NotificationDraft::follow(UserId::new(1), UserId::new(2), &nick("alice"))
+            .of_deleted_actor();
+        assert_eq!(draft.actor(), None);
+        assert_eq!(
+            draft.message(),
+            format!("{DELETED_USER_NICKNAME}{FOLLOW_MESSAGE_SUFFIX}")
+        );
+        let test = NotificationDraft::test(UserId::new(1));
+        assert_eq!(test.clone().of_deleted_actor().message(), test.message());
     }
 }

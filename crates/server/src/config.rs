@@ -84,6 +84,9 @@ pub struct Config {
     /// Migrations at start and the clean-up of remembered command outcomes.
     #[command(flatten)]
     pub upkeep: UpkeepConfig,
+    /// How committed events travel between instances.
+    #[command(flatten)]
+    pub events: EventBusConfig,
 }
 
 /// Where the database is, and how many connections to hold.
@@ -434,6 +437,31 @@ pub struct AlarmConfig {
         value_parser = BoolishValueParser::new()
     )]
     pub alarm_scheduler_enabled: bool,
+}
+
+/// How committed events travel between instances: the outbox relay.
+#[derive(Debug, Clone, Args)]
+pub struct EventBusConfig {
+    /// Milliseconds the outbox relay waits before reading its partitions when nothing woke it.
+    /// This instance's own commits wake it at once; events written by other instances into the
+    /// partitions it holds wait up to this long (the cross-instance latency's floor).
+    #[arg(
+        long,
+        env = "OUTBOX_POLL_INTERVAL_MS",
+        default_value_t = 5,
+        value_parser = RangedU64ValueParser::<u64>::new().range(1..=60_000)
+    )]
+    pub outbox_poll_interval_ms: u64,
+}
+
+impl EventBusConfig {
+    /// How the relay runs.
+    #[must_use]
+    pub fn relay(&self) -> hourglass_adapters_postgres::relay::RelaySettings {
+        hourglass_adapters_postgres::relay::RelaySettings {
+            poll_interval: Duration::from_millis(self.outbox_poll_interval_ms),
+        }
+    }
 }
 
 /// Arguments of `hourglass token`.

@@ -24,6 +24,7 @@ use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use hourglass_adapters_actix::edge::middleware as edge;
 use hourglass_adapters_postgres::event_bus::PgEventListener;
+use hourglass_adapters_postgres::relay::PgOutboxRelay;
 use hourglass_adapters_postgres::{event_bus, migrations, pool};
 use hourglass_ports::event::LocalDelivery;
 
@@ -80,7 +81,7 @@ pub async fn run(
 
     // Connections open lazily; the ping makes a wrong pool setup fail at startup, not on the
     // first request.
-    // The pool's connections carry this instance's name, which `pg_notify` puts in every event,
+    // The pool's connections carry this instance's name, which the outbox puts in every event,
     // so this instance's listener can skip the timer events it already delivered in-process.
     let origin = format!("hourglass-{}", uuid::Uuid::now_v7().simple());
     let pool_url = event_bus::with_application_name(database.database_url.expose(), &origin);
@@ -117,6 +118,11 @@ pub async fn run(
     )
     .await
     .context("cannot listen for events on the database")?;
+    // Publishing what the repositories leave in the outbox, once the listener runs, so this
+    // instance hears the events its relay publishes for others.
+    let relay = PgOutboxRelay::start(database.database_url.expose(), config.events.relay())
+        .await
+        .context("cannot start the outbox relay")?;
     // The scheduler starts once the listener runs, so its first poll (which fires whatever fell
     // due while no instance ran) reaches the other instances' devices too.
     let (stop_alarms, alarms_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -176,6 +182,8 @@ pub async fn run(
     {
         tracing::warn!(%error, "the alarm scheduler ended abnormally");
     }
+    // The relay publishes what the last commands left before it gives its partitions back.
+    relay.stop().await;
     events.stop().await;
     served?;
 

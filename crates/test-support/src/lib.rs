@@ -306,7 +306,9 @@ impl TestDatabase {
     /// "table.column: n" for every row that still names `user` in a column holding user ids
     /// (`users.id`, and every `owner_id`, `user_id`, `receiver_id`, `actor_id`, `host_id`,
     /// `follower_id`, `followee_id` of any table), found from the schema so that a table added
-    /// later is checked too: the orphan check after an account deletion.
+    /// later is checked too: the orphan check after an account deletion. `event_outbox` is left
+    /// out: it is a queue the relay drains within milliseconds, and its rows about a deleted user
+    /// are the announcements of that deletion.
     ///
     /// # Errors
     /// When connecting or a statement fails.
@@ -329,7 +331,8 @@ impl TestDatabase {
              WHERE table_schema = 'public' AND column_name IN \
                ('id', 'owner_id', 'user_id', 'receiver_id', 'actor_id', 'host_id', \
                 'follower_id', 'followee_id') \
-               AND (column_name <> 'id' OR table_name = 'users') ORDER BY 1, 2",
+               AND (column_name <> 'id' OR table_name = 'users') \
+               AND table_name <> 'event_outbox' ORDER BY 1, 2",
         )
         .load(&mut conn)
         .await?;

@@ -25,7 +25,8 @@ use super::meetup;
 use super::notification::insert_drafts;
 use super::timer::LIST_ACTIVE;
 use crate::error::{DbError, TxError, corrupt};
-use crate::event_bus::{Announcement, notify};
+use crate::event_bus::Announcement;
+use crate::outbox::enqueue;
 use crate::rows::{TimerRow, ts};
 use crate::schema::{deleted_accounts, meetup_participants, users};
 use crate::statement::CachedSql;
@@ -82,7 +83,12 @@ pub(super) async fn delete(
         .into_iter()
         .map(Timer::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let drafts = settle_meetups(conn, user, now).await?;
+    // Stored as they will read once the user is gone (announced as such too).
+    let drafts: Vec<NotificationDraft> = settle_meetups(conn, user, now)
+        .await?
+        .into_iter()
+        .map(NotificationDraft::of_deleted_actor)
+        .collect();
     let notifications = insert_drafts(conn, &drafts, now).await?;
     rename_caused_notifications(conn, user).await?;
     diesel::insert_into(deleted_accounts::table)
@@ -103,7 +109,7 @@ pub(super) async fn delete(
         .iter()
         .filter(|timer| hourglass_ports::service::delivery::hidden_on_unfollow(timer))
         .collect();
-    notify(
+    enqueue(
         conn,
         &Announcement::account_deleted(user, &friends, &hidden),
     )

@@ -23,7 +23,8 @@ use hourglass_ports::error::StorageError;
 
 use super::notification::insert_drafts;
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, notify};
+use crate::event_bus::Announcement;
+use crate::outbox::{enqueue, kick};
 use crate::pool::PgPool;
 use crate::rows::{TimerRow, instant, ts};
 use crate::statement::CachedSql;
@@ -225,10 +226,11 @@ impl AlarmRepository for PgAlarmRepository {
                         Announcement::time_up(&fired.timer, fired.alarm.due_at, fired.late)
                     })
                     .collect();
-                notify(conn, &announcements).await?;
+                enqueue(conn, &announcements).await?;
                 Ok(went_off)
             })
             .await
+            .inspect(|_| kick())
             .map_err(TxError::into_port)?;
         Ok(fired)
     }

@@ -30,7 +30,8 @@ use hourglass_ports::user::User;
 use super::notification::insert_drafts;
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
-use crate::event_bus::{Announcement, notify};
+use crate::event_bus::Announcement;
+use crate::outbox::{enqueue, kick};
 use crate::pool::PgPool;
 use crate::rows::{FollowedUserRow, instant, ts};
 use crate::schema::{follow_notifications, follows};
@@ -168,7 +169,7 @@ impl FollowRepository for PgFollowRepository {
                 .execute(conn)
                 .await?;
             if inserted == 1 {
-                notify(
+                enqueue(
                     conn,
                     &[Announcement::follow(follow.follower(), follow.followee())],
                 )
@@ -203,6 +204,7 @@ impl FollowRepository for PgFollowRepository {
             })
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -235,7 +237,7 @@ impl FollowRepository for PgFollowRepository {
             ))
             .get_result(conn)
             .await?;
-            notify(
+            enqueue(
                 conn,
                 &[Announcement::unfollow(follower, followee, ended_friendship)],
             )
@@ -246,6 +248,7 @@ impl FollowRepository for PgFollowRepository {
             })
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 

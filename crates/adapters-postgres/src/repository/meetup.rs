@@ -28,6 +28,7 @@ use hourglass_ports::page::{Page, PageRequest};
 use super::notification::{announce_stored, insert_drafts, related_columns};
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
+use crate::outbox::kick;
 use crate::pool::PgPool;
 use crate::rows::{MeetupRow, NewMeetupRecord, NotificationRow, ts};
 use crate::schema::{meetup_participants, meetups, users};
@@ -189,6 +190,7 @@ impl MeetupRepository for PgMeetupRepository {
             })
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -273,6 +275,7 @@ impl MeetupRepository for PgMeetupRepository {
             })
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 

@@ -36,7 +36,8 @@ use uuid::Uuid;
 
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, InboxKind, notify};
+use crate::event_bus::{Announcement, InboxKind};
+use crate::outbox::{enqueue, kick};
 use crate::pool::PgPool;
 use crate::rows::{NotificationRow, ts};
 use crate::schema::notifications;
@@ -157,7 +158,7 @@ pub(crate) async fn announce_stored(
             Announcement::notification(notification, total.saturating_sub(*later))
         })
         .collect();
-    notify(conn, &announcements).await
+    enqueue(conn, &announcements).await
 }
 
 /// The `related_id` (meetup) and `related_timer_id` columns of a notification's `relatedId`.
@@ -256,6 +257,7 @@ impl NotificationRepository for PgNotificationRepository {
                 )
             })
             .await
+            .inspect(|_| kick())
             .map_err(TxError::into_port)?;
         stored
             .into_iter()
@@ -361,7 +363,7 @@ impl NotificationRepository for PgNotificationRepository {
                 };
             }
             let unread = unread_count_of(conn, receiver).await?;
-            notify(
+            enqueue(
                 conn,
                 &Announcement::inbox(receiver, InboxKind::Read, &[id], unread),
             )
@@ -369,6 +371,7 @@ impl NotificationRepository for PgNotificationRepository {
             Ok(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -389,7 +392,7 @@ impl NotificationRepository for PgNotificationRepository {
                 .collect();
             ids.sort_unstable();
             let unread = unread_count_of(conn, receiver).await?;
-            notify(
+            enqueue(
                 conn,
                 &Announcement::inbox(receiver, InboxKind::Read, &ids, unread),
             )
@@ -397,6 +400,7 @@ impl NotificationRepository for PgNotificationRepository {
             Ok::<_, TxError<StorageError>>(u64::try_from(ids.len()).unwrap_or(u64::MAX))
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -414,7 +418,7 @@ impl NotificationRepository for PgNotificationRepository {
                 return Err(TxError::Refused(NotificationError::NotFound));
             }
             let unread = unread_count_of(conn, receiver).await?;
-            notify(
+            enqueue(
                 conn,
                 &Announcement::inbox(receiver, InboxKind::Deleted, &[id], unread),
             )
@@ -422,6 +426,7 @@ impl NotificationRepository for PgNotificationRepository {
             Ok(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 }

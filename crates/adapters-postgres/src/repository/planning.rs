@@ -31,7 +31,8 @@ use uuid::Uuid;
 
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, notify};
+use crate::event_bus::Announcement;
+use crate::outbox::{enqueue, kick};
 use crate::pool::PgPool;
 use crate::rows::{ScheduleRecord, ScheduleRow, TagRow, TimerRow, TodoRecord, TodoRow, ts};
 use crate::schema::{schedule_tags, schedules, tags, todo_tags, todos};
@@ -170,7 +171,7 @@ async fn announce_updates(conn: &mut AsyncPgConnection, timers: &[Timer]) -> Res
         .iter()
         .map(|timer| Announcement::timer(TimerChange::Details, timer))
         .collect();
-    notify(conn, &announcements).await
+    enqueue(conn, &announcements).await
 }
 
 fn timers_from(rows: Vec<TimerRow>) -> Result<Vec<Timer>, DbError> {
@@ -230,6 +231,7 @@ impl ScheduleRepository for PgScheduleRepository {
             Ok::<_, TxError<PlanningError>>(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -268,6 +270,7 @@ impl ScheduleRepository for PgScheduleRepository {
             Ok(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -309,6 +312,7 @@ impl ScheduleRepository for PgScheduleRepository {
             Ok(timers)
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -385,6 +389,7 @@ impl TodoRepository for PgTodoRepository {
             Ok::<_, TxError<PlanningError>>(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -423,6 +428,7 @@ impl TodoRepository for PgTodoRepository {
             Ok(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -464,6 +470,7 @@ impl TodoRepository for PgTodoRepository {
             Ok(timers)
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -600,6 +607,7 @@ impl TagRepository for PgTagRepository {
             Ok(timers)
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 

@@ -44,7 +44,8 @@ use super::alarm::{TimerWithAlarms, due_at, insert_alarm};
 use super::processed::{Claim, claim, remembered};
 use super::{MAX_PAGE, MAX_TIMER_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
-use crate::event_bus::{Announcement, CHANNEL, notify, payload_with_src};
+use crate::event_bus::{Announcement, payload_as_sent};
+use crate::outbox::{enqueue, kick};
 use crate::pool::PgPool;
 use crate::rows::{TimerRecord, TimerRow, UserRow, ts};
 use crate::schema::{timer_tags, timers, users};
@@ -73,8 +74,10 @@ const LOCKED_TIMER: &str = concat!(
 );
 
 /// See [`store`]; `$1` is the id, then the columns in [`TimerRecord`]'s order, then the
-/// channel and the announcement's JSON, then the owner, the alarm's `due_at` and whether the
-/// timer is still active (an ended timer's alarm row is deleted).
+/// announcement's JSON, then the owner, the alarm's `due_at` and whether the timer is still
+/// active (an ended timer's alarm row is deleted). The announcement goes to the outbox while the
+/// transaction holds the timer's row lock, so the timer's outbox ids follow commit order (see
+/// [`crate::outbox`]).
 const STORE_TIMER: &str = concat!(
     "WITH stored AS ( \
          UPDATE timers SET schedule_id = $2, todo_id = $3, title = $4, description = $5, \
@@ -82,12 +85,12 @@ const STORE_TIMER: &str = concat!(
          pause_history = $11, visibility = $12, version = $13, updated_at = $14 \
          WHERE id = $1 RETURNING id), \
      alarm AS ( \
-         INSERT INTO timer_alarms (timer_id, owner_id, due_at) SELECT $1, $17, $18 WHERE $19 \
+         INSERT INTO timer_alarms (timer_id, owner_id, due_at) SELECT $1, $16, $17 WHERE $18 \
          ON CONFLICT (timer_id) DO UPDATE SET due_at = EXCLUDED.due_at), \
-     ended AS (DELETE FROM timer_alarms WHERE timer_id = $1 AND NOT $19) \
-     SELECT pg_notify($15, ",
-    payload_with_src!("$16"),
-    ") FROM stored"
+     ended AS (DELETE FROM timer_alarms WHERE timer_id = $1 AND NOT $18) \
+     INSERT INTO event_outbox (user_id, payload) SELECT $16, ",
+    payload_as_sent!("$15"),
+    " FROM stored"
 );
 
 const FIND_TIMER: &str = concat!(timer_select!(), "WHERE t.id = $1");
@@ -222,9 +225,10 @@ async fn lock_own_timer(
     Ok(Some((Timer::try_from(row.timer)?, row.flags.fired())))
 }
 
-/// Writes the timer's columns (not its tags) over the stored row and emits `announcement`, in
-/// one round trip (the `UPDATE` runs as a data-modifying CTE, then a `pg_notify` of the payload
-/// as [`crate::event_bus::notify`] sends it, `src` included). Hand-written rather than
+/// Writes the timer's columns (not its tags, which must be linked already) over the stored row
+/// and writes `announcement` to the outbox, in one round trip (the `UPDATE` runs as a
+/// data-modifying CTE, then the outbox `INSERT` of the payload as
+/// [`crate::event_bus::payload_as_sent`] completes it). Hand-written rather than
 /// `diesel::update(…).set(…)` because diesel never caches an `UPDATE`'s prepared statement, and
 /// this one runs for every command. The owner and `created_at` never change.
 async fn store(
@@ -250,7 +254,6 @@ async fn store(
         .bind::<Text, _>(record.visibility)
         .bind::<BigInt, _>(record.version)
         .bind::<Timestamptz, _>(record.updated_at)
-        .bind::<Text, _>(CHANNEL)
         .bind::<Text, _>(announcement.encode()?)
         .bind::<BigInt, _>(record.owner_id)
         .bind::<Nullable<Timestamptz>, _>(due)
@@ -292,7 +295,7 @@ async fn insert_rows(
         .await?;
     insert_tags(conn, timer, timer.tag_ids()).await?;
     insert_alarm(conn, timer, policy).await?;
-    notify(conn, &[Announcement::timer(TimerChange::START, timer)]).await?;
+    enqueue(conn, &[Announcement::timer(TimerChange::START, timer)]).await?;
     Ok(())
 }
 
@@ -319,6 +322,7 @@ impl TimerRepository for PgTimerRepository {
             Ok::<_, TxError<InsertTimerError>>(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -342,6 +346,7 @@ impl TimerRepository for PgTimerRepository {
             Ok(timer)
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -360,6 +365,7 @@ impl TimerRepository for PgTimerRepository {
             Ok::<_, TxError<InsertTimerError>>(Idempotent::Applied(()))
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -386,6 +392,7 @@ impl TimerRepository for PgTimerRepository {
             Ok(Idempotent::Applied(timer))
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -407,23 +414,25 @@ impl TimerRepository for PgTimerRepository {
             let patched = PatchedTimer::new(timer, changed, before);
             let timer = &patched.timer;
             if changed {
-                let announcement = Announcement::timer(TimerChange::Details, timer);
-                store(conn, (timer, &fired), self.alarms, &announcement).await?;
-                if patched.hidden_from_friends {
-                    // Right after the `update`, in the same transaction: friends' clients drop
-                    // the timer only if the change commits, on every instance.
-                    notify(conn, &[Announcement::timer_hidden(timer)]).await?;
-                }
+                // The links first: the announcement's snapshot reads the timer's tags.
                 if old_tags != timer.tag_ids() {
                     diesel::delete(timer_tags::table.filter(timer_tags::timer_id.eq(id.get())))
                         .execute(conn)
                         .await?;
                     insert_tags(conn, timer, timer.tag_ids()).await?;
                 }
+                let announcement = Announcement::timer(TimerChange::Details, timer);
+                store(conn, (timer, &fired), self.alarms, &announcement).await?;
+                if patched.hidden_from_friends {
+                    // Right after the `update`, in the same transaction: friends' clients drop
+                    // the timer only if the change commits, on every instance.
+                    enqueue(conn, &[Announcement::timer_hidden(timer)]).await?;
+                }
             }
             Ok(patched)
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 
@@ -440,10 +449,11 @@ impl TimerRepository for PgTimerRepository {
             if deleted == 0 {
                 return Err(TxError::Refused(DeleteTimerError::NotFound));
             }
-            notify(conn, &[Announcement::timer_deleted(owner, id)]).await?;
+            enqueue(conn, &[Announcement::timer_deleted(owner, id)]).await?;
             Ok(())
         })
         .await
+        .inspect(|_| kick())
         .map_err(TxError::into_port)
     }
 

@@ -16,6 +16,7 @@ use hourglass_ports::user::{
 
 use super::account;
 use crate::error::{DbError, TxError};
+use crate::outbox::kick;
 use crate::pool::PgPool;
 use crate::rows::{UserRow, instant, ts};
 use crate::schema::{deleted_accounts, users};
@@ -205,6 +206,7 @@ impl UserRepository for PgUserRepository {
         let mut conn = self.pool.get().await.map_err(DbError::from)?;
         conn.transaction(async move |conn| account::delete(conn, id, now).await)
             .await
+            .inspect(|_| kick())
             .map_err(TxError::into_port)
     }
 }

@@ -1,6 +1,7 @@
-//! The repositories announce their changes with `pg_notify` inside their transactions: a
-//! committed change emits exactly its notifications, a refused or rolled-back one emits nothing.
-//! Each test listens on its own connection, as a server instance's listener does.
+//! The repositories announce their changes inside their transactions (an outbox row each, which
+//! the relay publishes with `pg_notify`): a committed change emits exactly its announcements, a
+//! refused or rolled-back one emits nothing. Each test listens on its own connection, as a server
+//! instance's listener does, with a relay of its own publishing the outbox.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use anyhow::bail;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl as _};
 use futures_util::StreamExt as _;
 use hourglass_adapters_postgres::event_bus::CHANNEL;
+use hourglass_adapters_postgres::relay::{PgOutboxRelay, RelaySettings};
 use hourglass_adapters_postgres::repository::{
     PgNotificationRepository, PgTagRepository, PgTimerRepository,
 };
@@ -25,19 +27,45 @@ use crate::support::{TimerSpec, at, database, tag, timer, timer_with, user};
 /// How long "nothing (more) arrives" is watched for.
 const QUIET: Duration = Duration::from_millis(300);
 
-/// A connection that `LISTEN`s on the events channel of `db`.
-pub(crate) async fn listener(db: &TestDatabase) -> anyhow::Result<AsyncPgConnection> {
+/// A connection that `LISTEN`s on the events channel of a test database, and the relay that
+/// publishes that database's outbox to it.
+pub(crate) struct Listening {
+    /// The listening connection.
+    pub(crate) conn: AsyncPgConnection,
+    /// Kept for as long as the test listens; its connection goes with the database.
+    _relay: PgOutboxRelay,
+}
+
+/// Listens on the events channel of `db`, with a relay publishing what is written to its outbox
+/// from now on.
+pub(crate) async fn listener(db: &TestDatabase) -> anyhow::Result<Listening> {
     let mut conn = AsyncPgConnection::establish(db.url()).await?;
     diesel::sql_query(format!("LISTEN {CHANNEL}"))
         .execute(&mut conn)
         .await?;
-    Ok(conn)
+    // What the test's set-up wrote is not what it listens for (with no relay yet, it waited).
+    diesel::sql_query("DELETE FROM event_outbox")
+        .execute(&mut conn)
+        .await?;
+    let relay = PgOutboxRelay::start(
+        db.url(),
+        RelaySettings {
+            poll_interval: Duration::from_millis(10),
+        },
+    )
+    .await?;
+    Ok(Listening {
+        conn,
+        _relay: relay,
+    })
 }
 
-/// The payloads received within `within`, until it stays quiet for [`QUIET`].
-pub(crate) async fn received(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec<Value>> {
+/// The payloads' facts received until it stays quiet for [`QUIET`]: without `src` (the writing
+/// connection) and `oid` (the outbox id), checked to be there, and without the snapshot the receivers build events from
+/// (`snapshot`, `tags`; see `event_bus`'s own tests).
+pub(crate) async fn received(listening: &mut Listening) -> anyhow::Result<Vec<Value>> {
     let mut payloads = Vec::new();
-    let notifications = conn.notifications_stream();
+    let notifications = listening.conn.notifications_stream();
     let mut notifications = std::pin::pin!(notifications);
     while let Ok(next) = tokio::time::timeout(QUIET, notifications.next()).await {
         let Some(notification) = next else {
@@ -47,10 +75,16 @@ pub(crate) async fn received(conn: &mut AsyncPgConnection) -> anyhow::Result<Vec
         assert_eq!(notification.channel, CHANNEL);
         assert!(notification.payload.len() < 8000);
         let mut payload: Value = serde_json::from_str(&notification.payload)?;
-        // `src` names the sending connection (its `application_name`); the facts are the rest.
-        let src = payload
-            .as_object_mut()
-            .and_then(|fields| fields.remove("src"));
+        let Some(fields) = payload.as_object_mut() else {
+            bail!("not an object: {payload}");
+        };
+        let src = fields.remove("src");
+        assert!(
+            matches!(fields.remove("oid"), Some(Value::Number(_))),
+            "{payload}"
+        );
+        fields.remove("snapshot");
+        fields.remove("tags");
         assert!(matches!(src, Some(Value::String(_))), "{payload}");
         payloads.push(payload);
     }
@@ -206,6 +240,71 @@ async fn a_keyed_command_is_announced_once_and_its_duplicates_never() -> anyhow:
                    "version": 2}),
         ]
     );
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// Commands racing on one timer write its events while holding its row lock, so the outbox ids,
+/// which the relay publishes in order, follow the versions: what clients need to apply each
+/// change once, in order. 200 trials, eight commands at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_timers_events_draw_outbox_ids_in_commit_order() -> anyhow::Result<()> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        payload: String,
+    }
+    let db = database().await?;
+    let alice = user(&db, "alice").await?;
+    let timers = PgTimerRepository::new(db.pool());
+    let stored = timer(alice, at(0));
+    timers.insert(&stored).await?;
+    let id = stored.id();
+    let mut applied = 0usize;
+    for trial in 0..200_i64 {
+        let mut commands = Vec::new();
+        for n in 0..8_i64 {
+            let timers = timers.clone();
+            let command = if n % 2 == 0 {
+                TimerCommand::Pause
+            } else {
+                TimerCommand::Resume
+            };
+            commands.push(tokio::spawn(async move {
+                timers
+                    .apply_command(alice, id, command, at(trial * 10 + 1))
+                    .await
+            }));
+        }
+        for command in commands {
+            if command.await?.is_ok() {
+                applied += 1;
+            }
+        }
+    }
+    assert!(
+        applied >= 200,
+        "every trial applies at least one: {applied}"
+    );
+    let mut conn = db.pool().get().await?;
+    let rows: Vec<Row> = diesel::sql_query("SELECT payload FROM event_outbox ORDER BY id")
+        .load(&mut conn)
+        .await?;
+    let versions: Vec<i64> = rows
+        .iter()
+        .map(|row| serde_json::from_str::<Value>(&row.payload))
+        .collect::<Result<Vec<_>, _>>()?
+        .iter()
+        .filter_map(|payload| payload["version"].as_i64())
+        .collect();
+    assert_eq!(
+        versions.len(),
+        applied + 1,
+        "the start and every applied command"
+    );
+    let expected: Vec<i64> = (1..=i64::try_from(applied + 1)?).collect();
+    assert_eq!(versions, expected, "ids in version order");
+    drop(conn);
     db.cleanup().await?;
     Ok(())
 }

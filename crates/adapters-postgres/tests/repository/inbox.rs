@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
-use diesel_async::AsyncPgConnection;
 use futures_util::StreamExt as _;
 use hourglass_adapters_postgres::repository::PgNotificationRepository;
 use hourglass_domain::ids::{NotificationId, UserId};
@@ -16,7 +15,7 @@ use hourglass_domain::notification::NotificationDraft;
 use hourglass_ports::notification::{NotificationError, NotificationRepository};
 use serde_json::{Value, json};
 
-use crate::events::{listener, received};
+use crate::events::{Listening, listener, received};
 use crate::support::{at, database, user};
 
 /// An upper bound for one announcement to arrive, not a margin any test waits out.
@@ -101,10 +100,10 @@ fn ids_of(payload: &Value) -> anyhow::Result<Vec<i64>> {
 
 /// The next announcement for `receiver`: what it says and the unread count it carries.
 pub(crate) async fn next_for(
-    conn: &mut AsyncPgConnection,
+    listening: &mut Listening,
     receiver: UserId,
 ) -> anyhow::Result<(Said, u64)> {
-    let notifications = conn.notifications_stream();
+    let notifications = listening.conn.notifications_stream();
     let mut notifications = std::pin::pin!(notifications);
     loop {
         let Ok(next) = tokio::time::timeout(ARRIVAL, notifications.next()).await else {

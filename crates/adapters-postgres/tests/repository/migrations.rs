@@ -28,7 +28,7 @@ async fn down_then_up_round_trip() -> anyhow::Result<()> {
     let db = TestDatabase::create_empty().await?;
     let applied = run_pending(db.url()).await?;
     assert!(applied >= 4, "{applied}");
-    assert_eq!(table_count(&db).await?, 16);
+    assert_eq!(table_count(&db).await?, 17);
     assert_eq!(run_pending(db.url()).await?, 0);
     assert_eq!(revert_all(db.url()).await?, applied);
     assert_eq!(
@@ -37,7 +37,7 @@ async fn down_then_up_round_trip() -> anyhow::Result<()> {
         "down.sql drops everything up.sql creates"
     );
     assert_eq!(run_pending(db.url()).await?, applied);
-    assert_eq!(table_count(&db).await?, 16);
+    assert_eq!(table_count(&db).await?, 17);
     db.cleanup().await?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
-use diesel_async::{AsyncPgConnection, RunQueryDsl as _, SimpleAsyncConnection as _};
+use diesel_async::{RunQueryDsl as _, SimpleAsyncConnection as _};
 use futures_util::StreamExt as _;
 use hourglass_adapters_postgres::repository::{
     PgAlarmRepository, PgFollowRepository, PgMeetupRepository, PgNotificationRepository,
@@ -38,7 +38,7 @@ use hourglass_ports::timer::{TimerRepository, UpdateTimerError};
 use hourglass_test_support::TestDatabase;
 use tokio::sync::Barrier;
 
-use crate::events::listener;
+use crate::events::{Listening, listener};
 use crate::inbox::{Said, next_for};
 use crate::support::{TimerSpec, at, database, schedule, tag, timer_with, title, todo, user};
 
@@ -800,8 +800,8 @@ async fn concurrent_follows_of_a_pair_notify_once() -> anyhow::Result<()> {
 const ARRIVAL: Duration = Duration::from_secs(30);
 
 /// The next follow announcement (`follower`, `followee`, `ended_friendship`), skipping others.
-async fn next_follow_change(conn: &mut AsyncPgConnection) -> anyhow::Result<(i64, i64, bool)> {
-    let notifications = conn.notifications_stream();
+async fn next_follow_change(listening: &mut Listening) -> anyhow::Result<(i64, i64, bool)> {
+    let notifications = listening.conn.notifications_stream();
     let mut notifications = std::pin::pin!(notifications);
     loop {
         let Ok(next) = tokio::time::timeout(ARRIVAL, notifications.next()).await else {
@@ -823,9 +823,9 @@ async fn next_follow_change(conn: &mut AsyncPgConnection) -> anyhow::Result<(i64
 }
 
 /// Each of the four starting states of a pair (no follow, one either way, friends), then both
-/// follows and both unfollows at once. NOTIFY delivers in commit order, so the announcements
-/// replay the changes in the order they took effect: each unfollow must say it ended a
-/// friendship exactly when the reverse follow stood at that point (two unfollows of friends both
+/// follows and both unfollows at once. Changes of a pair lock the pair before their outbox rows
+/// draw ids, and the test's one relay publishes in id order, so the announcements replay the
+/// changes in the order they took effect: each unfollow must say it ended a friendship exactly when the reverse follow stood at that point (two unfollows of friends both
 /// saying so, or an unfollow missing a reverse follow committed just before it, would be wrong),
 /// and the replay must end in the stored follows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,0 +1,100 @@
+//! The event outbox: where a change's transaction leaves its events for the relay
+//! ([`crate::relay`]).
+//!
+//! Writers never call `pg_notify`: at commit PostgreSQL serialises every notifying transaction on
+//! one cluster-wide lock, held through the WAL flush, so notifying writers commit one at a time
+//! (issue 22 measured about 45 % of the database's command capacity lost to it). An `INSERT`
+//! into `event_outbox` has no such lock, and it commits or rolls back with the change, so an
+//! event still exists exactly when its change does.
+//!
+//! # Order
+//! An event's row draws its id while its transaction holds the lock that orders the object the
+//! event is about, and that lock is held to commit: a timer's events are written under the
+//! timer's row lock (`FOR UPDATE`), a receiver's notifications and inbox changes under the
+//! receiver's advisory lock (`pg_advisory_xact_lock(receiver)`, see `repository::notification`),
+//! a follow change under the pair's row locks, an account deletion under the user's row lock.
+//! So each object's rows have ids in commit order, and the relay, which publishes a partition in
+//! id order (an object's events all fall in its user's partition), keeps that order. That is the
+//! order clients need: versions per timer, unread counts per receiver.
+//!
+//! A lock per *user* for every event (so that all of a user's events, across objects, follow
+//! commit order) was tried and dropped: taken at the end of a timer command it deadlocked with
+//! the schedule, todo and tag deletes that lock several of the user's timers (the command's
+//! foreign-key check waits for the deleted row while holding the user's lock), and taken at the
+//! start it would have serialised every write of a user behind one lock.
+//!
+//! # Waking the relay
+//! A committed transaction that enqueued wakes this process's relays at once (`kick`): the writing instance's
+//! own relay publishes right away when it holds the partition, and the relay's short poll
+//! (`OUTBOX_POLL_INTERVAL_MS`) is the fallback for partitions held by another instance.
+
+use std::sync::LazyLock;
+
+use diesel::sql_types::{Array, BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use tokio::sync::Notify;
+use tokio::sync::futures::Notified;
+
+use crate::error::DbError;
+use crate::event_bus::{Announcement, payload_as_sent};
+use crate::statement::CachedSql;
+
+/// How many partitions the users are spread over; the relays claim them one by one. Fixed by
+/// the `event_outbox.partition` column's expression (migration `2026-01-06-000001_event_outbox`).
+pub const PARTITIONS: i16 = 64;
+
+/// The partition of `user`, as the `event_outbox.partition` column computes it.
+pub fn partition_of(user: i64) -> i16 {
+    // In 0..PARTITIONS, so the conversion cannot fail.
+    i16::try_from(user.rem_euclid(i64::from(PARTITIONS))).unwrap_or(0)
+}
+
+/// Inserts in input order, each payload completed by [`payload_as_sent`].
+const ENQUEUE: &str = concat!(
+    "INSERT INTO event_outbox (user_id, payload) \
+     SELECT a.user_id, ",
+    payload_as_sent!("a.payload"),
+    " FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS a(user_id, payload, ord) \
+     ORDER BY a.ord"
+);
+
+/// Writes `announcements` to the outbox on the caller's connection, in one round trip. Called
+/// inside the transaction that made the change, so they are published only if it commits, and
+/// while it holds the lock that orders each one's object (see the module documentation).
+pub(crate) async fn enqueue(
+    conn: &mut AsyncPgConnection,
+    announcements: &[Announcement],
+) -> Result<(), DbError> {
+    if announcements.is_empty() {
+        return Ok(());
+    }
+    let users: Vec<i64> = announcements.iter().map(Announcement::user).collect();
+    let payloads = announcements
+        .iter()
+        .map(Announcement::encode)
+        .collect::<Result<Vec<_>, _>>()?;
+    CachedSql::new(ENQUEUE)
+        .bind::<Array<BigInt>, _>(users)
+        .bind::<Array<Text>, _>(payloads)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Wakes the relays of this process. Process-wide rather than passed to every repository: a
+/// kick only shortens a relay's wait, so a relay woken for rows it does not hold just finds
+/// nothing and waits again.
+static KICK: LazyLock<Notify> = LazyLock::new(Notify::new);
+
+/// Wakes this process's relays: called by every repository method whose transaction may have
+/// enqueued, once that transaction committed (a kick before the commit would find nothing).
+/// A kick for a transaction that enqueued nothing costs one empty read.
+pub(crate) fn kick() {
+    KICK.notify_waiters();
+}
+
+/// Resolves at the next [`kick`] of this process. Enable it (`Notified::enable`) before reading
+/// the outbox, so that a kick that lands during the read is not missed.
+pub(crate) fn kicked() -> Notified<'static> {
+    KICK.notified()
+}

@@ -1,0 +1,355 @@
+//! The outbox relay: publishes the events that transactions left in `event_outbox`
+//! ([`crate::outbox`]) and deletes what it published.
+//!
+//! # Who relays what
+//! Every instance runs one relay. The users are spread over [`PARTITIONS`] partitions, and a
+//! relay publishes only the partitions it holds, each claimed with a session advisory lock
+//! (`pg_try_advisory_lock(`[`PARTITION_LOCK_CLASS`]`, partition)`) on its own connection. So
+//! exactly one relay handles a partition at a time, and when an instance dies its connection
+//! closes, PostgreSQL releases its locks, and the others claim its partitions at their next
+//! rebalance (every [`REBALANCE_INTERVAL`]). Each relay aims at its fair share: the partitions
+//! divided by the relays connected to the database (counted in `pg_stat_activity` by their
+//! `application_name`, [`RELAY_APPLICATION_NAME`]), and gives back what it holds above it.
+//!
+//! # Publishing
+//! One statement deletes up to [`BATCH`] of its partitions' rows, oldest id first, and calls
+//! `pg_notify` for each in id order, in one transaction: the batch is published exactly when its
+//! rows are gone, and one commit takes PostgreSQL's notify lock for the whole batch, outside
+//! every user's transaction. Per user, ids are in commit order (see [`crate::outbox`]), so each
+//! user's events reach the listeners ([`crate::event_bus`]) in commit order.
+//!
+//! # When
+//! Right after a transaction of this process that enqueued commits (`crate::outbox::kick`),
+//! and otherwise every poll interval (rows written by other instances into partitions this relay
+//! holds).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::{Array, BigInt, Integer, SmallInt, Text};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::event_bus::{CHANNEL, with_application_name};
+use crate::outbox::{PARTITIONS, kicked};
+use crate::statement::CachedSql;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The `application_name` of every relay connection (`pg_stat_activity`): how relays count each
+/// other.
+pub const RELAY_APPLICATION_NAME: &str = "hourglass-relay";
+
+/// The first key of the partition locks (`pg_try_advisory_lock(int, int)`), "HG". Two-key
+/// advisory locks never collide with the one-key locks of users and migrations.
+pub const PARTITION_LOCK_CLASS: i32 = 0x4847;
+
+/// Rows published per statement; a full batch is followed by the next one at once.
+pub const BATCH: i64 = 1000;
+
+/// How often a relay counts the relays and claims or gives back partitions: also how long the
+/// partitions of a dead instance wait for a new holder.
+pub const REBALANCE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// First wait before reconnecting; doubled per failed attempt up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How a relay runs.
+#[derive(Debug, Clone, Copy)]
+pub struct RelaySettings {
+    /// How long the relay waits for a kick before reading its partitions anyway.
+    pub poll_interval: Duration,
+}
+
+/// The relay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The first connection failed.
+    #[error("cannot connect the outbox relay to the database")]
+    Connect(#[source] BoxError),
+}
+
+/// What one relay holds, and how much it published (for tests and operators).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelayStatus {
+    /// The partitions this relay holds now.
+    pub partitions: BTreeSet<i16>,
+    /// Events published since start.
+    pub published: u64,
+}
+
+/// This instance's relay: one connection of its own, reconnected with backoff.
+pub struct PgOutboxRelay {
+    stop: watch::Sender<bool>,
+    status: watch::Receiver<RelayStatus>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for PgOutboxRelay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgOutboxRelay").finish_non_exhaustive()
+    }
+}
+
+impl PgOutboxRelay {
+    /// Connects, then relays until [`PgOutboxRelay::stop`].
+    ///
+    /// # Errors
+    /// [`RelayError::Connect`] when the first connection fails.
+    pub async fn start(database_url: &str, settings: RelaySettings) -> Result<Self, RelayError> {
+        let url = with_application_name(database_url, RELAY_APPLICATION_NAME);
+        let conn = AsyncPgConnection::establish(&url)
+            .await
+            .map_err(|error| RelayError::Connect(Box::new(error)))?;
+        let (stop, stopped) = watch::channel(false);
+        let (report, status) = watch::channel(RelayStatus::default());
+        let task = tokio::spawn(run(url, conn, settings, report, stopped));
+        Ok(Self { stop, status, task })
+    }
+
+    /// What the relay holds and has published, updated as it works.
+    pub fn status(&self) -> watch::Receiver<RelayStatus> {
+        self.status.clone()
+    }
+
+    /// Publishes what its partitions still hold, gives them back and waits for the task to end.
+    pub async fn stop(self) {
+        self.stop.send_replace(true);
+        if let Err(error) = self.task.await {
+            tracing::warn!(%error, "the outbox relay task failed");
+        }
+    }
+}
+
+/// Why [`relay`] returned.
+enum Ended {
+    /// Asked to stop.
+    Stopped,
+    /// The connection failed; reconnect.
+    Lost(BoxError),
+}
+
+/// Relays, and after every loss reconnects with backoff (the lost connection's partitions were
+/// released with it, so they are claimed again from nothing).
+async fn run(
+    url: String,
+    mut conn: AsyncPgConnection,
+    settings: RelaySettings,
+    report: watch::Sender<RelayStatus>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        match relay(&mut conn, settings, &report, &mut stopped).await {
+            Ended::Stopped => return,
+            Ended::Lost(error) => {
+                tracing::warn!(%error, "outbox relay connection lost; reconnecting");
+            }
+        }
+        report.send_modify(|status| status.partitions.clear());
+        let mut backoff = MIN_BACKOFF;
+        conn = loop {
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => return,
+                () = tokio::time::sleep(backoff) => {}
+            }
+            match AsyncPgConnection::establish(&url).await {
+                Ok(conn) => break conn,
+                Err(error) => {
+                    tracing::warn!(%error, retry_in_ms = backoff.as_millis(),
+                        "outbox relay cannot reconnect");
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        };
+        tracing::info!("outbox relay reconnected");
+    }
+}
+
+/// What ended a relay's wait.
+enum Woke {
+    /// A kick or the poll interval: read the partitions.
+    Publish,
+    /// Time to count the relays and claim or give back partitions.
+    Rebalance,
+    /// Asked to stop.
+    Stop,
+}
+
+/// Claims partitions and publishes them until the connection fails or the relay is stopped.
+async fn relay(
+    conn: &mut AsyncPgConnection,
+    settings: RelaySettings,
+    report: &watch::Sender<RelayStatus>,
+    stopped: &mut watch::Receiver<bool>,
+) -> Ended {
+    let mut held = BTreeSet::new();
+    // Relays that start together try the partitions from different places.
+    let start_at = i32::from(crate::outbox::partition_of(
+        i64::try_from(uuid::Uuid::now_v7().as_u128() & 0xffff).unwrap_or(0),
+    ));
+    let mut rebalance = tokio::time::interval(REBALANCE_INTERVAL);
+    rebalance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        // Enabled before the read: a kick that lands while it runs wakes the wait below.
+        let kicked = kicked();
+        let mut kicked = std::pin::pin!(kicked);
+        kicked.as_mut().enable();
+        let published = match publish(conn, &held).await {
+            Ok(published) => published,
+            Err(error) => return Ended::Lost(error.into()),
+        };
+        if published > 0 {
+            report.send_modify(|status| status.published += published);
+        }
+        if published >= BATCH.unsigned_abs() {
+            continue;
+        }
+        let woke = tokio::select! {
+            _ = stopped.wait_for(|stop| *stop) => Woke::Stop,
+            () = &mut kicked => Woke::Publish,
+            () = tokio::time::sleep(settings.poll_interval) => Woke::Publish,
+            _ = rebalance.tick() => Woke::Rebalance,
+        };
+        match woke {
+            Woke::Publish => {}
+            Woke::Rebalance => {
+                if let Err(error) = rebalance_partitions(conn, &mut held, start_at).await {
+                    return Ended::Lost(error.into());
+                }
+                report.send_modify(|status| status.partitions.clone_from(&held));
+            }
+            Woke::Stop => {
+                // What is still here was committed before the server stopped taking commands.
+                if let Ok(published) = publish(conn, &held).await {
+                    report.send_modify(|status| status.published += published);
+                }
+                return Ended::Stopped;
+            }
+        }
+    }
+}
+
+/// Deletes and notifies one batch of `held`'s rows in one transaction; see the module docs.
+/// `pg_notify` is volatile, so PostgreSQL calls it after the sort, in id order. Each payload gets
+/// `oid`, its outbox id: PostgreSQL delivers identical payloads notified in one transaction only
+/// once, and two events can be identical (a follow and its undo, say); the id also tells a
+/// receiver which event it has.
+const PUBLISH: &str = "\
+WITH batch AS ( \
+    DELETE FROM event_outbox WHERE id IN ( \
+        SELECT id FROM event_outbox WHERE partition = ANY($1::smallint[]) ORDER BY id LIMIT $2) \
+    RETURNING id, payload) \
+SELECT b.id, pg_notify($3, jsonb_set(b.payload::jsonb, '{oid}', to_jsonb(b.id))::text)::text \
+    AS sent \
+FROM batch b ORDER BY b.id";
+
+#[derive(QueryableByName)]
+struct Published {
+    #[diesel(sql_type = BigInt)]
+    #[expect(dead_code, reason = "read to make the statement's rows counted")]
+    id: i64,
+}
+
+/// Publishes one batch of the partitions in `held`; returns how many events it published.
+async fn publish(
+    conn: &mut AsyncPgConnection,
+    held: &BTreeSet<i16>,
+) -> Result<u64, diesel::result::Error> {
+    if held.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<Published> = CachedSql::new(PUBLISH)
+        .bind::<Array<SmallInt>, _>(held.iter().copied().collect::<Vec<_>>())
+        .bind::<BigInt, _>(BATCH)
+        .bind::<Text, _>(CHANNEL)
+        .load(conn)
+        .await?;
+    Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Partition {
+    #[diesel(sql_type = Integer)]
+    partition: i32,
+}
+
+const COUNT_RELAYS: &str = "SELECT count(*) AS n FROM pg_stat_activity \
+     WHERE application_name = $1 AND datname = current_database()";
+
+/// Tries the partitions this relay does not hold (`$2`), starting at `$3` so that relays starting
+/// together do not all race for the same ones, until `$4` are claimed. `OFFSET 0` keeps the
+/// filter below the lock call: a session lock taken twice would need two unlocks.
+const CLAIM: &str = "\
+SELECT p AS partition FROM ( \
+    SELECT p FROM generate_series(0, $5 - 1) AS p WHERE p <> ALL($2::int[]) \
+    ORDER BY (p + $3) % $5 OFFSET 0) AS free \
+WHERE pg_try_advisory_lock($1, p) LIMIT $4";
+
+const RELEASE: &str = "SELECT p AS partition FROM unnest($2::int[]) AS p \
+     WHERE pg_advisory_unlock($1, p)";
+
+/// The partitions one of `relays` relays should hold: all of them divided evenly, rounded up so
+/// that every partition has room.
+fn fair_share(relays: i64) -> usize {
+    let relays = usize::try_from(relays.max(1)).unwrap_or(1);
+    usize::try_from(PARTITIONS).unwrap_or(0).div_ceil(relays)
+}
+
+/// Claims free partitions up to this relay's fair share, or gives back those above it.
+async fn rebalance_partitions(
+    conn: &mut AsyncPgConnection,
+    held: &mut BTreeSet<i16>,
+    start_at: i32,
+) -> Result<(), diesel::result::Error> {
+    let relays: Count = CachedSql::new(COUNT_RELAYS)
+        .bind::<Text, _>(RELAY_APPLICATION_NAME)
+        .get_result(conn)
+        .await?;
+    let share = fair_share(relays.n);
+    if held.len() > share {
+        let extra: Vec<i32> = held
+            .iter()
+            .rev()
+            .take(held.len() - share)
+            .map(|&partition| i32::from(partition))
+            .collect();
+        let released: Vec<Partition> = CachedSql::new(RELEASE)
+            .bind::<Integer, _>(PARTITION_LOCK_CLASS)
+            .bind::<Array<Integer>, _>(extra)
+            .load(conn)
+            .await?;
+        for Partition { partition } in released {
+            held.remove(&narrow(partition));
+        }
+    } else if held.len() < share {
+        let wanted = i64::try_from(share - held.len()).unwrap_or(0);
+        let claimed: Vec<Partition> = CachedSql::new(CLAIM)
+            .bind::<Integer, _>(PARTITION_LOCK_CLASS)
+            .bind::<Array<Integer>, _>(held.iter().map(|&p| i32::from(p)).collect::<Vec<_>>())
+            .bind::<Integer, _>(start_at)
+            .bind::<BigInt, _>(wanted)
+            .bind::<Integer, _>(i32::from(PARTITIONS))
+            .load(conn)
+            .await?;
+        held.extend(claimed.into_iter().map(|claimed| narrow(claimed.partition)));
+    }
+    Ok(())
+}
+
+/// A partition number as PostgreSQL returned it (always in `0..PARTITIONS`).
+fn narrow(partition: i32) -> i16 {
+    i16::try_from(partition).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,191 @@
+//! The relay against a real PostgreSQL: what it publishes, in which order, and who holds which
+//! partition.
+
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt as _;
+use hourglass_domain::ids::{TimerId, UserId};
+use hourglass_test_support::TestDatabase;
+
+use super::*;
+use crate::error::DbError;
+use crate::event_bus::Announcement;
+use crate::outbox::enqueue;
+
+/// Generous bound for one awaited event: the tests wait for events, and this only turns a hang
+/// into a failure.
+const WAIT: Duration = Duration::from_secs(30);
+
+const SETTINGS: RelaySettings = RelaySettings {
+    poll_interval: Duration::from_millis(20),
+};
+
+/// A timer deletion of `owner`'s, told apart by `n`.
+fn deleted(owner: i64, n: u128) -> Announcement {
+    Announcement::timer_deleted(UserId::new(owner), TimerId::new(uuid::Uuid::from_u128(n)))
+}
+
+/// Opens a connection that `LISTEN`s on the channel.
+async fn listening(url: &str) -> Result<AsyncPgConnection, BoxError> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    diesel::sql_query(format!("LISTEN {CHANNEL}"))
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+/// The next `count` payloads `conn` receives.
+async fn receive(conn: &mut AsyncPgConnection, count: usize) -> Result<Vec<String>, BoxError> {
+    let notifications = conn.notifications_stream();
+    let mut notifications = std::pin::pin!(notifications);
+    let mut payloads = Vec::with_capacity(count);
+    while payloads.len() < count {
+        let next = tokio::time::timeout(WAIT, notifications.next())
+            .await?
+            .ok_or("the listening connection closed")??;
+        payloads.push(next.payload);
+    }
+    Ok(payloads)
+}
+
+/// Rows still in the outbox.
+async fn outbox_rows(conn: &mut AsyncPgConnection) -> Result<i64, BoxError> {
+    let count: Count = diesel::sql_query("SELECT count(*) AS n FROM event_outbox")
+        .get_result(conn)
+        .await?;
+    Ok(count.n)
+}
+
+/// Waits until `relay`'s status satisfies `ready`.
+async fn until(
+    status: &mut watch::Receiver<RelayStatus>,
+    ready: impl FnMut(&RelayStatus) -> bool,
+) -> Result<RelayStatus, BoxError> {
+    let status = tokio::time::timeout(WAIT, status.wait_for(ready)).await??;
+    Ok(status.clone())
+}
+
+#[tokio::test]
+async fn committed_events_are_published_once_in_order_and_rolled_back_ones_never()
+-> Result<(), BoxError> {
+    let db = TestDatabase::create().await?;
+    let mut listener = listening(db.url()).await?;
+    let mut writer = AsyncPgConnection::establish(db.url()).await?;
+    let relay = PgOutboxRelay::start(db.url(), SETTINGS).await?;
+    let mut status = relay.status();
+    until(&mut status, |status| status.partitions.len() == 64).await?;
+
+    let rolled_back = writer
+        .transaction(async |conn| {
+            enqueue(conn, &[deleted(7, 1)]).await?;
+            Err::<(), _>(DbError::Corrupt("refused after enqueueing".to_owned()))
+        })
+        .await;
+    assert!(rolled_back.is_err());
+    let events: Vec<Announcement> = (2..=4).map(|n| deleted(7, n)).collect();
+    writer
+        .transaction(async |conn| enqueue(conn, &events).await)
+        .await?;
+    crate::outbox::kick();
+
+    let payloads = receive(&mut listener, 3).await?;
+    let received = payloads
+        .iter()
+        .map(|payload| Announcement::decode(payload))
+        .collect::<Result<Vec<_>, _>>()?;
+    assert_eq!(
+        received.iter().map(|r| &r.announcement).collect::<Vec<_>>(),
+        events.iter().collect::<Vec<_>>()
+    );
+    assert!(
+        received.iter().all(|r| r.src.is_some()),
+        "each names its writer"
+    );
+    let ids: Vec<Option<i64>> = received.iter().map(|r| r.oid).collect();
+    assert!(
+        ids.windows(2)
+            .all(|w| matches!(w, [Some(a), Some(b)] if a < b)),
+        "each carries its outbox id, in order: {ids:?}"
+    );
+    until(&mut status, |status| status.published == 3).await?;
+    assert_eq!(
+        outbox_rows(&mut writer).await?,
+        0,
+        "published rows are deleted"
+    );
+
+    // Nothing else arrives: the rolled-back event never does, the others only once.
+    writer
+        .transaction(async |conn| enqueue(conn, &[deleted(7, 5)]).await)
+        .await?;
+    crate::outbox::kick();
+    let next = receive(&mut listener, 1).await?;
+    assert!(
+        <[String]>::first(&next)
+            .is_some_and(|payload| payload.contains(&uuid::Uuid::from_u128(5).to_string())),
+        "{next:?}"
+    );
+
+    // Two identical events in one batch both arrive (PostgreSQL folds identical payloads of one
+    // transaction into one; the outbox id keeps them apart).
+    let twice = [deleted(7, 6), deleted(7, 6)];
+    writer
+        .transaction(async |conn| enqueue(conn, &twice).await)
+        .await?;
+    crate::outbox::kick();
+    assert_eq!(receive(&mut listener, 2).await?.len(), 2);
+    relay.stop().await;
+    drop((listener, writer));
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn relays_share_the_partitions_and_a_stopped_ones_move_on() -> Result<(), BoxError> {
+    let db = TestDatabase::create().await?;
+    let a = PgOutboxRelay::start(db.url(), SETTINGS).await?;
+    let mut a_status = a.status();
+    until(&mut a_status, |status| status.partitions.len() == 64).await?;
+
+    let b = PgOutboxRelay::start(db.url(), SETTINGS).await?;
+    let mut b_status = b.status();
+    // A gives back half at its next rebalance, and B claims them at one of its own.
+    until(&mut a_status, |status| status.partitions.len() == 32).await?;
+    let b_held = until(&mut b_status, |status| status.partitions.len() == 32).await?;
+    let a_held = a_status.borrow().clone();
+    assert!(
+        a_held.partitions.is_disjoint(&b_held.partitions),
+        "one holder per partition: {a_held:?} {b_held:?}"
+    );
+
+    // Every partition is published by whoever holds it.
+    let mut listener = listening(db.url()).await?;
+    let mut writer = AsyncPgConnection::establish(db.url()).await?;
+    let events: Vec<Announcement> = (0..64).map(|user| deleted(user, 100)).collect();
+    writer
+        .transaction(async |conn| enqueue(conn, &events).await)
+        .await?;
+    crate::outbox::kick();
+    receive(&mut listener, 64).await?;
+
+    b.stop().await;
+    until(&mut a_status, |status| status.partitions.len() == 64).await?;
+    a.stop().await;
+    drop((listener, writer));
+    db.cleanup().await?;
+    Ok(())
+}
+
+#[test]
+fn every_partition_has_room_whatever_the_number_of_relays() {
+    for relays in 1..=100 {
+        let share = fair_share(relays);
+        assert!(
+            share * usize::try_from(relays).unwrap_or(0) >= 64,
+            "{relays} relays"
+        );
+    }
+    assert_eq!(fair_share(0), 64);
+    assert_eq!(fair_share(3), 22);
+}

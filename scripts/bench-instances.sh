@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Commands per second with 1, 2 and 3 instances on one database (issue 22), side by side with the
+# design before the outbox (a base commit, at 3 instances) and with pgbench doing a command's SQL
+# with `pg_notify` and with an outbox INSERT, at 16 and 48 clients, all in one run.
+#
+# Usage: scripts/bench-instances.sh [--base COMMIT] [--out FILE]
+#
+#   --base C   also build COMMIT (in a worktree under target/bench-base) and measure it at 3
+#              instances: the "before" column. Default: no base run.
+#   --out F    where the report goes (default target/bench/instances.md).
+#
+# Each instance is `hourglass serve` with HTTP_WORKERS=1 and a pool of 16 on the durable bench
+# cluster (fsync on; port BENCH_PG_PORT, default 55434, folder target/pg-bench-instances). One
+# `loadgen cycles` per instance drives it at its maximum (closed loop): its users' device 0 on
+# that instance, device 1 on the next one, so every fan-out copy crosses instances. The figures:
+# the sum of the loadgens' commands/s, the cross-instance fan-out p99, and the database's table
+# scans (`pg_stat_user_tables`, index + sequential) per command: what the writers read plus what
+# every receiving instance reads, so it grows with the instances when receivers load events.
+#
+# Environment: BENCH_INSTANCE_USERS (users per loadgen, default 32), BENCH_INSTANCE_S (seconds
+# per phase, default 15), BENCH_PGBENCH_S (default 10). Benchmarks are not tests.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+base=""
+out=target/bench/instances.md
+while (($#)); do
+    case $1 in
+        --base) base=${2:?--base needs a commit}; shift ;;
+        --out) out=${2:?--out needs a file}; shift ;;
+        -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench-instances.sh: unknown argument '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+: "${BENCH_INSTANCE_USERS:=32}" "${BENCH_INSTANCE_S:=15}" "${BENCH_PGBENCH_S:=10}"
+
+export HOURGLASS_PG_PORT="${BENCH_PG_PORT:-55434}"
+export HOURGLASS_PG_DIR="${BENCH_PG_DIR:-$REPO_ROOT/target/pg-bench-instances}"
+work=target/bench/instances
+mkdir -p "$work"
+rm -f "$work"/*
+log() { printf 'bench-instances.sh: %s\n' "$*" >&2; }
+die() { printf 'bench-instances.sh: error: %s\n' "$*" >&2; exit 1; }
+
+log "building hourglass and loadgen (release)"
+cargo build --release -q -p hourglass-server -p hourglass-loadgen
+target_dir="${CARGO_TARGET_DIR:-target}"
+bin_now="$target_dir/release/hourglass"
+loadgen="$target_dir/release/loadgen"
+bin_base=""
+if [[ -n $base ]]; then
+    tree=target/bench-base
+    if [[ ! -d $tree ]]; then git worktree add --detach "$tree" "$base" >&2; fi
+    git -C "$tree" checkout -q --detach "$base"
+    log "building the base $base (release) in $tree"
+    (cd "$tree" && CARGO_TARGET_DIR="$REPO_ROOT/target/bench-base-target" cargo build --release -q -p hourglass-server)
+    bin_base="$REPO_ROOT/target/bench-base-target/release/hourglass"
+fi
+
+base_url="$(scripts/pg.sh start --durable)"
+db_url="${base_url%/*}/hourglass_instances"
+reset_database() {
+    psql -X -q -v ON_ERROR_STOP=1 "$base_url" \
+        -c 'DROP DATABASE IF EXISTS hourglass_instances WITH (FORCE)' \
+        -c 'CREATE DATABASE hourglass_instances'
+    DATABASE_URL="$db_url" "$bin_now" migrate >&2
+}
+
+pids=()
+cleanup() {
+    local pid
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    scripts/pg.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+secret="$(head -c 32 /dev/urandom | base64)"
+export JWT_SECRET="$secret" RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE=16 HTTP_WORKERS=1
+export RUST_LOG=warn LOG_FORMAT=json ALARM_SCHEDULER_ENABLED=false
+
+# pgbench: a command's SQL with pg_notify (today's writers) and with an outbox INSERT.
+reset_database
+psql -X -q -v ON_ERROR_STOP=1 "$db_url" <<'SQL'
+INSERT INTO users (subject, nickname, created_at, updated_at)
+SELECT 'pgbench-' || g, 'pgbench' || g, now(), now() FROM generate_series(1, 1000) AS g;
+INSERT INTO timers (id, owner_id, allocated_duration, status, started_at, pause_history,
+                    created_at, updated_at)
+SELECT gen_random_uuid(), id, 1500, 'RUNNING', now(),
+       '[{"action":"start","at":"2026-01-01T00:00:00Z"}]'::jsonb, now(), now()
+  FROM users WHERE subject LIKE 'pgbench-%';
+VACUUM ANALYZE users, timers;
+SQL
+read -r minid maxid < <(psql -X -At -F' ' "$db_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
+declare -A tps
+for script in command command-outbox; do
+    for clients in 16 48; do
+        log "pgbench $script, $clients clients"
+        pgbench -n -c "$clients" -j 2 -T "$BENCH_PGBENCH_S" -f "scripts/bench/$script.sql" \
+            -D minid="$minid" -D maxid="$maxid" "$db_url" >"$work/pgbench-$script-$clients.txt" 2>&1
+        tps[$script-$clients]="$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/pgbench-$script-$clients.txt")"
+        psql -X -q "$db_url" -c 'TRUNCATE event_outbox' -c 'VACUUM timers' -c 'CHECKPOINT'
+    done
+done
+
+scans() {
+    psql -X -At "$db_url" -c 'SELECT pg_stat_force_next_flush()' >/dev/null 2>&1 || true
+    psql -X -At "$db_url" -c 'SELECT coalesce(sum(coalesce(idx_scan, 0) + seq_scan), 0) FROM pg_stat_user_tables'
+}
+
+# `run LABEL BIN N`: N instances of BIN, one loadgen per instance at its maximum.
+declare -A result
+run() {
+    local label=$1 bin=$2 n=$3 i port next before after lg_pids=()
+    reset_database
+    pids=()
+    for ((i = 0; i < n; i++)); do
+        port=$((18180 + i))
+        BIND_ADDR="127.0.0.1:$port" DATABASE_URL="$db_url" "$bin" serve >>"$work/server-$label-$n.log" 2>&1 &
+        pids+=($!)
+    done
+    for ((i = 0; i < n; i++)); do
+        port=$((18180 + i))
+        local deadline=$((SECONDS + 30))
+        until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]]; do
+            ((SECONDS < deadline)) || die "instance $i of $label did not start"
+            sleep 0.05
+        done
+    done
+    before="$(scans)"
+    for ((i = 0; i < n; i++)); do
+        port=$((18180 + i))
+        next=$((18180 + (i + 1) % n))
+        local fanout=()
+        ((n > 1)) && fanout=(--fanout-target "http://127.0.0.1:$next")
+        "$loadgen" cycles --target "http://127.0.0.1:$port" "${fanout[@]}" \
+            --users "$BENCH_INSTANCE_USERS" --devices 2 --duration "$BENCH_INSTANCE_S" \
+            --run-id "$label-$n-$i-$(date +%s)" >"$work/loadgen-$label-$n-$i.txt" 2>&1 &
+        lg_pids+=($!)
+    done
+    for i in "${lg_pids[@]}"; do wait "$i" || die "a loadgen of $label at $n failed"; done
+    sleep 2
+    after="$(scans)"
+    for i in "${pids[@]}"; do kill -TERM "$i" 2>/dev/null || true; done
+    wait "${pids[@]}" 2>/dev/null || true
+    pids=()
+    local total=0 commands=0 fan="" json tp f
+    for ((i = 0; i < n; i++)); do
+        json="$(tail -n 1 "$work/loadgen-$label-$n-$i.txt")"
+        tp="$(jq -r '.throughput_per_s' <<<"$json")"
+        f="$(jq -r '.latency.fanout.p99_ms // empty' <<<"$json")"
+        total="$(awk -v a="$total" -v b="$tp" 'BEGIN {printf "%.0f", a + b}')"
+        [[ -n $f ]] && fan+="${fan:+ / }$(printf '%.1f' "$f")"
+    done
+    commands="$(awk -v t="$total" -v d="$BENCH_INSTANCE_S" 'BEGIN {printf "%.0f", t * d}')"
+    result[$label-$n]="| $label | $n | $total | ${fan:-–} | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') |"
+    log "${result[$label-$n]}"
+}
+
+for n in 1 2 3; do run outbox "$bin_now" "$n"; done
+[[ -n $bin_base ]] && run "notify ($base)" "$bin_base" 3
+
+mkdir -p "$(dirname "$out")"
+{
+    echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2 " GiB"}'), load before $(cut -d' ' -f1-3 /proc/loadavg)."
+    echo "Command: \`scripts/bench-instances.sh${base:+ --base $base}\` (users per loadgen $BENCH_INSTANCE_USERS, ${BENCH_INSTANCE_S} s per phase)."
+    echo
+    echo "| pgbench script | 16 clients | 48 clients |"
+    echo "|---|---|---|"
+    echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`) | ${tps[command-16]} tps | ${tps[command-48]} tps |"
+    echo "| lock, update, outbox \`INSERT\`, commit (\`command-outbox.sql\`) | ${tps[command-outbox-16]} tps | ${tps[command-outbox-48]} tps |"
+    echo
+    echo "| design | instances | commands/s (sum) | cross-instance fan-out p99 per loadgen, ms | table scans per command |"
+    echo "|---|---|---|---|---|"
+    for n in 1 2 3; do echo "${result[outbox-$n]}"; done
+    [[ -n $bin_base ]] && echo "${result[notify ($base)-3]}"
+} >"$out"
+cat "$out"
