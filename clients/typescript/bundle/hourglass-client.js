@@ -1139,7 +1139,7 @@ var Hourglass = (() => {
       }
     }
     receive(event, data, id) {
-      this.emit("frame", { event, data, ...id ? { id } : {}, at: Date.now() });
+      this.emit("frame", { event, data, ...id ? { lastEventId: id } : {}, at: Date.now() });
       this.beat();
       let value;
       try {

@@ -3,6 +3,8 @@ import type { WsErrorCode } from './generated/protocol.js';
 
 /** The `code` of a REST error envelope (from docs/openapi.json). */
 export type ApiErrorCode = components['schemas']['ErrorBody']['code'];
+/** `HTTP_ERROR`: an answer without the envelope (e.g. a proxy's error page). */
+export type RestErrorCode = ApiErrorCode | 'HTTP_ERROR';
 
 /** A non-2xx REST answer: the `{code, message}` envelope, its status and `Retry-After`. */
 export class HourglassApiError extends Error {
@@ -12,7 +14,7 @@ export class HourglassApiError extends Error {
     /** The HTTP status. */
     readonly status: number,
     /** The envelope's stable code, e.g. `TIMER_NOT_FOUND` or `RATE_LIMITED`. */
-    readonly code: ApiErrorCode,
+    readonly code: RestErrorCode,
     message: string,
     /** Seconds to wait, from `Retry-After` (on 429 and some 503). */
     readonly retryAfterSeconds?: number,
@@ -24,7 +26,7 @@ export class HourglassApiError extends Error {
   static async from(response: Response): Promise<HourglassApiError> {
     const retry = Number(response.headers.get('retry-after'));
     const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : undefined;
-    let code = 'HTTP_ERROR' as ApiErrorCode;
+    let code: RestErrorCode = 'HTTP_ERROR';
     let message = `${response.status} ${response.statusText}`;
     try {
       const body: unknown = await response.clone().json();

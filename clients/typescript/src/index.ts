@@ -29,7 +29,7 @@ export type {
   StreamState,
 } from './notifications.js';
 export { CommandError, HourglassApiError, SocketClosedError } from './errors.js';
-export type { ApiErrorCode, StopReason } from './errors.js';
+export type { ApiErrorCode, RestErrorCode, StopReason } from './errors.js';
 export { Backoff } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { Emitter } from './emitter.js';

@@ -56,8 +56,11 @@ export interface NotificationStreamEvents extends NotificationEventMap {
    * `livenessTimeoutMs`, and true again with the next event.
    */
   liveness: { alive: boolean; lastEventAt: number };
-  /** Every SSE event, raw (for debugging and the playground). */
-  frame: { event: string; data: string; id?: string; at: number };
+  /**
+   * Every SSE event, raw (for debugging and the playground). `lastEventId` is the stream's last
+   * `id:` so far, which `EventSource` reports on every event, not only on the one that set it.
+   */
+  frame: { event: string; data: string; lastEventId?: string; at: number };
   /** The stream stopped for good: `evicted` (too many tabs), `account-deleted`, `unauthorized`, `closed`. */
   stopped: { reason: StopReason; detail?: string };
 }
@@ -167,7 +170,7 @@ export class NotificationStream extends Emitter<NotificationStreamEvents> {
   }
 
   private receive<K extends keyof NotificationEventMap>(event: K, data: string, id?: string): void {
-    this.emit('frame', { event, data, ...(id ? { id } : {}), at: Date.now() });
+    this.emit('frame', { event, data, ...(id ? { lastEventId: id } : {}), at: Date.now() });
     this.beat();
     let value: NotificationEventMap[K];
     try {

@@ -220,255 +220,6 @@ export interface paths {
         patch: operations["read_notification"];
         trace?: never;
     };
-    "/api/v1/reports/summary": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/reports/summary`: seconds worked in `[from, to)`, grouped. */
-        get: operations["api_v1_summary_report"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/schedules": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/schedules`: the caller's schedules, newest first. */
-        get: operations["api_v1_list_schedules"];
-        put?: never;
-        /** `POST /v1/schedules`: creates a schedule. */
-        post: operations["api_v1_create_schedule"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/schedules/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/schedules/{id}`: one of the caller's schedules. */
-        get: operations["api_v1_get_schedule"];
-        put?: never;
-        post?: never;
-        /** `DELETE /v1/schedules/{id}`: deletes one of the caller's schedules; its timers stay. */
-        delete: operations["api_v1_delete_schedule"];
-        options?: never;
-        head?: never;
-        /** `PATCH /v1/schedules/{id}`: changes one of the caller's schedules. */
-        patch: operations["api_v1_update_schedule"];
-        trace?: never;
-    };
-    "/api/v1/schedules/{id}/timers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/schedules/{id}/timers`: the caller's timers on their schedule. */
-        get: operations["api_v1_list_schedule_timers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/schedules/{id}/timers/active": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/schedules/{id}/timers/active`: the caller's newest active timer on that schedule. */
-        get: operations["api_v1_get_active_schedule_timer"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tags": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/tags`: the caller's tags, newest first. */
-        get: operations["api_v1_list_tags"];
-        put?: never;
-        /** `POST /v1/tags`: creates a tag. */
-        post: operations["api_v1_create_tag"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tags/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/tags/{id}`: one of the caller's tags. */
-        get: operations["api_v1_get_tag"];
-        put?: never;
-        post?: never;
-        /** `DELETE /v1/tags/{id}`: deletes one of the caller's tags everywhere. */
-        delete: operations["api_v1_delete_tag"];
-        options?: never;
-        head?: never;
-        /** `PATCH /v1/tags/{id}`: renames or recolors one of the caller's tags. */
-        patch: operations["api_v1_update_tag"];
-        trace?: never;
-    };
-    "/api/v1/timers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/timers`: the caller's timers, their friends' shared ones, or both, newest first. */
-        get: operations["api_v1_list_timers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/timers/active": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/timers/active`: the caller's newest RUNNING or PAUSED timer. */
-        get: operations["api_v1_get_active_timer"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/timers/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/timers/{id}`: the caller's own timer, or another user's they may read. */
-        get: operations["api_v1_get_timer"];
-        put?: never;
-        post?: never;
-        /** `DELETE /v1/timers/{id}`: deletes the caller's timer, whatever its status. */
-        delete: operations["api_v1_delete_timer"];
-        options?: never;
-        head?: never;
-        /** `PATCH /v1/timers/{id}`: changes the caller's timer's metadata. */
-        patch: operations["api_v1_update_timer"];
-        trace?: never;
-    };
-    "/api/v1/todos": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/todos`: the caller's todos, newest first. */
-        get: operations["api_v1_list_todos"];
-        put?: never;
-        /** `POST /v1/todos`: creates a todo. */
-        post: operations["api_v1_create_todo"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/todos/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/todos/{id}`: one of the caller's todos. */
-        get: operations["api_v1_get_todo"];
-        put?: never;
-        post?: never;
-        /** `DELETE /v1/todos/{id}`: deletes one of the caller's todos; its timers stay. */
-        delete: operations["api_v1_delete_todo"];
-        options?: never;
-        head?: never;
-        /** `PATCH /v1/todos/{id}`: changes one of the caller's todos. */
-        patch: operations["api_v1_update_todo"];
-        trace?: never;
-    };
-    "/api/v1/todos/{id}/timers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/todos/{id}/timers`: the caller's timers on their todo. */
-        get: operations["api_v1_list_todo_timers"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/todos/{id}/timers/active": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** `GET /v1/todos/{id}/timers/active`: the caller's newest active timer on that todo. */
-        get: operations["api_v1_get_active_todo_timer"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -990,8 +741,11 @@ export interface components {
          *     }
          */
         ErrorBody: {
-            /** @description A stable code, e.g. `INVALID_PARAMETER`, `TIMER_NOT_FOUND`, `VALIDATION_FAILED`. */
-            code: string;
+            /**
+             * @description A stable code, e.g. `INVALID_PARAMETER`, `TIMER_NOT_FOUND`, `VALIDATION_FAILED`.
+             * @enum {string}
+             */
+            code: "INVALID_PARAMETER" | "INVALID_TIMEZONE" | "UNAUTHORIZED" | "ACCOUNT_DELETED" | "FORBIDDEN" | "NOT_FOUND" | "TIMER_NOT_FOUND" | "NO_ACTIVE_TIMER" | "SCHEDULE_NOT_FOUND" | "TODO_NOT_FOUND" | "TAG_NOT_FOUND" | "USER_NOT_FOUND" | "MEETUP_NOT_FOUND" | "NOTIFICATION_NOT_FOUND" | "NOT_A_PARTICIPANT" | "METHOD_NOT_ALLOWED" | "DUPLICATE_NAME" | "CANNOT_FOLLOW_SELF" | "MEETUP_FULL" | "MEETUP_CANCELLED" | "ALREADY_JOINED" | "HOST_CANNOT_JOIN" | "PAYLOAD_TOO_LARGE" | "VALIDATION_FAILED" | "RATE_LIMITED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
             /** @description A human-readable explanation naming the offending parameter or field where there is one. */
             message: string;
         };
@@ -1460,7 +1214,28 @@ export interface components {
             profileImage?: string | null;
         };
     };
-    responses: never;
+    responses: {
+        /** @description `RATE_LIMITED`: more than `REST_RATE_LIMIT_MAX` requests in `REST_RATE_LIMIT_WINDOW` seconds for this user; retry after `Retry-After` */
+        RateLimited: {
+            headers: {
+                /** @description Seconds to wait before the next request */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `SERVICE_UNAVAILABLE`: the database cannot be reached; retry later */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1513,6 +1288,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     create_meetup: {
@@ -1558,6 +1335,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_meetup: {
@@ -1602,6 +1381,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     cancel_meetup: {
@@ -1664,6 +1445,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     join_meetup: {
@@ -1717,6 +1500,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     leave_meetup: {
@@ -1774,6 +1559,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_notifications: {
@@ -1823,6 +1610,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     read_all_notifications: {
@@ -1852,6 +1641,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     subscribe_notifications: {
@@ -1873,7 +1664,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description An endless `text/event-stream`: `retry: 3000` + `event: connect` / `data: Connected`, then the replay (if any), then `event: unread-count` / `data: {"unreadCount": n}` (UnreadCountEventDto). Live: `id:` / `event: notification` / `data: <notification JSON>` frames; `event: notification-read` and `event: notification-deleted` / `data: {"ids": [...]}` (NotificationIdsEventDto) when notifications are marked read or deleted on any device; each of those three followed by `unread-count` with the count that change left (extensions: a client listening only for `notification` is unaffected, and they carry no `id:`); `event: heartbeat` / `data: <UTC RFC 3339>` every SSE_HEARTBEAT_SECONDS. An evicted stream (too many per user) gets `retry: 3600000` and ends. */
+            /** @description An endless `text/event-stream`: `retry: 3000` + `event: connect` / `data: Connected`, then the replay (if any), then `event: unread-count` / `data: {"unreadCount": n}` (UnreadCountEventDto). Live: `id:` / `event: notification` / `data: <notification JSON>` frames; `event: notification-read` and `event: notification-deleted` / `data: {"ids": [...]}` (NotificationIdsEventDto) when notifications are marked read or deleted on any device; each of those three followed by `unread-count` with the count that change left (extensions: a client listening only for `notification` is unaffected, and they carry no `id:`); `event: heartbeat` / `data: <UTC RFC 3339>` every SSE_HEARTBEAT_SECONDS. An evicted stream (too many per user) gets `retry: 3600000` with `event: evicted` / `data: {"retryMs": 3600000}` and ends. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1918,6 +1709,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     send_test_notification: {
@@ -1950,6 +1742,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     count_unread_notifications: {
@@ -1979,6 +1773,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     delete_notification: {
@@ -2018,6 +1814,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     read_notification: {
@@ -2057,1497 +1855,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-        };
-    };
-    api_v1_summary_report: {
-        parameters: {
-            query: {
-                /** @description First day, `YYYY-MM-DD`, in `timezone` */
-                from: string;
-                /** @description Day after the last one, `YYYY-MM-DD`: the range is `[from, to)`; `from == to` is empty; at most 400 days after `from` */
-                to: string;
-                /** @description Whose local midnights cut the days (DST-correct): `UTC`, an offset or an IANA name; UTC when absent */
-                timezone?: string;
-                /** @description `day` (default), `tag`, `schedule` or `todo` */
-                group_by?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Seconds per group and overall; `Accept: text/csv` gives CSV (`key,name,seconds,completed,cancelled,active`, a row per group, then a `total` row) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReportDto"];
-                    "text/csv": string;
-                };
-            };
-            /** @description `INVALID_PARAMETER` (missing or bad date, `from` after `to`, more than 400 days, unknown `group_by`) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_list_schedules: {
-        parameters: {
-            query?: {
-                /** @description `start_time >= start_date`: a datetime, or `YYYY-MM-DD` (start of that day in `timezone`, else UTC) */
-                start_date?: string;
-                /** @description `start_time <= end_date`: a datetime, or `YYYY-MM-DD` (end of that day) */
-                end_date?: string;
-                /** @description How datetimes are written and plain dates read */
-                timezone?: string;
-                /** @description Page size, 1 to 100, default 50 */
-                limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page, newest first */
-            200: {
-                headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScheduleDto"][];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_create_schedule: {
-        parameters: {
-            query?: {
-                /** @description How datetimes of the answer are written */
-                timezone?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateScheduleRequest"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScheduleDto"];
-                };
-            };
-            /** @description `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TAG_NOT_FOUND`: a tag that is unknown or another user's */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_schedule: {
-        parameters: {
-            query?: {
-                /** @description How datetimes are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The schedule's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The schedule */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScheduleDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `SCHEDULE_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_delete_schedule: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The schedule's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted; its timers now have `schedule_id: null`, `version` + 1, and are announced with `timer.updated{action:"update"}` */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `SCHEDULE_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_update_schedule: {
-        parameters: {
-            query?: {
-                /** @description How datetimes of the answer are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The schedule's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchScheduleRequest"];
-            };
-        };
-        responses: {
-            /** @description The schedule as stored */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ScheduleDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `SCHEDULE_NOT_FOUND`, or `TAG_NOT_FOUND` for a foreign or unknown tag */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_list_schedule_timers: {
-        parameters: {
-            query?: {
-                /** @description As for `GET /v1/timers` */
-                status?: string[];
-                /** @description As for `GET /v1/timers` */
-                type?: string;
-                /** @description As for `GET /v1/timers` */
-                start_date?: string;
-                /** @description As for `GET /v1/timers` */
-                end_date?: string;
-                /** @description Embed the schedule */
-                include_schedule?: boolean;
-                /** @description Embed the linked todo */
-                include_todo?: boolean;
-                /** @description `none`, `timer_only`, `inherit_from_schedule` */
-                tag_include_mode?: string;
-                /** @description How datetimes are written */
-                timezone?: string;
-                /** @description Page size, 1 to 200, default 50 */
-                limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The schedule's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page, newest first */
-            200: {
-                headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"][];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `SCHEDULE_NOT_FOUND` (missing or not the caller's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_active_schedule_timer: {
-        parameters: {
-            query?: {
-                /** @description Embed the schedule */
-                include_schedule?: boolean;
-                /** @description Embed the linked todo */
-                include_todo?: boolean;
-                /** @description `none`, `timer_only`, `inherit_from_schedule` */
-                tag_include_mode?: string;
-                /** @description How datetimes are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The schedule's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The newest RUNNING or PAUSED timer on the schedule */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `SCHEDULE_NOT_FOUND`, or `NO_ACTIVE_TIMER` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_list_tags: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 100, default 50 */
-                limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page, newest first */
-            200: {
-                headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TagDto"][];
-                };
-            };
-            /** @description `INVALID_PARAMETER` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_create_tag: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateTagRequest"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TagDto"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `DUPLICATE_NAME`: the caller already has a tag with this name */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_tag: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The tag's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The tag */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TagDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TAG_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_delete_tag: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The tag's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted and removed from every timer, schedule and todo; each affected timer gets `version` + 1 and `timer.updated{action:"update"}` */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TAG_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_update_tag: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The tag's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchTagRequest"];
-            };
-        };
-        responses: {
-            /** @description The tag as stored */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TagDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TAG_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `DUPLICATE_NAME` */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_list_timers: {
-        parameters: {
-            query?: {
-                /** @description `mine` (default), `shared` (friends' timers with visibility `friends` or `public`), `all` */
-                scope?: string;
-                /** @description RUNNING, PAUSED, COMPLETED, CANCELLED (any case); repeat it (`status=A&status=B`), use `status[]=A`, or comma-separate (`status=A,B`) */
-                status?: string[];
-                /** @description `independent` (no link), `schedule` (schedule linked), `todo` (todo linked) */
-                type?: string;
-                /** @description `started_at >= start_date`: an ISO-8601 datetime (naive = UTC, or with an offset) or `YYYY-MM-DD` (start of that day in `timezone`, else UTC) */
-                start_date?: string;
-                /** @description `started_at <= end_date`: a datetime, or `YYYY-MM-DD` (end of that day in `timezone`, else UTC); `start_date > end_date` is 400 */
-                end_date?: string;
-                /** @description Embed the linked schedule when the caller may read it (their own), else `null` */
-                include_schedule?: boolean;
-                /** @description Embed the linked todo when the caller may read it (their own), else `null` */
-                include_todo?: boolean;
-                /** @description `none` (default, `tags: []`), `timer_only`, `inherit_from_schedule` (own ∪ the schedule's, or the todo's when there is no schedule) */
-                tag_include_mode?: string;
-                /** @description `UTC`, `Z`, an offset (`+09:00`, `+0900`, `+9`) or an IANA name (`Asia/Seoul`); without it datetimes are naive UTC */
-                timezone?: string;
-                /** @description Page size, 1 to 200, default 50 */
-                limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page, newest first */
-            200: {
-                headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"][];
-                };
-            };
-            /** @description `INVALID_PARAMETER` naming the parameter, or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_active_timer: {
-        parameters: {
-            query?: {
-                /** @description Embed the linked schedule */
-                include_schedule?: boolean;
-                /** @description Embed the linked todo */
-                include_todo?: boolean;
-                /** @description `none`, `timer_only`, `inherit_from_schedule` */
-                tag_include_mode?: string;
-                /** @description How datetimes are written */
-                timezone?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The newest active timer */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `NO_ACTIVE_TIMER` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_timer: {
-        parameters: {
-            query?: {
-                /** @description Embed the linked schedule when readable */
-                include_schedule?: boolean;
-                /** @description Embed the linked todo when readable */
-                include_todo?: boolean;
-                /** @description `none`, `timer_only`, `inherit_from_schedule` */
-                tag_include_mode?: string;
-                /** @description How datetimes are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The timer's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The timer; `is_shared` is true when the caller is not the owner */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (e.g. a malformed id) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TIMER_NOT_FOUND`: missing, or not readable by the caller */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_delete_timer: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The timer's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted; the owner's connections get `timer.deleted{timer_id}` */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TIMER_NOT_FOUND` (missing or not the caller's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_update_timer: {
-        parameters: {
-            query?: {
-                /** @description How datetimes of the answer are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The timer's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchTimerRequest"];
-            };
-        };
-        responses: {
-            /** @description The timer as stored. A change bumps `version` and sends `timer.updated{action:"update"}` to the owner's connections; a PATCH that changes nothing does neither. Making a RUNNING or PAUSED `friends`/`public` timer `private` also sends `timer.friend_activity{action:"hidden"}` to the owner's online friends */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TIMER_NOT_FOUND` (missing or not the caller's), `SCHEDULE_NOT_FOUND`, `TODO_NOT_FOUND`, `TAG_NOT_FOUND` (a link that is unknown or another user's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_list_todos: {
-        parameters: {
-            query?: {
-                /** @description How datetimes are written */
-                timezone?: string;
-                /** @description Page size, 1 to 100, default 50 */
-                limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page, newest first */
-            200: {
-                headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TodoDto"][];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_create_todo: {
-        parameters: {
-            query?: {
-                /** @description How datetimes of the answer are written */
-                timezone?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateTodoRequest"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TodoDto"];
-                };
-            };
-            /** @description `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TAG_NOT_FOUND`: a tag that is unknown or another user's */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_todo: {
-        parameters: {
-            query?: {
-                /** @description How datetimes are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The todo's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The todo */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TodoDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TODO_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_delete_todo: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description The todo's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Deleted; its timers now have `todo_id: null`, `version` + 1, and are announced with `timer.updated{action:"update"}` */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TODO_NOT_FOUND` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_update_todo: {
-        parameters: {
-            query?: {
-                /** @description How datetimes of the answer are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The todo's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["PatchTodoRequest"];
-            };
-        };
-        responses: {
-            /** @description The todo as stored */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TodoDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` (malformed id) or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TODO_NOT_FOUND`, or `TAG_NOT_FOUND` for a foreign or unknown tag */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `PAYLOAD_TOO_LARGE` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `VALIDATION_FAILED` naming the field */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_list_todo_timers: {
-        parameters: {
-            query?: {
-                /** @description As for `GET /v1/timers` */
-                status?: string[];
-                /** @description As for `GET /v1/timers` */
-                type?: string;
-                /** @description As for `GET /v1/timers` */
-                start_date?: string;
-                /** @description As for `GET /v1/timers` */
-                end_date?: string;
-                /** @description Embed the linked schedule */
-                include_schedule?: boolean;
-                /** @description Embed the todo */
-                include_todo?: boolean;
-                /** @description `none`, `timer_only`, `inherit_from_schedule` */
-                tag_include_mode?: string;
-                /** @description How datetimes are written */
-                timezone?: string;
-                /** @description Page size, 1 to 200, default 50 */
-                limit?: number;
-                /** @description The `X-Next-Cursor` of the previous page */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The todo's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description One page, newest first */
-            200: {
-                headers: {
-                    /** @description Cursor of the next page; absent on the last page */
-                    "X-Next-Cursor"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"][];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TODO_NOT_FOUND` (missing or not the caller's) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    api_v1_get_active_todo_timer: {
-        parameters: {
-            query?: {
-                /** @description Embed the linked schedule */
-                include_schedule?: boolean;
-                /** @description Embed the todo */
-                include_todo?: boolean;
-                /** @description `none`, `timer_only`, `inherit_from_schedule` */
-                tag_include_mode?: string;
-                /** @description How datetimes are written */
-                timezone?: string;
-            };
-            header?: never;
-            path: {
-                /** @description The todo's id */
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The newest RUNNING or PAUSED timer on the todo */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TimerDto"];
-                };
-            };
-            /** @description `INVALID_PARAMETER` or `INVALID_TIMEZONE` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `UNAUTHORIZED` */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description `TODO_NOT_FOUND`, or `NO_ACTIVE_TIMER` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_me: {
@@ -3589,6 +1898,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     delete_me: {
@@ -3616,6 +1927,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     update_me: {
@@ -3670,6 +1983,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_friends: {
@@ -3717,6 +2032,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_friends_active: {
@@ -3764,6 +2081,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_user: {
@@ -3817,6 +2136,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     follow_user: {
@@ -3879,6 +2200,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     unfollow_user: {
@@ -3927,6 +2250,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_followers: {
@@ -3986,6 +2311,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_following: {
@@ -4045,6 +2372,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_healthz: {
@@ -4171,6 +2500,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_schedules: {
@@ -4222,6 +2553,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     create_schedule: {
@@ -4294,6 +2627,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_schedule: {
@@ -4347,6 +2682,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     delete_schedule: {
@@ -4395,6 +2732,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     update_schedule: {
@@ -4470,6 +2809,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_schedule_timers: {
@@ -4543,6 +2884,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_active_schedule_timer: {
@@ -4602,6 +2945,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_tags: {
@@ -4647,6 +2992,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     create_tag: {
@@ -4707,6 +3054,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_tag: {
@@ -4757,6 +3106,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     delete_tag: {
@@ -4805,6 +3156,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     update_tag: {
@@ -4886,6 +3239,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_timers: {
@@ -4949,6 +3304,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_active_timer: {
@@ -5005,6 +3362,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_timer: {
@@ -5064,6 +3423,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     delete_timer: {
@@ -5112,6 +3473,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     update_timer: {
@@ -5187,6 +3550,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_todos: {
@@ -5234,6 +3599,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     create_todo: {
@@ -5306,6 +3673,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_todo: {
@@ -5359,6 +3728,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     delete_todo: {
@@ -5407,6 +3778,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     update_todo: {
@@ -5482,6 +3855,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     list_todo_timers: {
@@ -5555,6 +3930,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     get_active_todo_timer: {
@@ -5614,6 +3991,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
