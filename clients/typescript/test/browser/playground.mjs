@@ -8,7 +8,7 @@ await scenario('playground: the page in Chromium', async () => {
   const chromium = await browser();
   try {
     const page = await chromium.page();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     const text = (selector) => page.locator(selector).first().innerText();
 
     await page.fill('#dev-name', 'pg-dev');

@@ -36,9 +36,16 @@ const compile = (payload) =>
 const wsMessages = messagesOf('sendTimerEvent', (m) => m.name);
 const sseMessages = messagesOf('sendNotificationEvent', (m) => m['x-sse-event']);
 
-/** Every problem found, and what was seen. */
+/** Ajv's errors, naming an undocumented property. */
+const explain = (errors) =>
+  errors
+    .map((e) => `${e.instancePath || '/'} ${e.message}${e.params?.additionalProperty ? ` (${JSON.stringify(e.params.additionalProperty)})` : ''}`)
+    .join('; ');
+
+/** Every problem found (each once), and what was seen. */
 function validate(wsFrames, sseEvents) {
-  const problems = [];
+  const found = new Set();
+  const problems = { push: (p) => found.add(p) };
   const seen = new Set();
   for (const text of wsFrames) {
     const message = JSON.parse(text);
@@ -49,7 +56,7 @@ function validate(wsFrames, sseEvents) {
     }
     seen.add(`ws ${message.type}`);
     const validator = compile(documented.payload);
-    if (!validator(message)) problems.push(`${message.type} does not match its schema: ${ajv.errorsText(validator.errors)} in ${text.slice(0, 400)}`);
+    if (!validator(message)) problems.push(`${message.type} does not match its schema: ${explain(validator.errors)}: ${text.slice(0, 160)}…`);
   }
   for (const event of sseEvents) {
     const documented = sseMessages.get(event.event);
@@ -60,14 +67,14 @@ function validate(wsFrames, sseEvents) {
     seen.add(`sse ${event.event}`);
     const data = documented['x-sse-data'] === 'text' ? event.data : JSON.parse(event.data);
     const validator = compile(documented.payload);
-    if (!validator(data)) problems.push(`SSE ${event.event} does not match its schema: ${ajv.errorsText(validator.errors)} in ${event.data.slice(0, 400)}`);
+    if (!validator(data)) problems.push(`SSE ${event.event} does not match its schema: ${explain(validator.errors)}: ${event.data.slice(0, 160)}…`);
     // EventSource reports the stream's last id on every event, so only an event documented with
     // `id:` can be checked: its id is the notification's.
     if (documented['x-sse-id'] && event.lastEventId !== String(data.id)) problems.push(`SSE ${event.event}: id ${event.lastEventId}, expected ${data.id}`);
   }
   for (const type of wsMessages.keys()) if (!seen.has(`ws ${type}`)) problems.push(`the scenario never saw WebSocket ${type}`);
   for (const event of sseMessages.keys()) if (!seen.has(`sse ${event}`)) problems.push(`the scenario never saw SSE ${event}`);
-  return { problems, seen };
+  return { problems: [...found], seen };
 }
 
 await scenario('protocol: every frame the server sends matches docs/asyncapi.yaml', async () => {
@@ -78,7 +85,7 @@ await scenario('protocol: every frame the server sends matches docs/asyncapi.yam
     const carol = await devToken('proto-carol');
     await befriend(alice, bob);
     const page = await chromium.page();
-    page.setDefaultTimeout(15_000);
+    page.setDefaultTimeout(30_000);
     await openSocket(page, 'alice', alice, { timezone: 'Asia/Seoul' });
     await openSocket(page, 'alice2', alice);
     await openSocket(page, 'bob', bob);

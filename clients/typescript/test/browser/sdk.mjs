@@ -11,8 +11,8 @@ await scenario('sdk: two tabs, a drop, a retry, a resume', async () => {
     const token = await devToken('sdk-alice');
     const tabA = await chromium.page();
     const tabB = await chromium.page(net.url);
-    tabA.setDefaultTimeout(15_000);
-    tabB.setDefaultTimeout(15_000);
+    tabA.setDefaultTimeout(30_000);
+    tabB.setDefaultTimeout(30_000);
 
     // Tab A is on the server, tab B on the proxy the test can cut (its page's own origin).
     await openSocket(tabA, 'a', token, { timezone: 'Asia/Seoul' });
