@@ -1072,6 +1072,8 @@ var Hourglass = (() => {
     last;
     unread;
     lastEventAt = 0;
+    /** How many EventSources this stream opened (more than one: a reconnection). */
+    opened = 0;
     alive = false;
     watchdog;
     reopenTimer;
@@ -1109,7 +1111,7 @@ var Hourglass = (() => {
       this.emit("state", state);
     }
     async open() {
-      this.setState(this.source || this.last !== void 0 ? "reconnecting" : "connecting");
+      this.setState(this.opened > 0 ? "reconnecting" : "connecting");
       let token;
       try {
         token = await tokenOf(this.options.token);
@@ -1123,6 +1125,7 @@ var Hourglass = (() => {
       if (this.last !== void 0) query.set("lastEventId", String(this.last));
       const source = new this.EventSourceImpl(`${this.base()}/api/v1/notifications/subscribe?${query}`);
       this.source = source;
+      this.opened += 1;
       source.onopen = () => {
         if (this.source !== source) return;
         this.backoff.reset();

@@ -84,6 +84,8 @@ export class NotificationStream extends Emitter<NotificationStreamEvents> {
   private last: number | undefined;
   private unread: number | undefined;
   private lastEventAt = 0;
+  /** How many EventSources this stream opened (more than one: a reconnection). */
+  private opened = 0;
   private alive = false;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   private reopenTimer: ReturnType<typeof setTimeout> | undefined;
@@ -139,7 +141,7 @@ export class NotificationStream extends Emitter<NotificationStreamEvents> {
   }
 
   private async open(): Promise<void> {
-    this.setState(this.source || this.last !== undefined ? 'reconnecting' : 'connecting');
+    this.setState(this.opened > 0 ? 'reconnecting' : 'connecting');
     let token: string;
     try {
       token = await tokenOf(this.options.token);
@@ -153,6 +155,7 @@ export class NotificationStream extends Emitter<NotificationStreamEvents> {
     if (this.last !== undefined) query.set('lastEventId', String(this.last));
     const source = new this.EventSourceImpl(`${this.base()}/api/v1/notifications/subscribe?${query}`);
     this.source = source;
+    this.opened += 1;
     source.onopen = () => {
       if (this.source !== source) return;
       this.backoff.reset();
