@@ -29,6 +29,9 @@ test *ARGS:
     set -euo pipefail
     url="$(scripts/pg.sh start)"
     export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    # The TypeScript SDK: packages, then its generated files, bundle, unit tests and AsyncAPI
+    # document (its browser tests are e2e tests of the cargo run below).
+    scripts/sdk.sh install check
     cargo test --workspace --all-targets "$@"
 
 # Fault tests (PostgreSQL restart, SIGKILL, SIGTERM, stalled readers) on a throwaway cluster of their own (target/pg-chaos, 127.0.0.1:55462); `just chaos sigkill` runs the matching ones
@@ -86,6 +89,15 @@ migrate:
     #!/usr/bin/env bash
     set -euo pipefail
     DATABASE_URL="$(scripts/pg.sh start --durable)" cargo run -p hourglass-server -- migrate
+
+# The TypeScript SDK (clients/typescript): install, regenerate its types and browser bundle (commit them), check and unit-test it, then its browser tests against the real server
+sdk:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    scripts/sdk.sh install build check
+    url="$(scripts/pg.sh start)"
+    export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    cargo test -p hourglass-server --test e2e sdk_browser
 
 # Regenerate docs/openapi.json from the handlers (commit the result; a test checks it)
 openapi:

@@ -39,6 +39,31 @@ pub struct EdgeSettings {
     pub sse_max_streams_per_user: u32,
     /// Whether `GET /metrics` answers (`false`: 404, as for an unknown route).
     pub metrics_enabled: bool,
+    /// Development tokens for `/playground` (`PLAYGROUND_DEV_TOKENS`); `None`, the default,
+    /// answers `POST /playground/token` with 404.
+    pub playground_dev_tokens: Option<DevTokens>,
+}
+
+/// What `POST /playground/token` signs development tokens with: the `JWT_SECRET` the server
+/// verifies with, and the `iss`/`aud` it requires. Its `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DevTokens {
+    /// The HS256 key.
+    pub secret: Vec<u8>,
+    /// `iss` to put in each token, when the verifier requires one.
+    pub issuer: Option<String>,
+    /// `aud` to put in each token, when the verifier requires one.
+    pub audience: Option<String>,
+}
+
+impl std::fmt::Debug for DevTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevTokens")
+            .field("secret", &"<redacted>")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
 }
 
 impl Default for EdgeSettings {
@@ -69,6 +94,7 @@ impl Default for EdgeSettings {
             sse_heartbeat: Duration::from_secs(25),
             sse_max_streams_per_user: 10,
             metrics_enabled: true,
+            playground_dev_tokens: None,
         }
     }
 }

@@ -87,6 +87,9 @@ pub struct Config {
     /// How committed events travel between instances.
     #[command(flatten)]
     pub events: EventBusConfig,
+    /// The `/playground` page's development tokens.
+    #[command(flatten)]
+    pub playground: PlaygroundConfig,
 }
 
 /// Where the database is, and how many connections to hold.
@@ -492,6 +495,23 @@ pub struct TokenArgs {
     pub jwt_audience: Option<String>,
 }
 
+/// The `/playground` page (always served; it holds no secret).
+#[derive(Debug, Clone, Args)]
+pub struct PlaygroundConfig {
+    /// Let `POST /playground/token` mint a one-hour token for `playground:<name>`, signed with
+    /// `JWT_SECRET` (which must be set), so the page can be tried without an identity provider.
+    /// Anyone who reaches the server can then sign in as any `playground:*` user: for local
+    /// development only, never in production. Off by default.
+    #[arg(
+        long,
+        env = "PLAYGROUND_DEV_TOKENS",
+        default_value_t = false,
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new()
+    )]
+    pub playground_dev_tokens: bool,
+}
+
 /// A non-empty value that must never reach a log line: its `Debug` prints a placeholder and it
 /// has no `Display`, so only an explicit [`Secret::expose`] reveals it.
 #[derive(Clone, PartialEq, Eq)]
@@ -540,6 +560,9 @@ pub enum ConfigError {
          use https://, or set OIDC_ALLOW_HTTP=true for a local issuer"
     )]
     PlainHttpOidcIssuer(String),
+    /// Development tokens are signed with the shared secret.
+    #[error("PLAYGROUND_DEV_TOKENS=true needs JWT_SECRET: development tokens are signed with it")]
+    DevTokensWithoutSecret,
     /// Clients answer pings, so a timeout not longer than the interval drops live clients.
     #[error(
         "WS_CLIENT_TIMEOUT_SECONDS ({timeout}) must be greater than WS_PING_INTERVAL_SECONDS \
@@ -573,6 +596,9 @@ impl Config {
             if url.starts_with("http://") && !auth.oidc_allow_http {
                 return Err(ConfigError::PlainHttpOidcIssuer(url.clone()));
             }
+        }
+        if self.playground.playground_dev_tokens && auth.jwt_secret.is_none() {
+            return Err(ConfigError::DevTokensWithoutSecret);
         }
         let ws = &self.websocket;
         if ws.ws_client_timeout_seconds <= ws.ws_ping_interval_seconds {
@@ -1025,6 +1051,27 @@ mod tests {
         ]);
         assert!(short_url.is_ok(), "{short_url:?}");
         assert!(parse(&["--jwt-secret", &SECRET[1..]]).is_err());
+    }
+
+    #[test]
+    fn playground_dev_tokens_are_off_by_default_and_need_the_secret() -> Result<(), clap::Error> {
+        let config = parse(&["--jwt-secret", SECRET])?;
+        assert!(!config.playground.playground_dev_tokens);
+        let on = parse(&["--jwt-secret", SECRET, "--playground-dev-tokens", "true"])?;
+        assert_eq!(on.validate(), Ok(()));
+        let without_secret = Config::from_args_ignoring_env([
+            "--database-url",
+            "postgres://db/h",
+            "--jwt-public-key-file",
+            "/keys/pub.pem",
+            "--playground-dev-tokens",
+            "true",
+        ])?;
+        assert_eq!(
+            without_secret.validate(),
+            Err(ConfigError::DevTokensWithoutSecret)
+        );
+        Ok(())
     }
 
     #[test]

@@ -13,7 +13,7 @@ use hourglass_adapters_actix::edge::telemetry::Metrics;
 use hourglass_adapters_actix::realtime::registry::ConnectionRegistry;
 use hourglass_adapters_actix::realtime::shutdown::Shutdown;
 use hourglass_adapters_actix::realtime::sse::SseRegistry;
-use hourglass_adapters_actix::settings::{EdgeSettings, RateLimit};
+use hourglass_adapters_actix::settings::{DevTokens, EdgeSettings, RateLimit};
 use hourglass_adapters_actix::state::AppState;
 use hourglass_adapters_postgres::pool::{PgPool, PgPoolUsage};
 use hourglass_adapters_postgres::readiness::PgReadiness;
@@ -64,7 +64,19 @@ pub fn edge_settings(config: &Config) -> EdgeSettings {
         // With a listener of its own, the main one answers `/metrics` with 404.
         metrics_enabled: config.metrics.metrics_enabled
             && config.metrics.metrics_bind_addr.is_none(),
+        playground_dev_tokens: dev_tokens(config),
     }
+}
+
+/// The development-token keys of `/playground`, when `PLAYGROUND_DEV_TOKENS` is on (validation
+/// already refused it without `JWT_SECRET`).
+fn dev_tokens(config: &Config) -> Option<DevTokens> {
+    let secret = config.auth.jwt_secret.as_ref()?;
+    config.playground.playground_dev_tokens.then(|| DevTokens {
+        secret: secret.expose().as_bytes().to_vec(),
+        issuer: config.auth.jwt_issuer.clone(),
+        audience: config.auth.jwt_audience.clone(),
+    })
 }
 
 /// The token verifier the configuration asks for: every configured key source, tried in the
@@ -179,6 +191,12 @@ pub fn app_state(
     let users = UserService::new(Arc::new(PgUserRepository::new(pool.clone())), clock.clone());
     let verifier = token_verifier(&config.auth).context("cannot set up token verification")?;
     let settings = edge_settings(config);
+    if settings.playground_dev_tokens.is_some() {
+        tracing::warn!(
+            "PLAYGROUND_DEV_TOKENS is on: anyone who reaches this server can get a token for a \
+             playground:* user at POST /playground/token (development only)"
+        );
+    }
     let state = AppState {
         timers: timer_service(),
         commands: CommandService::new(timer_service(), clock.clone()),

@@ -40,11 +40,56 @@ pub struct ApiError {
     retry_after_seconds: Option<u64>,
 }
 
+/// Every `code` a REST answer can carry, as the OpenAPI document lists it (so a generated
+/// client types errors by code). [`ApiError`]'s constructor checks each code against it in debug
+/// builds, so a new code cannot be used without being listed here.
+pub const ERROR_CODES: [&str; 27] = [
+    "INVALID_PARAMETER",
+    "INVALID_TIMEZONE",
+    "UNAUTHORIZED",
+    "ACCOUNT_DELETED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "TIMER_NOT_FOUND",
+    "NO_ACTIVE_TIMER",
+    "SCHEDULE_NOT_FOUND",
+    "TODO_NOT_FOUND",
+    "TAG_NOT_FOUND",
+    "USER_NOT_FOUND",
+    "MEETUP_NOT_FOUND",
+    "NOTIFICATION_NOT_FOUND",
+    "NOT_A_PARTICIPANT",
+    "METHOD_NOT_ALLOWED",
+    "DUPLICATE_NAME",
+    "CANNOT_FOLLOW_SELF",
+    "MEETUP_FULL",
+    "MEETUP_CANCELLED",
+    "ALREADY_JOINED",
+    "HOST_CANNOT_JOIN",
+    "PAYLOAD_TOO_LARGE",
+    "VALIDATION_FAILED",
+    "RATE_LIMITED",
+    "INTERNAL_ERROR",
+    "SERVICE_UNAVAILABLE",
+];
+
+/// The schema of [`ErrorBody::code`]: a string, one of [`ERROR_CODES`].
+fn error_code_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ERROR_CODES))
+        .description(Some(
+            "A stable code, e.g. `INVALID_PARAMETER`, `TIMER_NOT_FOUND`, `VALIDATION_FAILED`.",
+        ))
+        .build()
+}
+
 /// The error envelope every non-2xx REST answer carries.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[schema(example = json!({"code": "TIMER_NOT_FOUND", "message": "timer not found"}))]
 pub struct ErrorBody {
     /// A stable code, e.g. `INVALID_PARAMETER`, `TIMER_NOT_FOUND`, `VALIDATION_FAILED`.
+    #[schema(schema_with = error_code_schema)]
     pub code: String,
     /// A human-readable explanation naming the offending parameter or field where there is one.
     pub message: String,
@@ -54,6 +99,10 @@ impl ApiError {
     /// An error with an explicit status and code: private, so the named constructors and the
     /// `From` impls below stay the one table of codes and statuses.
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            ERROR_CODES.contains(&code),
+            "{code} is not listed in ERROR_CODES (the OpenAPI document's codes)"
+        );
         Self {
             status,
             code,

@@ -25,6 +25,8 @@
 //! # Layout
 //! - [`health`]: `GET /healthz` (liveness) and `GET /readyz` (the database answers).
 //! - [`openapi`]: `GET /openapi.json` and the reference page `GET /docs`.
+//! - [`playground`]: `GET /playground`, a live page over the embedded TypeScript SDK, and its
+//!   development tokens (`POST /playground/token`, off by default).
 //! - [`timers`]: `/timers`, `/timers/active`, `/timers/{id}`, `/schedules|todos/{id}/timers…`.
 //! - [`schedules`], [`todos`], [`tags`]: owner-scoped CRUD (snake_case, UUID ids).
 //! - [`users`]: `/api/v1/users/me`, `/api/v1/users/{id}` (camelCase, numeric ids, as every
@@ -46,6 +48,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod paging;
 pub mod path;
+pub mod playground;
 pub mod render;
 pub mod reports;
 pub mod schedules;
@@ -111,6 +114,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
     cfg.service(openapi::openapi_json)
         .service(openapi::docs_page);
+    playground::configure(cfg);
 
     // `/users/me` before `/users/{id}`, so `me` is never read as an id.
     cfg.service(users::get_me)
@@ -176,8 +180,18 @@ mod tests {
                 post,
                 patch,
                 delete,
+                extensions,
                 ..
             } = item;
+            // The path itself and the aliases its item lists (`x-aliases`).
+            let mut served = vec![path.clone()];
+            if let Some(aliases) = extensions
+                .as_ref()
+                .and_then(|e| e.get(openapi::ALIASES_EXTENSION))
+                .and_then(serde_json::Value::as_array)
+            {
+                served.extend(aliases.iter().filter_map(|a| a.as_str().map(str::to_owned)));
+            }
             for (method, operation) in [
                 (Method::GET, get),
                 (Method::POST, post),
@@ -186,7 +200,9 @@ mod tests {
             ] {
                 if let Some(operation) = operation {
                     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
-                    operations.push((method, path.replace("{id}", "7"), secured));
+                    for at in &served {
+                        operations.push((method.clone(), at.replace("{id}", "7"), secured));
+                    }
                 }
             }
         }
@@ -194,15 +210,15 @@ mod tests {
     }
 
     /// Each documented operation reaches a handler (which asks for a token) under the path and
-    /// method the document gives, `/api/v1` copies included: the route attributes and the
-    /// document agree.
+    /// method the document gives, and under each alias its path item lists (`/api/v1`): the
+    /// route attributes and the document agree.
     #[actix_web::test]
     async fn every_documented_operation_is_routed() {
         let secured: Vec<(Method, String)> = documented()
             .into_iter()
             .filter_map(|(method, path, secured)| secured.then_some((method, path)))
             .collect();
-        assert!(secured.len() >= 60, "{}", secured.len());
+        assert!(secured.len() >= 70, "{}", secured.len());
         for (method, path) in secured {
             let request = TestRequest::default().method(method.clone()).uri(&path);
             let response = call_anonymous(Ports::default(), request).await;

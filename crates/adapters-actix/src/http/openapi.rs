@@ -2,9 +2,10 @@
 //! annotations, served at `GET /openapi.json`, with a self-contained reference page at
 //! `GET /docs`.
 //!
-//! The annotations document each route once, under `/v1`; [`document`] copies every `/v1/…`
-//! path to `/api/v1/…` (the same handlers serve both, see [`crate::http`], "Routing") with
-//! operation ids prefixed `api_v1_` so that they stay unique. `docs/openapi.json` in the
+//! The annotations document each route once, under `/v1`; [`document`] marks every `/v1/…`
+//! path item with its `/api/v1/…` alias (`x-aliases`; the same handlers serve both, see
+//! [`crate::http`], "Routing"), adds the shared 429/503 answers, `servers`, and `security: []`
+//! on the probes. `docs/openapi.json` in the
 //! repository is this document, pretty-printed ([`document_json`]); an end-to-end test fails
 //! when they differ and `just openapi` rewrites the file.
 //!
@@ -14,8 +15,15 @@
 
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, get};
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{OpenApi as OpenApiDocument, PathItem};
+use utoipa::openapi::server::ServerBuilder;
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as OpenApiDocument, PathItem, Ref, RefOr, ResponseBuilder,
+};
 use utoipa::{Modify, OpenApi};
 
 use crate::edge::error::{ApiError, ErrorBody};
@@ -166,39 +174,129 @@ struct ApiDoc;
 /// The prefix of the alias every `/v1` route also answers under.
 const ALIAS_PREFIX: &str = "/api/v1";
 
-/// The whole document: the annotated routes plus their `/api/v1` copies.
+/// The path-item extension that lists the other paths serving the same operations.
+pub const ALIASES_EXTENSION: &str = "x-aliases";
+
+/// The probes: no token, so `security: []` says so explicitly.
+const PROBES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// The shared `429` answer (`components.responses`).
+const RATE_LIMITED: &str = "RateLimited";
+
+/// The shared `503` answer (`components.responses`).
+const SERVICE_UNAVAILABLE: &str = "ServiceUnavailable";
+
+/// The whole document: the annotated routes, each `/v1` path item marked with its `/api/v1`
+/// alias, the shared 429 and 503 answers on every operation that can give them, `servers`, and
+/// `security: []` on the probes.
+///
+/// # Aliases
+/// Every `/v1/…` route also answers under `/api/v1/…` (same handler). The alias is not a second
+/// path of the document: it is listed in the path item's `x-aliases`, so code generators
+/// (openapi-typescript, openapi-generator, orval…) emit one method per operation rather than two
+/// with `api_v1_`-prefixed twins. Clients that must call the alias put it in their base URL.
+///
+/// # 429 and 503
+/// Every operation that needs a token passes the per-user REST rate limit (`429 RATE_LIMITED`
+/// with `Retry-After`) and reaches the database, at least to resolve the token's user
+/// (`503 SERVICE_UNAVAILABLE` when it does not answer).
 pub fn document() -> OpenApiDocument {
     let mut doc = ApiDoc::openapi();
-    let copies: Vec<(String, PathItem)> = doc
-        .paths
-        .paths
-        .iter()
-        .filter_map(|(path, item)| {
-            let rest = path.strip_prefix("/v1/")?;
-            let mut item = item.clone();
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
-                &mut item.options,
-                &mut item.trace,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                operation.operation_id = operation
-                    .operation_id
-                    .as_ref()
-                    .map(|id| format!("api_v1_{id}"));
+    add_shared_responses(&mut doc);
+    for (path, item) in &mut doc.paths.paths {
+        if let Some(rest) = path.strip_prefix("/v1/") {
+            let aliases = serde_json::json!([format!("{ALIAS_PREFIX}/{rest}")]);
+            item.extensions.get_or_insert_with(Default::default).merge(
+                ExtensionsBuilder::new()
+                    .add(ALIASES_EXTENSION, aliases)
+                    .build(),
+            );
+        }
+        let probe = PROBES.contains(&path.as_str());
+        for operation in operations_mut(item) {
+            if probe {
+                operation.security = Some(Vec::new());
+                continue;
             }
-            Some((format!("{ALIAS_PREFIX}/{rest}"), item))
-        })
-        .collect();
-    doc.paths.paths.extend(copies);
+            if operation.security.as_ref().is_none_or(Vec::is_empty) {
+                continue;
+            }
+            for (status, name) in [("429", RATE_LIMITED), ("503", SERVICE_UNAVAILABLE)] {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+            }
+        }
+    }
+    doc.servers = Some(vec![
+        ServerBuilder::new()
+            .url("/")
+            .description(Some("The server this document was fetched from"))
+            .build(),
+        ServerBuilder::new()
+            .url("http://127.0.0.1:8000")
+            .description(Some("A development server (`just run`)"))
+            .build(),
+    ]);
     doc
+}
+
+/// Every operation of `item`.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+        &mut item.head,
+        &mut item.options,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// `components.responses`: the 429 with its `Retry-After` header, and the 503.
+fn add_shared_responses(doc: &mut OpenApiDocument) {
+    let envelope = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("ErrorBody")))
+            .build()
+    };
+    let retry_after = HeaderBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1)),
+        ))
+        .description(Some("Seconds to wait before the next request"))
+        .build();
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        RATE_LIMITED.to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "`RATE_LIMITED`: more than `REST_RATE_LIMIT_MAX` requests in \
+                     `REST_RATE_LIMIT_WINDOW` seconds for this user; retry after `Retry-After`",
+                )
+                .header("Retry-After", retry_after)
+                .content("application/json", envelope())
+                .build(),
+        ),
+    );
+    components.responses.insert(
+        SERVICE_UNAVAILABLE.to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("`SERVICE_UNAVAILABLE`: the database cannot be reached; retry later")
+                .content("application/json", envelope())
+                .build(),
+        ),
+    );
 }
 
 /// The document as `docs/openapi.json` holds it: pretty-printed, ending in a newline.
@@ -240,33 +338,66 @@ pub async fn docs_page() -> HttpResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::edge::error::ERROR_CODES;
 
     #[test]
-    fn every_v1_path_has_an_api_v1_twin_with_a_unique_operation_id()
+    fn every_v1_path_names_its_api_v1_alias_and_operation_ids_are_unique()
     -> Result<(), Box<dyn std::error::Error>> {
-        let doc = document();
-        let paths = &doc.paths.paths;
+        let json = serde_json::to_value(document())?;
+        assert_eq!(json["openapi"], "3.1.0");
+        let paths = json["paths"].as_object().ok_or("no paths")?;
         let v1: Vec<&String> = paths.keys().filter(|p| p.starts_with("/v1/")).collect();
         assert!(v1.len() >= 10, "{v1:?}");
         for path in v1 {
             let twin = format!("/api{path}");
-            assert!(paths.contains_key(&twin), "{twin} missing");
+            assert_eq!(paths[path][ALIASES_EXTENSION], serde_json::json!([twin]));
+            assert!(
+                !paths.contains_key(&twin),
+                "{twin} is documented twice: a generator would emit two methods"
+            );
         }
-        let json = serde_json::to_value(&doc)?;
-        assert_eq!(json["openapi"], "3.1.0");
         let mut ids = std::collections::HashSet::new();
         for item in paths.values() {
-            for op in [&item.get, &item.post, &item.patch, &item.delete]
-                .into_iter()
-                .flatten()
-            {
-                let Some(id) = &op.operation_id else {
-                    panic!("an operation without id")
-                };
-                assert!(ids.insert(id.clone()), "duplicate operation id {id}");
+            for method in ["get", "post", "patch", "delete", "put"] {
+                if let Some(id) = item[method]["operationId"].as_str() {
+                    assert!(ids.insert(id.to_owned()), "duplicate operation id {id}");
+                    assert!(!id.starts_with("api_v1_"), "{id}");
+                }
             }
         }
-        assert!(ids.contains("list_timers") && ids.contains("api_v1_list_timers"));
+        assert!(ids.contains("list_timers"));
+        Ok(())
+    }
+
+    #[test]
+    fn secured_operations_declare_429_with_retry_after_and_503_and_probes_need_no_token()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let json = serde_json::to_value(document())?;
+        let paths = json["paths"].as_object().ok_or("no paths")?;
+        let mut secured = 0;
+        for (path, item) in paths {
+            for method in ["get", "post", "patch", "delete"] {
+                let operation = &item[method];
+                if !operation.is_object() {
+                    continue;
+                }
+                let security = operation["security"].as_array().ok_or("security")?;
+                if PROBES.contains(&path.as_str()) {
+                    assert!(security.is_empty(), "{method} {path}");
+                    continue;
+                }
+                assert!(!security.is_empty(), "{method} {path} needs a token");
+                secured += 1;
+                assert!(operation["responses"]["429"].is_object(), "{method} {path}");
+                assert!(operation["responses"]["503"].is_object(), "{method} {path}");
+            }
+        }
+        assert!(secured >= 45, "{secured}");
+        let rate_limited = &json["components"]["responses"][RATE_LIMITED];
+        assert!(rate_limited["headers"]["Retry-After"].is_object());
+        assert_eq!(json["servers"][0]["url"], "/");
+        let codes = &json["components"]["schemas"]["ErrorBody"]["properties"]["code"]["enum"];
+        assert_eq!(codes.as_array().map(Vec::len), Some(ERROR_CODES.len()));
         Ok(())
     }
 

@@ -55,7 +55,7 @@ pub(crate) const CALLER: UserId = UserId::new(1);
 const CALLER_SUBJECT: &str = "handler-test-caller";
 
 /// The HS256 secret the test tokens are signed with.
-const SECRET: &[u8] = b"handler-test-secret";
+pub(crate) const SECRET: &[u8] = b"handler-test-secret";
 
 /// "Now" for every use case: 2026-01-28T10:00:00Z.
 pub(crate) const NOW_SECONDS: i64 = 1_769_594_400;

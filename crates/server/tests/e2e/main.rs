@@ -30,6 +30,9 @@
 //!   `social_rest`: follows, meetups and stored notifications over REST.
 //! - `friends_active`: friends focusing now (REST list, WS snapshot, `hidden` activity) on two
 //!   instances.
+//! - `sdk_browser`: the TypeScript SDK and `/playground` in headless Chromium (Node scenarios of
+//!   `clients/typescript/test/browser/`), and every frame the server sends checked against
+//!   `docs/asyncapi.yaml`.
 //! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
 //!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
@@ -57,6 +60,7 @@ mod rest_openapi;
 mod rest_planning;
 mod rest_support;
 mod rest_timers;
+mod sdk_browser;
 mod social_rest;
 mod sse_browser;
 mod sse_client;

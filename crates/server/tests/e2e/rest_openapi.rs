@@ -44,23 +44,32 @@ async fn the_served_document_is_the_committed_one() -> anyhow::Result<()> {
         "/v1/schedules/{id}/timers/active",
         "/v1/todos/{id}/timers",
         "/v1/tags/{id}",
-        "/api/v1/timers",
-        "/api/v1/schedules",
         "/readyz",
     ] {
         assert!(paths.contains_key(path), "{path} is not documented");
     }
-    // Every documented /v1 operation answers (here: 401 without a token, never 404).
-    for path in paths
-        .keys()
-        .filter(|p| p.starts_with("/v1/") || p.starts_with("/api/v1/"))
+    // The `/api/v1` aliases are named by their `/v1` path item, not documented twice.
+    assert_eq!(
+        paths["/v1/timers"]["x-aliases"],
+        serde_json::json!(["/api/v1/timers"])
+    );
+    assert!(!paths.contains_key("/api/v1/timers"));
+    // Every documented operation answers, at its path and at each alias (here: 401 without a
+    // token, never 404).
+    for (path, item) in paths
+        .iter()
+        .filter(|(p, _)| p.starts_with("/v1/") || p.starts_with("/api/v1/"))
     {
-        if !paths[path]["get"].is_object() {
+        if !item["get"].is_object() {
             continue;
         }
-        let concrete = path.replace("{id}", "01944f2a-0000-7000-8000-000000000001");
-        let status = app.client.get(app.url(&concrete)).send().await?.status();
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "GET {concrete}");
+        let aliases = item["x-aliases"].as_array().cloned().unwrap_or_default();
+        let served = std::iter::once(path.as_str()).chain(aliases.iter().filter_map(Value::as_str));
+        for at in served {
+            let concrete = at.replace("{id}", "01944f2a-0000-7000-8000-000000000001");
+            let status = app.client.get(app.url(&concrete)).send().await?.status();
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "GET {concrete}");
+        }
     }
     app.stop().await
 }

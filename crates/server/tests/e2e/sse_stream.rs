@@ -373,7 +373,9 @@ async fn past_the_cap_the_oldest_stream_is_told_to_wait_and_closed() -> anyhow::
     let mut third = SseStream::connect(&app, &alice).await?;
     let last = oldest.expect_end(Duration::from_secs(5)).await?;
     assert!(
-        last.iter().any(|frame| frame.retry == Some(3_600_000)),
+        last.iter().any(|frame| frame.retry == Some(3_600_000)
+            && frame.event.as_deref() == Some("evicted")
+            && frame.data == r#"{"retryMs":3600000}"#),
         "{last:?}"
     );
     send_test(&app, &alice).await?;

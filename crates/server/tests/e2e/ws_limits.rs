@@ -95,6 +95,13 @@ async fn too_many_connections_per_user_close_with_4029() -> anyhow::Result<()> {
     let (mut third, _) = crate::ws_client::open(&ws_url(&app, ""), &[&bearer], None).await?;
     let (code, reason) = crate::ws_client::expect_close(&mut third, Duration::from_secs(5)).await?;
     assert_eq!(code, 4029, "{reason}");
+    // The reason says when the next connection is allowed: one every 60 / 2 = 30 s.
+    let seconds: u64 = reason
+        .strip_prefix("too many connections; retry after ")
+        .and_then(|rest| rest.strip_suffix(" s"))
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no wait in {reason:?}"))?;
+    assert!((1..=30).contains(&seconds), "{reason}");
     // Another user is not affected.
     Client::connect(&app, "bob", "").await?;
     app.stop().await

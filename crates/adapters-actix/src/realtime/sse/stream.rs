@@ -8,8 +8,9 @@
 //! - the client is gone (actix dropped the body, noticed at the latest when the next heartbeat
 //!   fails to write) — its registry slot is freed;
 //! - the body's queue is full (the client stopped reading), or the registry ended it (too slow,
-//!   or evicted as the oldest of too many streams: then it first sends `retry: 3600000`; or the
-//!   account was deleted: then it first sends an `account-deleted` event);
+//!   or evicted as the oldest of too many streams: then it first sends `retry: 3600000` and an
+//!   `evicted` event; or the account was deleted: then it first sends an `account-deleted`
+//!   event);
 //! - the token expires;
 //! - the server shuts down (the shutdown flag, shared with the WebSocket connections).
 //!
@@ -88,9 +89,13 @@ pub fn heartbeat_frame(now: Timestamp) -> String {
     )
 }
 
-/// The frame that tells an evicted stream's browser to stay away for an hour.
+/// The frame that tells an evicted stream's browser to stay away for an hour, with an
+/// `evicted` event (an extension, no `id:`) so that a client library can stop for good rather
+/// than reopen a stream that would evict another tab in turn.
 pub fn evicted_frame() -> String {
-    format!("retry: {EVICTED_RETRY_MILLIS}\n\n")
+    format!(
+        "retry: {EVICTED_RETRY_MILLIS}\nevent: evicted\ndata: {{\"retryMs\":{EVICTED_RETRY_MILLIS}}}\n\n"
+    )
 }
 
 /// The last frame of a stream whose account was deleted: an `account-deleted` event (an
@@ -322,7 +327,10 @@ mod tests {
             connect_frame(),
             "retry: 3000\nevent: connect\ndata: Connected\n\n"
         );
-        assert_eq!(evicted_frame(), "retry: 3600000\n\n");
+        assert_eq!(
+            evicted_frame(),
+            "retry: 3600000\nevent: evicted\ndata: {\"retryMs\":3600000}\n\n"
+        );
         let Some(t) = Timestamp::from_unix_seconds(1_769_594_400) else {
             panic!("in range")
         };

@@ -24,8 +24,8 @@ pub(super) enum Closing {
     AuthMissing,
     /// The token was refused; the reason says why: 1008.
     AuthRejected(String),
-    /// Over the per-user connection limit: 4029.
-    TooManyConnections,
+    /// Over the per-user connection limit: 4029; the reason says how many seconds to wait.
+    TooManyConnections(u64),
     /// The user's account was deleted: 4001.
     AccountDeleted,
     /// The server is shutting down: 1001.
@@ -59,9 +59,9 @@ impl Closing {
                 "missing access token: offer the subprotocol authorization.bearer.<JWT>".to_owned(),
             ),
             Self::AuthRejected(reason) => (CloseCode::Policy, reason.clone()),
-            Self::TooManyConnections => (
+            Self::TooManyConnections(seconds) => (
                 CloseCode::Other(CLOSE_TOO_MANY_CONNECTIONS),
-                "too many connections; reconnect with backoff".to_owned(),
+                format!("too many connections; retry after {seconds} s"),
             ),
             Self::AccountDeleted => (
                 CloseCode::Other(CLOSE_ACCOUNT_DELETED),
@@ -103,7 +103,7 @@ impl Closing {
             Self::AuthMissing | Self::AuthRejected(_) | Self::AccountDeleted => {
                 Some(Refusal::Unauthenticated)
             }
-            Self::TooManyConnections => Some(Refusal::RateLimited),
+            Self::TooManyConnections(_) => Some(Refusal::RateLimited),
             _ => None,
         }
     }
@@ -136,14 +136,14 @@ mod tests {
         assert_eq!(code(&Closing::TooBig), Some(1009));
         assert_eq!(code(&Closing::AuthUnavailable), Some(1011));
         assert_eq!(code(&Closing::TooSlow), Some(1013));
-        assert_eq!(code(&Closing::TooManyConnections), Some(4029));
+        assert_eq!(code(&Closing::TooManyConnections(6)), Some(4029));
         assert_eq!(code(&Closing::AccountDeleted), Some(4001));
     }
 
     #[test]
     fn refusals_and_drops_are_told_apart_for_the_metrics() {
         assert_eq!(
-            Closing::TooManyConnections.refusal(),
+            Closing::TooManyConnections(6).refusal(),
             Some(Refusal::RateLimited)
         );
         assert_eq!(Closing::TooSlow.server_drop(), Some(ServerDrop::TooSlow));

@@ -21,7 +21,7 @@ use super::MAX_FRAME_BYTES;
 use super::close::Closing;
 use super::seen::SeenVersions;
 use crate::edge::auth::{AuthError, Principal};
-use crate::edge::rate_limit::ConnectionRate;
+use crate::edge::rate_limit::{ConnectionRate, retry_after_seconds};
 use crate::edge::telemetry::metrics::{CommandOutcome, ConnectionKind};
 use crate::edge::timezone::RenderZone;
 use crate::realtime::registry::Registration;
@@ -110,7 +110,8 @@ fn admit(state: &AppState, auth: Result<Principal, AuthError>) -> Result<Princip
     })?;
     match state.limits.ws_connect.check(&principal.user_id) {
         Ok(()) => Ok(principal),
-        Err(_) => Err(Closing::TooManyConnections),
+        // The reason carries the wait, so a client can come back exactly when it may.
+        Err(wait) => Err(Closing::TooManyConnections(retry_after_seconds(wait))),
     }
 }
 
