@@ -15,6 +15,7 @@
 //! - [`readiness`]: the readiness probe port implemented by pinging the pool.
 //! - [`event_bus`]: the fan-out across instances: `pg_notify` inside the repositories'
 //!   transactions, and the one `LISTEN` connection per instance that routes events to it.
+//! - [`listener_health`]: whether that connection is up and since when, for `/metrics`.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
 //! - `statement` (private): fixed SQL that every connection prepares once (diesel's
@@ -23,6 +24,7 @@
 
 mod error;
 pub mod event_bus;
+pub mod listener_health;
 pub mod migrations;
 pub mod pool;
 pub mod readiness;

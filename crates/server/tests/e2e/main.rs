@@ -30,6 +30,8 @@
 //!   `social_rest`: follows, meetups and stored notifications over REST.
 //! - `friends_active`: friends focusing now (REST list, WS snapshot, `hidden` activity) on two
 //!   instances.
+//! - `operations`: the Grafana dashboard and the alert rules against a real scrape, the
+//!   operator metrics, secrets from `_FILE` variables.
 //! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
 //!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
@@ -52,6 +54,7 @@ mod hostile_input;
 mod logged_server;
 mod metrics;
 mod multi_instance;
+mod operations;
 mod reports;
 mod rest_openapi;
 mod rest_planning;
