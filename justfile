@@ -27,6 +27,8 @@ db-reset:
 test *ARGS:
     #!/usr/bin/env bash
     set -euo pipefail
+    # Says how to provide a C compiler, PostgreSQL and Chromium before anything is built.
+    scripts/prerequisites.sh "$@"
     url="$(scripts/pg.sh start)"
     export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
     # The TypeScript SDK: packages, then its generated files, bundle, unit tests and AsyncAPI
@@ -126,6 +128,24 @@ loadgen *ARGS:
 # Fuzz every target (cargo-fuzz, stable, no sanitizer) over the committed corpus; `just fuzz --seconds 600 --target rest_query`
 fuzz *ARGS:
     scripts/fuzz.sh "$@"
+
+# Build the Debian package (cargo-deb; installs it when missing) into target/debian/; `just package --check` also checks it unpacked, `--profile dev` packages the debug binary
+package *ARGS:
+    scripts/package.sh "$@"
+
+# Check the Prometheus alerting rules (promtool check rules) and run their unit tests (promtool test rules); fetches promtool when missing
+alerts:
+    scripts/promtool.sh check rules docs/operations/alerts.yaml
+    scripts/promtool.sh test rules docs/operations/alerts.test.yaml
+
+# cargo-deny: banned and duplicate crates, licences, sources (installs cargo-deny when missing); advisories: docs/operations.md
+deny:
+    scripts/cargo-tool.sh deny
+    cargo deny --log-level warn check bans licenses sources
+
+# Check that vendor/actix-http is the published actix-http 3.20.0 plus vendor/actix-http.patch (`just vendor --tests`: also its library tests)
+vendor *ARGS:
+    scripts/vendor-check.sh "$@"
 
 # Format all code
 fmt:

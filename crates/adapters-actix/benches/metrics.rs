@@ -32,15 +32,19 @@ fn metrics(c: &mut Criterion) {
     c.bench_function("record a fan-out hand-off of 10 copies", |b| {
         b.iter(|| metrics.fanout(black_box(arrival), ConnectionKind::WebSocket, handoff))
     });
-    c.bench_function("record an http request (route label lookup)", |b| {
-        b.iter(|| {
-            metrics.http_request(
-                &Method::GET,
-                Some(black_box("/v1/timers/{id}").to_owned()),
-                StatusCode::OK,
-            );
-        })
-    });
+    c.bench_function(
+        "record an http request (route label lookups, counter and latency)",
+        |b| {
+            b.iter(|| {
+                metrics.http_request(
+                    &Method::GET,
+                    Some(black_box("/v1/timers/{id}").to_owned()),
+                    StatusCode::OK,
+                    std::time::Duration::from_micros(800),
+                );
+            })
+        },
+    );
     c.bench_function("encode the whole exposition (one scrape)", |b| {
         b.iter(|| black_box(metrics.encode().unwrap_or_default()))
     });

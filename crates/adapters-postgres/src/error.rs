@@ -113,6 +113,9 @@ impl DbError {
                 | DatabaseErrorKind::NotNullViolation
                 | DatabaseErrorKind::CheckViolation => Fault::Rejected,
                 _ if session_ended_by_server(info.message()) => Fault::Unavailable,
+                // `DATABASE_STATEMENT_TIMEOUT_SECONDS` passed: the database is too slow to
+                // answer now, which the caller may retry, not a fault of the request.
+                _ if statement_timed_out(info.message()) => Fault::Unavailable,
                 _ if value_refused(info.message()) => Fault::Rejected,
                 _ => Fault::Unknown,
             },
@@ -162,6 +165,13 @@ fn value_refused(message: &str) -> bool {
 /// [`StorageError::Unknown`].
 fn session_ended_by_server(message: &str) -> bool {
     message.starts_with("terminating connection") || message.starts_with("the database system is")
+}
+
+/// Whether PostgreSQL cancelled the statement because it ran past `statement_timeout`
+/// (SQLSTATE 57014, which diesel reports as `Unknown`; matched on the message like
+/// [`session_ended_by_server`]).
+fn statement_timed_out(message: &str) -> bool {
+    message.starts_with("canceling statement due to statement timeout")
 }
 
 fn timer_link(violation: Option<Violation>) -> Option<TimerLink> {

@@ -57,6 +57,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::error::DbError;
+use crate::listener_health::ListenerHealth;
 use crate::pool::PgPool;
 use crate::repository::{PgNotificationRepository, PgTagRepository, PgTimerRepository};
 use crate::rows::{NotificationRow, TagRow, TimerRow};
@@ -745,6 +746,7 @@ impl Lanes {
 pub struct PgEventListener {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    health: ListenerHealth,
 }
 
 impl std::fmt::Debug for PgEventListener {
@@ -789,14 +791,29 @@ impl PgEventListener {
     ) -> Result<Self, ListenerError> {
         let url = with_application_name(database_url, LISTENER_APPLICATION_NAME);
         let conn = connect(&url).await.map_err(ListenerError::Connect)?;
+        let health = ListenerHealth::default();
+        health.connected(false);
         let (stop, stopped) = watch::channel(false);
         let loader = Arc::new(Loader {
             timers: PgTimerRepository::new(pool.clone()),
             tags: PgTagRepository::new(pool.clone()),
             notifications: PgNotificationRepository::new(pool),
         });
-        let task = tokio::spawn(run(url, conn, loader, local, own_origin, stopped));
-        Ok(Self { stop, task })
+        let task = tokio::spawn(run(
+            url,
+            conn,
+            loader,
+            local,
+            own_origin,
+            stopped,
+            health.clone(),
+        ));
+        Ok(Self { stop, task, health })
+    }
+
+    /// The state of the listening connection, for `/metrics`.
+    pub fn health(&self) -> ListenerHealth {
+        self.health.clone()
     }
 
     /// Stops listening and waits for the task to end.
@@ -824,6 +841,7 @@ async fn run(
     local: Arc<dyn LocalDelivery>,
     own_origin: Option<String>,
     mut stopped: watch::Receiver<bool>,
+    health: ListenerHealth,
 ) {
     let lanes = Lanes::start(loader, Arc::clone(&local));
     loop {
@@ -831,6 +849,7 @@ async fn run(
         {
             return;
         }
+        health.lost();
         tracing::warn!("event listener connection lost; reconnecting");
         let mut backoff = MIN_BACKOFF;
         conn = loop {
@@ -847,6 +866,7 @@ async fn run(
                 }
             }
         };
+        health.connected(true);
         tracing::info!("event listener reconnected; resynchronising local clients");
         // Anything committed while nobody listened is only in the database now.
         local.resync_local().await;

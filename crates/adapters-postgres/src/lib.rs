@@ -19,6 +19,7 @@
 //!   one relay per instance, each holding some of the users' partitions.
 //! - [`event_bus`]: the announcements' format, and the one `LISTEN` connection per instance that
 //!   routes what the relays publish to its connections.
+//! - [`listener_health`]: whether that connection is up and since when, for `/metrics`.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
 //! - `statement` (private): fixed SQL that every connection prepares once (diesel's
@@ -27,6 +28,7 @@
 
 mod error;
 pub mod event_bus;
+pub mod listener_health;
 pub mod migrations;
 pub mod outbox;
 pub mod pool;

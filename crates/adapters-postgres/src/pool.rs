@@ -6,7 +6,9 @@ use diesel_async::pooled_connection::deadpool::{self, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
 };
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{
+    AsyncConnection as _, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection as _,
+};
 use hourglass_ports::health::{PoolUsage, PoolUsageProbe};
 
 /// A pool of PostgreSQL connections. Cheap to clone: clones share the same connections.
@@ -57,6 +59,25 @@ pub fn build_pool(
     size: usize,
     checkout_timeout: Duration,
 ) -> Result<PgPool, PoolError> {
+    build_pool_with_statement_timeout(database_url, size, checkout_timeout, None)
+}
+
+/// [`build_pool`], and every connection the pool opens runs `SET statement_timeout` first when
+/// `statement_timeout` is given: a statement running longer is cancelled by PostgreSQL
+/// (SQLSTATE 57014), which the adapters report as the database being unavailable, so one slow
+/// query cannot hold a pooled connection, and the request waiting on it, indefinitely.
+///
+/// Set per connection rather than in the URL's `options`, which would replace any `options`
+/// the operator's `DATABASE_URL` already carries.
+///
+/// # Errors
+/// As [`build_pool`].
+pub fn build_pool_with_statement_timeout(
+    database_url: &str,
+    size: usize,
+    checkout_timeout: Duration,
+    statement_timeout: Option<Duration>,
+) -> Result<PgPool, PoolError> {
     if size == 0 {
         return Err(PoolError::ZeroSize);
     }
@@ -67,6 +88,20 @@ pub fn build_pool(
     // and use fails that one statement with `Unavailable` (see `crate::error`).
     let mut config = ManagerConfig::default();
     config.recycling_method = RecyclingMethod::Fast;
+    if let Some(timeout) = statement_timeout {
+        let set = format!("SET statement_timeout = {}", timeout.as_millis());
+        config.custom_setup = Box::new(move |url| {
+            let set = set.clone();
+            let url = url.to_owned();
+            Box::pin(async move {
+                let mut conn = AsyncPgConnection::establish(&url).await?;
+                conn.batch_execute(&set)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
+    }
     let manager =
         AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
@@ -204,6 +239,59 @@ mod tests {
         let usage = probe.usage();
         assert_eq!((usage.size, usage.in_use(), usage.idle), (1, 0, 1));
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_statement_past_the_statement_timeout_is_cancelled_as_unavailable()
+    -> anyhow::Result<()> {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            anyhow::bail!("TEST_DATABASE_URL is not set");
+        };
+        let timeout = Duration::from_millis(200);
+        let pool = build_pool_with_statement_timeout(&url, 1, WAIT, Some(timeout))?;
+        let mut conn = pool.get().await?;
+        let shown: Vec<Setting> = diesel::sql_query("SHOW statement_timeout")
+            .load(&mut conn)
+            .await?;
+        assert_eq!(
+            shown.into_iter().next().map(|row| row.statement_timeout),
+            Some("200ms".to_owned())
+        );
+        let slow = diesel::sql_query("SELECT pg_sleep(5)")
+            .execute(&mut conn)
+            .await;
+        let Err(error) = slow else {
+            panic!("a 5 s statement outlived a 200 ms statement_timeout");
+        };
+        let storage =
+            hourglass_ports::error::StorageError::from(crate::error::DbError::from(error));
+        assert!(
+            matches!(
+                storage,
+                hourglass_ports::error::StorageError::Unavailable(_)
+            ),
+            "{storage:?}"
+        );
+        drop(conn);
+
+        // Without one, the session keeps the server's default (0: no limit).
+        let unbounded = build_pool_with_statement_timeout(&url, 1, WAIT, None)?;
+        let mut conn = unbounded.get().await?;
+        let shown: Vec<Setting> = diesel::sql_query("SHOW statement_timeout")
+            .load(&mut conn)
+            .await?;
+        assert_eq!(
+            shown.into_iter().next().map(|row| row.statement_timeout),
+            Some("0".to_owned())
+        );
+        Ok(())
+    }
+
+    /// A row of `SHOW statement_timeout`.
+    #[derive(diesel::QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        statement_timeout: String,
     }
 
     #[tokio::test]

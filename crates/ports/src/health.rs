@@ -4,7 +4,8 @@
 //! orchestrator stops routing traffic to an instance whose database is unreachable without
 //! restarting it.
 //!
-//! The same module holds [`PoolUsageProbe`]: how busy the database pool is, which `/metrics`
+//! The same module holds [`PoolUsageProbe`]: how busy the database pool is, and
+//! [`ListenerProbe`]: whether the event listener's connection is up, both of which `/metrics`
 //! samples on each scrape.
 
 use async_trait::async_trait;
@@ -61,4 +62,22 @@ impl PoolUsage {
 pub trait PoolUsageProbe: Send + Sync {
     /// The usage now.
     fn usage(&self) -> PoolUsage;
+}
+
+/// The state of an instance's event listener connection (the one that receives the other
+/// instances' events), at one instant, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListenerStatus {
+    /// When the current connection was opened; `None` while it is lost and being reconnected.
+    pub connected_since: Option<std::time::Instant>,
+    /// Connections opened again after a loss, since start-up.
+    pub reconnects: u64,
+}
+
+/// Reports the event listener's connection. Cheap and synchronous, like [`PoolUsageProbe`]:
+/// sampled on every scrape of `/metrics`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait ListenerProbe: Send + Sync {
+    /// The status now.
+    fn status(&self) -> ListenerStatus;
 }

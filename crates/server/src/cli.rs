@@ -32,7 +32,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(database: &DatabaseConfig) -> anyhow::Result<()> {
-    let applied = migrations::run_pending(database.database_url.expose())
+    let applied = migrations::run_pending(database.url()?.expose())
         .await
         .context("cannot apply the database migrations")?;
     println!("applied {applied} migration(s)");
@@ -48,7 +48,7 @@ fn print_token(args: &TokenArgs) -> anyhow::Result<()> {
         audience: args.jwt_audience.as_deref(),
     };
     let now = chrono::Utc::now().timestamp();
-    let jwt = token::mint(args.jwt_secret.as_ref(), &request, now)?;
+    let jwt = token::mint(args.secret()?, &request, now)?;
     println!("{jwt}");
     Ok(())
 }

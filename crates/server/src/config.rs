@@ -95,10 +95,23 @@ pub struct Config {
 /// Where the database is, and how many connections to hold.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseConfig {
-    /// PostgreSQL URL, `postgres://user:password@host:port/database`.
+    /// PostgreSQL URL, `postgres://user:password@host:port/database`. Required, unless
+    /// DATABASE_URL_FILE is set instead; read it through [`DatabaseConfig::url`].
     // Hidden from `--help` and from Debug because it usually carries a password.
-    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = secret())]
-    pub database_url: Secret,
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        value_parser = secret(),
+        required_unless_present = "database_url_file"
+    )]
+    pub database_url: Option<Secret>,
+
+    /// File holding the PostgreSQL URL (the container-secret and systemd-credential
+    /// convention); one trailing line break is ignored. Setting it and DATABASE_URL is an error.
+    // Read while parsing, so the field holds the URL, never the path's contents in a log.
+    #[arg(long, env = "DATABASE_URL_FILE", value_parser = secret_file(1))]
+    pub database_url_file: Option<Secret>,
 
     /// Maximum number of pooled database connections.
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 16, value_parser = at_least_one_usize())]
@@ -113,13 +126,62 @@ pub struct DatabaseConfig {
         value_parser = at_least_one_u64()
     )]
     pub database_pool_timeout_seconds: u64,
+
+    /// Longest run, in seconds, of one statement on a pooled connection (PostgreSQL's
+    /// `statement_timeout`, set on each connection the pool opens); past it PostgreSQL cancels
+    /// the statement and the request answers 503. 0 turns it off. Migrations and the LISTEN
+    /// connection are not bound by it.
+    #[arg(
+        long,
+        env = "DATABASE_STATEMENT_TIMEOUT_SECONDS",
+        default_value_t = 30,
+        value_parser = RangedU64ValueParser::<u64>::new().range(0..=MAX_STATEMENT_TIMEOUT_SECONDS)
+    )]
+    pub database_statement_timeout_seconds: u64,
 }
+
+/// The longest `DATABASE_STATEMENT_TIMEOUT_SECONDS`: a day. PostgreSQL's own limit (about 24.8
+/// days in milliseconds) is far past anything a request could wait for.
+pub const MAX_STATEMENT_TIMEOUT_SECONDS: u64 = 86_400;
 
 impl DatabaseConfig {
     /// The longest wait for a pooled connection.
     #[must_use]
     pub fn pool_timeout(&self) -> Duration {
         Duration::from_secs(self.database_pool_timeout_seconds)
+    }
+
+    /// The statement timeout of pooled connections; `None` when switched off (0).
+    #[must_use]
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        (self.database_statement_timeout_seconds > 0)
+            .then(|| Duration::from_secs(self.database_statement_timeout_seconds))
+    }
+
+    /// The database URL, from `DATABASE_URL` or the file `DATABASE_URL_FILE` names.
+    ///
+    /// # Errors
+    /// [`ConfigError::ValueAndFile`] when both are set, [`ConfigError::Missing`] when neither is
+    /// (clap already refuses that while parsing).
+    pub fn url(&self) -> Result<&Secret, ConfigError> {
+        one_of(
+            self.database_url.as_ref(),
+            self.database_url_file.as_ref(),
+            "DATABASE_URL",
+        )?
+        .ok_or(ConfigError::Missing("DATABASE_URL"))
+    }
+}
+
+/// The value given directly or the one read from its `_FILE`; `None` when neither is set.
+fn one_of<'a>(
+    value: Option<&'a Secret>,
+    from_file: Option<&'a Secret>,
+    variable: &'static str,
+) -> Result<Option<&'a Secret>, ConfigError> {
+    match (value, from_file) {
+        (Some(_), Some(_)) => Err(ConfigError::ValueAndFile(variable)),
+        (value, from_file) => Ok(value.or(from_file)),
     }
 }
 
@@ -170,7 +232,39 @@ pub struct HttpConfig {
     /// command and its fan-out to the user's other devices on one thread.
     #[arg(long, env = "HTTP_WORKERS", value_parser = at_least_one_usize())]
     pub http_workers: Option<usize>,
+
+    /// Most connections one HTTP worker holds at once (every open WebSocket and SSE stream is
+    /// one); past it the worker stops accepting until one closes, and new clients wait in the
+    /// kernel's accept queue. An instance holds at most HTTP_WORKERS times this many
+    /// (docs/operations.md, "Connection capacity").
+    #[arg(
+        long,
+        env = "HTTP_MAX_CONNECTIONS_PER_WORKER",
+        default_value_t = 25_000,
+        value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_CONNECTIONS_PER_WORKER)
+    )]
+    pub http_max_connections_per_worker: usize,
+
+    /// Seconds in-flight requests get to finish once SIGTERM or SIGINT arrives (WebSockets are
+    /// closed with 1001 at once, SSE streams ended); past it the remaining connections are
+    /// dropped and the process exits. Keep it below the supervisor's stop timeout (systemd's
+    /// `TimeoutStopSec`, Kubernetes' `terminationGracePeriodSeconds`).
+    #[arg(
+        long,
+        env = "SHUTDOWN_GRACE_SECONDS",
+        default_value_t = 10,
+        value_parser = RangedU64ValueParser::<u64>::new().range(1..=MAX_SHUTDOWN_GRACE_SECONDS)
+    )]
+    pub shutdown_grace_seconds: u64,
 }
+
+/// The largest `HTTP_MAX_CONNECTIONS_PER_WORKER`: far past what one event loop serves, and
+/// below the file descriptors one process can have on Linux (`fs.nr_open`, 1 048 576 by
+/// default).
+pub const MAX_CONNECTIONS_PER_WORKER: u64 = 1_000_000;
+
+/// The longest `SHUTDOWN_GRACE_SECONDS`: an hour.
+pub const MAX_SHUTDOWN_GRACE_SECONDS: u64 = 3_600;
 
 impl HttpConfig {
     /// How long a connection may keep data its peer does not take.
@@ -178,15 +272,26 @@ impl HttpConfig {
     pub fn tcp_user_timeout(&self) -> Duration {
         Duration::from_secs(self.tcp_user_timeout_seconds)
     }
+
+    /// How long in-flight requests may run once shutdown starts.
+    #[must_use]
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_seconds)
+    }
 }
 
 /// How bearer tokens are verified. At least one of the three key sources must be set for
 /// `serve`; [`Config::validate`] enforces it.
 #[derive(Debug, Clone, Args)]
 pub struct AuthConfig {
-    /// Shared secret for HS256 tokens.
+    /// Shared secret for HS256 tokens; read it through [`AuthConfig::secret`].
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = jwt_secret())]
     pub jwt_secret: Option<Secret>,
+
+    /// File holding the HS256 secret instead of JWT_SECRET (one trailing line break ignored);
+    /// setting both is an error.
+    #[arg(long, env = "JWT_SECRET_FILE", value_parser = secret_file(MIN_JWT_SECRET_BYTES))]
+    pub jwt_secret_file: Option<Secret>,
 
     /// PEM file holding the public key for RS256 or ES256 tokens.
     #[arg(long, env = "JWT_PUBLIC_KEY_FILE", value_parser = non_empty_path())]
@@ -223,6 +328,19 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
+    /// The HS256 secret, from `JWT_SECRET` or the file `JWT_SECRET_FILE` names; `None` when
+    /// neither is set.
+    ///
+    /// # Errors
+    /// [`ConfigError::ValueAndFile`] when both are set.
+    pub fn secret(&self) -> Result<Option<&Secret>, ConfigError> {
+        one_of(
+            self.jwt_secret.as_ref(),
+            self.jwt_secret_file.as_ref(),
+            "JWT_SECRET",
+        )
+    }
+
     /// The least time between two JWKS refetches.
     #[must_use]
     pub fn oidc_jwks_min_refresh(&self) -> Duration {
@@ -482,9 +600,14 @@ pub struct TokenArgs {
     #[arg(long, default_value_t = 3600, value_parser = at_least_one_u64())]
     pub ttl: u64,
 
-    /// Shared secret the token is signed with (HS256); required by this subcommand.
+    /// Shared secret the token is signed with (HS256); this or JWT_SECRET_FILE is required by
+    /// this subcommand.
     #[arg(long, env = "JWT_SECRET", hide_env_values = true, value_parser = jwt_secret())]
     pub jwt_secret: Option<Secret>,
+
+    /// File holding the shared secret instead of JWT_SECRET; setting both is an error.
+    #[arg(long, env = "JWT_SECRET_FILE", value_parser = secret_file(MIN_JWT_SECRET_BYTES))]
+    pub jwt_secret_file: Option<Secret>,
 
     /// The `iss` claim; left out when unset.
     #[arg(long, env = "JWT_ISSUER", value_parser = NonEmptyStringValueParser::new())]
@@ -510,6 +633,20 @@ pub struct PlaygroundConfig {
         value_parser = BoolishValueParser::new()
     )]
     pub playground_dev_tokens: bool,
+}
+
+impl TokenArgs {
+    /// The signing secret, from `JWT_SECRET` or `JWT_SECRET_FILE`; `None` when neither is set.
+    ///
+    /// # Errors
+    /// [`ConfigError::ValueAndFile`] when both are set.
+    pub fn secret(&self) -> Result<Option<&Secret>, ConfigError> {
+        one_of(
+            self.jwt_secret.as_ref(),
+            self.jwt_secret_file.as_ref(),
+            "JWT_SECRET",
+        )
+    }
 }
 
 /// A non-empty value that must never reach a log line: its `Debug` prints a placeholder and it
@@ -574,6 +711,16 @@ pub enum ConfigError {
         /// WS_PING_INTERVAL_SECONDS.
         interval: u64,
     },
+    /// A secret given both directly and through its `_FILE` variable: which one was meant is a
+    /// guess, and guessing a credential is worse than refusing to start.
+    #[error(
+        "{0} and {0}_FILE are both set (or --{flag} and --{flag}-file): set only one, the value          or the file that holds it",
+        flag = .0.to_lowercase().replace('_', "-")
+    )]
+    ValueAndFile(&'static str),
+    /// A required setting has neither its value nor its `_FILE` set.
+    #[error("{0} is not set: set {0}, or {0}_FILE to a file that holds it")]
+    Missing(&'static str),
 }
 
 impl Config {
@@ -582,8 +729,9 @@ impl Config {
     /// # Errors
     /// The first broken rule, as a [`ConfigError`] whose message names the variables involved.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.database.url()?;
         let auth = &self.auth;
-        if auth.jwt_secret.is_none()
+        if auth.secret()?.is_none()
             && auth.jwt_public_key_file.is_none()
             && auth.oidc_issuer_url.is_none()
         {
@@ -722,6 +870,13 @@ impl TypedValueParser for SecretParser {
                 format!("{name}: the secret is not UTF-8\n"),
             ));
         };
+        self.check(&name, text)
+    }
+}
+
+impl SecretParser {
+    /// Checks `text`, the value of the setting `name`, for emptiness and length.
+    fn check(&self, name: &str, text: &str) -> Result<Secret, clap::Error> {
         if text.is_empty() {
             return Err(clap::Error::raw(
                 clap::error::ErrorKind::InvalidValue,
@@ -741,6 +896,54 @@ impl TypedValueParser for SecretParser {
             ));
         }
         Ok(Secret(text.to_owned()))
+    }
+}
+
+/// A `_FILE` variable: the path of a file whose contents are the secret (at least `min_bytes`
+/// once one trailing line break is removed). The file is read while parsing, so a path that
+/// cannot be read fails the start like any invalid value, naming the variable and the path.
+fn secret_file(min_bytes: usize) -> SecretFileParser {
+    SecretFileParser {
+        contents: SecretParser { min_bytes },
+    }
+}
+
+/// Parses a path and reads the secret it holds; the contents are checked like a direct value.
+#[derive(Debug, Clone, Copy)]
+struct SecretFileParser {
+    contents: SecretParser,
+}
+
+impl TypedValueParser for SecretFileParser {
+    type Value = Secret;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Secret, clap::Error> {
+        let name = arg.map_or_else(|| "JWT_SECRET_FILE".to_owned(), ToString::to_string);
+        if value.is_empty() {
+            return Err(clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{name}: the value must not be empty\n"),
+            ));
+        }
+        let path = std::path::Path::new(value);
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!("{name}: cannot read {}: {error}\n", path.display()),
+            )
+        })?;
+        // `echo secret > file` and most editors end the file with a line break that is not
+        // part of the secret; anything else (inner spaces, several line breaks) is kept.
+        let text = text.strip_suffix('\n').map_or(text.as_str(), |rest| {
+            rest.strip_suffix('\r').unwrap_or(rest)
+        });
+        self.contents
+            .check(&format!("{name} (the file {})", path.display()), text)
     }
 }
 
@@ -783,6 +986,12 @@ mod tests {
         let config = parse(&[])?;
         assert_eq!(config.database.database_pool_size, 16);
         assert_eq!(config.database.pool_timeout(), Duration::from_secs(10));
+        assert_eq!(
+            config.database.statement_timeout(),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(config.http.http_max_connections_per_worker, 25_000);
+        assert_eq!(config.http.shutdown_grace(), Duration::from_secs(10));
         assert_eq!(
             config.http.bind_addr,
             SocketAddr::from(([127, 0, 0, 1], 8000))
@@ -904,6 +1113,243 @@ mod tests {
         ] {
             let parsed = parse(&["--jwt-secret", SECRET, flag, "0"]);
             assert!(parsed.is_err(), "{flag} 0 was accepted");
+        }
+    }
+
+    /// A file in a fresh temporary folder holding `contents`; the folder goes with the guard.
+    struct TempFile {
+        dir: PathBuf,
+        path: PathBuf,
+    }
+
+    impl TempFile {
+        fn new(name: &str, contents: &str) -> std::io::Result<Self> {
+            let dir = std::env::temp_dir().join(format!(
+                "hourglass-config-{}-{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            ));
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(name);
+            std::fs::write(&path, contents)?;
+            Ok(Self { dir, path })
+        }
+
+        fn arg(&self) -> &str {
+            self.path.to_str().unwrap_or_default()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _gone = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    #[test]
+    fn secrets_are_read_from_their_files_without_the_trailing_line_break()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let url = TempFile::new("database-url", "postgres://u:p@db:5432/h\n")?;
+        let secret = TempFile::new("jwt-secret", &format!("{SECRET}\r\n"))?;
+        let config = Config::from_args_ignoring_env([
+            "--database-url-file",
+            url.arg(),
+            "--jwt-secret-file",
+            secret.arg(),
+        ])?;
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(
+            config.database.url().map(Secret::expose),
+            Ok("postgres://u:p@db:5432/h")
+        );
+        assert_eq!(
+            config.auth.secret().map(|s| s.map(Secret::expose)),
+            Ok(Some(SECRET))
+        );
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains(SECRET) && !printed.contains("u:p@"),
+            "{printed}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_value_and_its_file_together_are_refused_naming_both()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let url = TempFile::new("database-url", "postgres://u:p@db:5432/h")?;
+        let both_urls = parse(&["--jwt-secret", SECRET, "--database-url-file", url.arg()])?;
+        let refused = both_urls.validate();
+        assert_eq!(refused, Err(ConfigError::ValueAndFile("DATABASE_URL")));
+        let message = ConfigError::ValueAndFile("DATABASE_URL").to_string();
+        assert!(
+            message.contains("DATABASE_URL and DATABASE_URL_FILE are both set")
+                && message.contains("--database-url and --database-url-file"),
+            "{message}"
+        );
+
+        let secret = TempFile::new("jwt-secret", SECRET)?;
+        let both_secrets = parse(&["--jwt-secret", SECRET, "--jwt-secret-file", secret.arg()])?;
+        assert_eq!(
+            both_secrets.validate(),
+            Err(ConfigError::ValueAndFile("JWT_SECRET"))
+        );
+        let cli = Cli::try_parse_from([
+            "hourglass",
+            "token",
+            "--sub",
+            "alice",
+            "--jwt-secret",
+            SECRET,
+            "--jwt-secret-file",
+            secret.arg(),
+        ])?;
+        let Command::Token(token) = cli.command else {
+            panic!("expected the token subcommand");
+        };
+        assert_eq!(token.secret(), Err(ConfigError::ValueAndFile("JWT_SECRET")));
+        Ok(())
+    }
+
+    #[test]
+    fn an_unreadable_empty_or_short_secret_file_is_refused_naming_the_file()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let missing = "/nonexistent/hourglass/jwt-secret";
+        let Err(error) = parse(&["--jwt-secret-file", missing]) else {
+            panic!("a missing file was accepted");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("cannot read") && message.contains(missing),
+            "{message}"
+        );
+
+        let empty = TempFile::new("empty", "\n")?;
+        let Err(error) = parse(&["--jwt-secret-file", empty.arg()]) else {
+            panic!("an empty file was accepted");
+        };
+        assert!(error.to_string().contains("must not be empty"), "{error}");
+
+        let short = TempFile::new("short", "hunter2\n")?;
+        let Err(error) = parse(&["--jwt-secret-file", short.arg()]) else {
+            panic!("a 7-byte secret file was accepted");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("7 bytes") && message.contains(short.arg()),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "not echoed: {message}");
+
+        let Err(error) = Config::from_args_ignoring_env(["--database-url-file", missing]) else {
+            panic!("a missing DATABASE_URL_FILE was accepted");
+        };
+        assert!(error.to_string().contains(missing), "{error}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_operator_settings_take_their_values_and_refuse_out_of_range_ones()
+    -> Result<(), clap::Error> {
+        let config = parse(&[
+            "--jwt-secret",
+            SECRET,
+            "--shutdown-grace-seconds",
+            "25",
+            "--http-max-connections-per-worker",
+            "100000",
+            "--database-statement-timeout-seconds",
+            "0",
+        ])?;
+        assert_eq!(config.http.shutdown_grace(), Duration::from_secs(25));
+        assert_eq!(config.http.http_max_connections_per_worker, 100_000);
+        assert_eq!(config.database.statement_timeout(), None, "0 turns it off");
+        for (flag, value) in [
+            ("--shutdown-grace-seconds", "0"),
+            ("--shutdown-grace-seconds", "3601"),
+            ("--http-max-connections-per-worker", "0"),
+            ("--http-max-connections-per-worker", "1000001"),
+            ("--database-statement-timeout-seconds", "86401"),
+            ("--database-statement-timeout-seconds", "1.5"),
+            ("--database-statement-timeout-seconds", "5s"),
+        ] {
+            let Err(error) = parse(&["--jwt-secret", SECRET, flag, value]) else {
+                panic!("{flag} {value} was accepted");
+            };
+            let message = error.to_string();
+            assert!(
+                message.contains(flag) && message.contains(value),
+                "{message}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Every variable `serve` reads, with its default (`None`: no default), from the clap
+    /// definitions, plus the two read outside them.
+    fn every_variable() -> Vec<(String, Option<String>)> {
+        let mut variables: Vec<(String, Option<String>)> = Config::command()
+            .get_arguments()
+            .filter_map(|arg| {
+                let env = arg.get_env()?.to_str()?.to_owned();
+                let default = arg
+                    .get_default_values()
+                    .first()
+                    .and_then(|value| value.to_str())
+                    .map(str::to_owned);
+                Some((env, default))
+            })
+            .collect();
+        variables.push(("LOG_FORMAT".to_owned(), Some("pretty".to_owned())));
+        variables.push(("RUST_LOG".to_owned(), Some("info".to_owned())));
+        variables
+    }
+
+    #[test]
+    fn the_packaged_env_file_lists_every_setting_commented_out_at_its_default() {
+        let file = include_str!("../debian/hourglass.env");
+        let lines: Vec<(&str, &str)> = file
+            .lines()
+            .filter_map(|line| line.strip_prefix('#')?.split_once('='))
+            .filter(|(name, _)| {
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            })
+            .collect();
+        assert!(
+            file.lines()
+                .all(|line| line.is_empty() || line.starts_with('#')),
+            "every line is a comment: nothing is set by the package"
+        );
+        let variables = every_variable();
+        for (name, default) in &variables {
+            let Some((_, value)) = lines.iter().find(|(line_name, _)| line_name == name) else {
+                panic!("debian/hourglass.env does not list {name}");
+            };
+            if let Some(default) = default {
+                assert_eq!(value, default, "{name} is not at its default");
+            }
+        }
+        for (name, _) in &lines {
+            assert!(
+                variables.iter().any(|(known, _)| known == name),
+                "debian/hourglass.env lists {name}, which is no setting"
+            );
+        }
+    }
+
+    #[test]
+    fn every_setting_is_documented_and_in_the_example_env_file() {
+        let documented = include_str!("../../../docs/configuration.md");
+        let example = include_str!("../../../.env.example");
+        for (name, _) in every_variable() {
+            assert!(
+                documented.contains(&format!("| `{name}` |")),
+                "docs/configuration.md has no row for {name}"
+            );
+            assert!(
+                example.contains(&format!("{name}=")),
+                ".env.example does not list {name}"
+            );
         }
     }
 

@@ -10,6 +10,7 @@
 //! # Layout
 //! - [`config`]: the command line and every setting (each an environment variable and a flag).
 //! - [`cli`]: what `serve`, `migrate` and `token` do, and the OS shutdown signals.
+//! - [`capacity`]: how many connections the instance can hold, logged at start-up.
 //! - [`token`]: HS256 token minting for `hourglass token`.
 //! - [`wiring`]: adapters and services built from the configuration.
 //! - [`telemetry`]: the `tracing` subscriber (`LOG_FORMAT`, `RUST_LOG`).
@@ -28,6 +29,7 @@ use hourglass_adapters_postgres::relay::PgOutboxRelay;
 use hourglass_adapters_postgres::{event_bus, migrations, pool};
 use hourglass_ports::event::LocalDelivery;
 
+pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod telemetry;
@@ -37,14 +39,10 @@ pub mod wiring;
 
 pub use config::Config;
 
-/// Seconds in-flight requests get to finish once shutdown starts; the design promises an exit
-/// within 10 s of SIGTERM.
-const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
-
 /// Applies pending migrations (unless `MIGRATE_ON_START=false`; under an advisory lock, so
 /// instances starting together take turns), then serves on `listener` (and `GET /metrics` on
 /// `METRICS_BIND_ADDR` when set) until `shutdown` completes, and returns once in-flight requests
-/// have finished (or after 10 s).
+/// have finished (or after `SHUTDOWN_GRACE_SECONDS`, 10 s by default).
 ///
 /// The listener is bound by the caller so tests can pass `127.0.0.1:0` and read the port back.
 /// `shutdown` replaces actix's own signal handling: actix treats SIGINT as a forced stop, while
@@ -60,8 +58,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     config.validate()?;
     let database = &config.database;
+    let database_url = database.url()?;
     if config.upkeep.migrate_on_start {
-        let applied = migrations::run_pending(database.database_url.expose())
+        let applied = migrations::run_pending(database_url.expose())
             .await
             .context("cannot apply the database migrations")?;
         tracing::info!(applied, "database schema is up to date");
@@ -84,11 +83,12 @@ pub async fn run(
     // The pool's connections carry this instance's name, which the outbox puts in every event,
     // so this instance's listener can skip the timer events it already delivered in-process.
     let origin = format!("hourglass-{}", uuid::Uuid::now_v7().simple());
-    let pool_url = event_bus::with_application_name(database.database_url.expose(), &origin);
-    let pool = pool::build_pool(
+    let pool_url = event_bus::with_application_name(database_url.expose(), &origin);
+    let pool = pool::build_pool_with_statement_timeout(
         &pool_url,
         database.database_pool_size,
         database.pool_timeout(),
+        database.statement_timeout(),
     )
     .context("cannot build the database pool (DATABASE_POOL_SIZE)")?;
     pool::ping(&pool)
@@ -111,7 +111,7 @@ pub async fn run(
     // Listening before serving: every change committed once a client can connect reaches it.
     let listener_local: Arc<dyn LocalDelivery> = Arc::new(delivery);
     let events = PgEventListener::start(
-        database.database_url.expose(),
+        database_url.expose(),
         pool.clone(),
         listener_local,
         Some(origin),
@@ -120,9 +120,10 @@ pub async fn run(
     .context("cannot listen for events on the database")?;
     // Publishing what the repositories leave in the outbox, once the listener runs, so this
     // instance hears the events its relay publishes for others.
-    let relay = PgOutboxRelay::start(database.database_url.expose(), config.events.relay())
+    let relay = PgOutboxRelay::start(database_url.expose(), config.events.relay())
         .await
         .context("cannot start the outbox relay")?;
+    state.metrics.watch_listener(Arc::new(events.health()));
     // The scheduler starts once the listener runs, so its first poll (which fires whatever fell
     // due while no instance ran) reaches the other instances' devices too.
     let (stop_alarms, alarms_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -144,6 +145,8 @@ pub async fn run(
         .local_addr()
         .context("cannot read the listening address")?;
     let user_timeout = config.http.tcp_user_timeout();
+    let max_connections = config.http.http_max_connections_per_worker;
+    capacity::log(config.http.http_workers, max_connections);
     // Built in a block: the builder is not `Send`, and a binding of it still in scope at the
     // `await` below would make this future non-`Send`.
     let server = {
@@ -161,9 +164,10 @@ pub async fn run(
             None => builder,
         };
         builder
+            .max_connections(max_connections)
             .listen(listener)
             .context("cannot serve on the listening socket")?
-            .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+            .shutdown_timeout(config.http.shutdown_grace_seconds)
             .shutdown_signal(shutdown)
             .run()
     };

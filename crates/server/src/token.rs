@@ -25,7 +25,10 @@ pub struct TokenRequest<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     /// Nothing to sign with.
-    #[error("`hourglass token` signs with JWT_SECRET: set JWT_SECRET or pass --jwt-secret")]
+    #[error(
+        "`hourglass token` signs with JWT_SECRET: set JWT_SECRET (or JWT_SECRET_FILE), or pass \
+         --jwt-secret"
+    )]
     MissingSecret,
     /// `iat + ttl` does not fit a JWT timestamp.
     #[error("--ttl {0} is too large")]

@@ -95,7 +95,7 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
     let public_key_is_primary = !oidc_is_primary && auth.jwt_public_key_file.is_some();
     let secret_is_primary = !oidc_is_primary && !public_key_is_primary;
     let mut sources: Vec<Arc<dyn TokenVerifier>> = Vec::new();
-    if let Some(secret) = &auth.jwt_secret {
+    if let Some(secret) = auth.secret()? {
         let verifier = Hs256Verifier::new(secret.expose().as_bytes(), issuer, audience);
         sources.push(Arc::new(if secret_is_primary {
             verifier.claiming_legacy_users()

@@ -18,7 +18,17 @@ use anyhow::{Context as _, bail, ensure};
 use crate::helpers::TestApp;
 use crate::ws_client::token;
 
-pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+/// Debian's Chromium, installed by the tests as root when missing.
+const DEBIAN_CHROMIUM: &str = "/usr/bin/chromium";
+
+/// The Chromium the browser tests run: `HOURGLASS_CHROMIUM` when set (a Chromium or Chrome
+/// installed elsewhere, e.g. on macOS; `scripts/prerequisites.sh` says how), else Debian's.
+pub(crate) fn chromium() -> String {
+    std::env::var("HOURGLASS_CHROMIUM")
+        .ok()
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| DEBIAN_CHROMIUM.to_owned())
+}
 
 /// How long the page server holds each `/wait` request.
 const WAIT_REQUEST: Duration = Duration::from_millis(250);
@@ -75,14 +85,20 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<()> {
     let _turn = INSTALL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if Path::new(CHROMIUM).exists() {
+    let chromium = chromium();
+    if Path::new(&chromium).exists() {
         return Ok(());
     }
+    ensure!(
+        chromium == DEBIAN_CHROMIUM,
+        "HOURGLASS_CHROMIUM={chromium} does not exist"
+    );
     let uid = Command::new("id").arg("-u").output()?;
     ensure!(
         String::from_utf8_lossy(&uid.stdout).trim() == "0",
-        "{CHROMIUM} is missing and this test is not running as root: install Debian's chromium \
-         (apt-get install -y chromium) to run the browser test"
+        "{chromium} is missing and this test is not running as root: install Debian's chromium \
+         (apt-get install -y chromium), or set HOURGLASS_CHROMIUM to a Chromium or Chrome binary \
+         (scripts/prerequisites.sh says how), to run the browser test"
     );
     let mut install = Command::new("sh");
     install.args([
@@ -91,7 +107,7 @@ pub(crate) fn ensure_chromium() -> anyhow::Result<()> {
     ]);
     let output = run_for(install, INSTALL_TIMEOUT)?;
     ensure!(
-        output.status.success() && Path::new(CHROMIUM).exists(),
+        output.status.success() && Path::new(&chromium).exists(),
         "apt-get install chromium failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
@@ -207,7 +223,7 @@ async fn a_browser_connects_creates_and_pauses_like_the_guides_timer_websocket()
         std::process::id(),
         crate::ws_client::unix_now()?
     ));
-    let mut chromium = Command::new(CHROMIUM);
+    let mut chromium = Command::new(chromium());
     chromium
         .args([
             "--headless",

@@ -33,6 +33,8 @@
 //! - `sdk_browser`: the TypeScript SDK and `/playground` in headless Chromium (Node scenarios of
 //!   `clients/typescript/test/browser/`), and every frame the server sends checked against
 //!   `docs/asyncapi.yaml`.
+//! - `operations`: the Grafana dashboard and the alert rules against a real scrape, the
+//!   operator metrics, secrets from `_FILE` variables.
 //! - `multi_instance`: two instances on one database: fan-out across them through PostgreSQL,
 //!   the `LISTEN` connection lost and resynchronised, the cross-instance latency (ignored).
 //!
@@ -55,6 +57,7 @@ mod hostile_input;
 mod logged_server;
 mod metrics;
 mod multi_instance;
+mod operations;
 mod reports;
 mod rest_openapi;
 mod rest_planning;

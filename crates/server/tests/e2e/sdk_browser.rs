@@ -72,7 +72,7 @@ async fn run_scenario(file: &str, extra_env: &[(&str, String)]) -> anyhow::Resul
     node.arg(format!("test/browser/{file}"))
         .current_dir(package_dir())
         .env("HOURGLASS_URL", &app.address)
-        .env("CHROMIUM", crate::browser::CHROMIUM);
+        .env("CHROMIUM", crate::browser::chromium());
     for (key, value) in extra_env {
         node.env(key, value);
     }

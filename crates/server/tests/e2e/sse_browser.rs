@@ -10,7 +10,7 @@ use std::process::Command;
 
 use anyhow::bail;
 
-use crate::browser::{BROWSER_TIMEOUT, CHROMIUM, ensure_chromium, run_for, serve_page};
+use crate::browser::{BROWSER_TIMEOUT, chromium, ensure_chromium, run_for, serve_page};
 use crate::helpers::TestApp;
 use crate::sse_client::member;
 
@@ -63,7 +63,7 @@ async fn a_browser_event_source_receives_connect_and_a_notification() -> anyhow:
         std::process::id(),
         crate::ws_client::unix_now()?
     ));
-    let mut chromium = Command::new(CHROMIUM);
+    let mut chromium = Command::new(chromium());
     chromium
         .args([
             "--headless",

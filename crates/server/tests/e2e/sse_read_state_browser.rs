@@ -12,7 +12,7 @@ use std::process::Command;
 
 use anyhow::bail;
 
-use crate::browser::{BROWSER_TIMEOUT, CHROMIUM, ensure_chromium, run_for, serve_page};
+use crate::browser::{BROWSER_TIMEOUT, chromium, ensure_chromium, run_for, serve_page};
 use crate::helpers::TestApp;
 use crate::sse_client::member;
 
@@ -104,7 +104,7 @@ async fn two_browser_tabs_agree_on_the_unread_count_after_a_read_in_one() -> any
         std::process::id(),
         crate::ws_client::unix_now()?
     ));
-    let mut chromium = Command::new(CHROMIUM);
+    let mut chromium = Command::new(chromium());
     chromium
         .args([
             "--headless",

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use crate::browser::{BROWSER_TIMEOUT, CHROMIUM, ensure_chromium, run_for};
+use crate::browser::{BROWSER_TIMEOUT, chromium, ensure_chromium, run_for};
 use crate::helpers::TestApp;
 use crate::ws_client::{Client, RECV_TIMEOUT, create, timer_id, token};
 
@@ -165,7 +165,7 @@ async fn a_browser_hears_time_up_on_the_second_device_after_the_first_closed() -
         std::process::id(),
         crate::ws_client::unix_now()?
     ));
-    let mut chromium = Command::new(CHROMIUM);
+    let mut chromium = Command::new(chromium());
     chromium
         .args([
             "--headless",

@@ -53,7 +53,8 @@ pub async fn request_log<B: MessageBody + 'static>(
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     let outcome = next.call(req).instrument(span.clone()).await;
-    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let took = started.elapsed();
+    let latency_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     let _entered = span.enter();
     // Asked after routing, so the pattern is the route that matched (before, it could only be
     // guessed from the path, ignoring method guards). An error that escaped every handler has
@@ -64,7 +65,7 @@ pub async fn request_log<B: MessageBody + 'static>(
     };
     tracing::info!(status = status.as_u16(), latency_ms, query = %query, "request");
     if let Some(metrics) = metrics {
-        metrics.http_request(&method, route, status);
+        metrics.http_request(&method, route, status, took);
     }
     outcome.map(|mut response| {
         if let Ok(value) = HeaderValue::from_str(&request_id) {

@@ -8,23 +8,27 @@
 //! Every series exists from start-up at 0, so `rate()` works from the first scrape.
 //!
 //! The database pool is sampled when the metrics are encoded (each scrape), through the
-//! [`PoolUsageProbe`] port the server wires in; this crate never sees the pool itself.
+//! [`PoolUsageProbe`] port the server wires in; this crate never sees the pool itself. So is
+//! the event listener's connection ([`ListenerProbe`], wired once the listener runs), and the
+//! process itself ([`ProcessCollector`], the unprefixed `process_*` metrics).
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::http::{Method, StatusCode};
 use hourglass_ports::delivery::{Arrival, DeliveryObserver, DeliveryReport, EventSource, Handoff};
-use hourglass_ports::health::PoolUsageProbe;
-use prometheus_client::encoding::text::encode;
+use hourglass_ports::health::{ListenerProbe, PoolUsageProbe};
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::{Registry, Unit};
 
 use super::histogram::LatencyHistogram;
 pub use super::labels::{CommandOutcome, CommandType, ConnectionKind, Refusal, ServerDrop, SseVia};
+use super::process::ProcessCollector;
 use crate::edge::rate_limit::LimitKind;
 
 /// The content type of the exposition.
@@ -56,6 +60,43 @@ type Labels<const N: usize> = [(&'static str, &'static str); N];
 /// `method`, `route` (pattern, e.g. `/v1/timers/{id}`) and `status` (class, e.g. `2xx`).
 type HttpLabels = [(&'static str, Cow<'static, str>); 3];
 
+/// `method` and `route`, the labels of the HTTP latency histogram (not the status: 14 buckets
+/// per status class would multiply the series for little gain).
+type HttpLatencyLabels = [(&'static str, Cow<'static, str>); 2];
+
+/// The event listener's gauges, set from its probe on each scrape once it runs.
+#[derive(Default)]
+struct ListenerGauges {
+    probe: OnceLock<Arc<dyn ListenerProbe>>,
+    connected: Gauge,
+    age_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    reconnects: Counter,
+}
+
+impl std::fmt::Debug for ListenerGauges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenerGauges").finish_non_exhaustive()
+    }
+}
+
+impl ListenerGauges {
+    fn sample(&self) {
+        let Some(probe) = self.probe.get() else {
+            return;
+        };
+        let status = probe.status();
+        let age = status.connected_since.map(|since| since.elapsed());
+        self.connected.set(i64::from(age.is_some()));
+        self.age_seconds
+            .set(age.map_or(0.0, |age| age.as_secs_f64()));
+        // The counter only moves forward: it follows the probe's total.
+        let counted = self.reconnects.get();
+        if status.reconnects > counted {
+            self.reconnects.inc_by(status.reconnects - counted);
+        }
+    }
+}
+
 /// The database pool's gauges, set from the probe on each scrape.
 struct PoolGauges {
     probe: Arc<dyn PoolUsageProbe>,
@@ -86,6 +127,8 @@ impl PoolGauges {
 #[derive(Debug)]
 pub struct Metrics {
     registry: Registry,
+    /// The `process_*` metrics, without the `hourglass_` prefix.
+    process: Registry,
     /// By [`ConnectionKind`].
     connections_open: [Gauge; 2],
     connections_opened: [Counter; 2],
@@ -103,6 +146,8 @@ pub struct Metrics {
     fanout_dropped: [Counter; 2],
     sse_notifications: [Counter; SseVia::ALL.len()],
     http_requests: Family<HttpLabels, Counter>,
+    http_duration: Family<HttpLatencyLabels, LatencyHistogram>,
+    listener: ListenerGauges,
     /// By [`LimitKind`].
     rate_limit_keys: [Gauge; LimitKind::ALL.len()],
     /// Expired, then over the per-user cap.
@@ -230,6 +275,44 @@ impl Metrics {
             http_requests.clone(),
         );
 
+        let http_duration = Family::<HttpLatencyLabels, LatencyHistogram>::default();
+        registry.register_with_unit(
+            "http_request_duration",
+            "From an HTTP request read to its response head, by method and route pattern \
+             (WebSocket and SSE: until the upgrade or the stream starts)",
+            Unit::Seconds,
+            http_duration.clone(),
+        );
+
+        let listener = ListenerGauges::default();
+        registry.register(
+            "listener_connected",
+            "1 while the event listener's LISTEN connection to the database is up, 0 while it \
+             is lost and being reconnected",
+            listener.connected.clone(),
+        );
+        registry.register_with_unit(
+            "listener_connection_age",
+            "How long the event listener's current LISTEN connection has been up (0 while it \
+             is lost); a young connection means it was just reconnected",
+            Unit::Seconds,
+            listener.age_seconds.clone(),
+        );
+        registry.register(
+            "listener_reconnects",
+            "Times the event listener's LISTEN connection was opened again after a loss",
+            listener.reconnects.clone(),
+        );
+
+        registry.register(
+            "build",
+            "The running build: its version",
+            Info::new([("version", env!("CARGO_PKG_VERSION"))]),
+        );
+
+        let mut process = Registry::default();
+        process.register_collector(Box::new(ProcessCollector));
+
         let keys_family = Family::<Labels<1>, Gauge>::default();
         let rate_limit_keys =
             LimitKind::ALL.map(|kind| keys_family.get_or_create_owned(&[("limit", kind.label())]));
@@ -278,6 +361,7 @@ impl Metrics {
 
         Self {
             registry,
+            process,
             connections_open,
             connections_opened,
             connections_closed,
@@ -289,6 +373,8 @@ impl Metrics {
             fanout_dropped,
             sse_notifications,
             http_requests,
+            http_duration,
+            listener,
             rate_limit_keys,
             processed_commands_purged,
             pool,
@@ -353,18 +439,33 @@ impl Metrics {
         self.sse_notifications[via as usize].inc();
     }
 
-    /// Counts an answered HTTP request; `route` is the matched pattern, `None` when no route
-    /// matched (labelled `unmatched`, so unknown paths cannot grow the series without bound).
-    pub fn http_request(&self, method: &Method, route: Option<String>, status: StatusCode) {
+    /// Counts an answered HTTP request and how long it `took`; `route` is the matched pattern,
+    /// `None` when no route matched (labelled `unmatched`, so unknown paths cannot grow the
+    /// series without bound).
+    pub fn http_request(
+        &self,
+        method: &Method,
+        route: Option<String>,
+        status: StatusCode,
+        took: Duration,
+    ) {
+        let method = Cow::Borrowed(method_label(method));
+        let route = route.map_or(Cow::Borrowed("unmatched"), Cow::Owned);
+        let latency: HttpLatencyLabels = [("method", method), ("route", route)];
+        self.http_duration.get_or_create(&latency).observe(took);
+        let [method, route] = latency;
         let labels: HttpLabels = [
-            ("method", Cow::Borrowed(method_label(method))),
-            (
-                "route",
-                route.map_or(Cow::Borrowed("unmatched"), Cow::Owned),
-            ),
+            method,
+            route,
             ("status", Cow::Borrowed(status_class(status))),
         ];
         self.http_requests.get_or_create(&labels).inc();
+    }
+
+    /// Samples the event listener's connection through `probe` on every scrape from now on
+    /// (the listener starts after the metrics exist); a second call is ignored.
+    pub fn watch_listener(&self, probe: Arc<dyn ListenerProbe>) {
+        let _already_watched = self.listener.probe.set(probe);
     }
 
     /// The exposition: every metric in OpenMetrics text, the pool sampled now.
@@ -375,8 +476,11 @@ impl Metrics {
         if let Some(pool) = &self.pool {
             pool.sample();
         }
+        self.listener.sample();
         let mut text = String::with_capacity(16 * 1024);
-        encode(&mut text, &self.registry)?;
+        encode_registry(&mut text, &self.registry)?;
+        encode_registry(&mut text, &self.process)?;
+        encode_eof(&mut text)?;
         Ok(text)
     }
 }
@@ -431,7 +535,9 @@ impl DeliveryObserver for Metrics {
 mod tests {
     use std::time::Instant;
 
-    use hourglass_ports::health::{MockPoolUsageProbe, PoolUsage};
+    use hourglass_ports::health::{
+        ListenerStatus, MockListenerProbe, MockPoolUsageProbe, PoolUsage,
+    };
 
     use super::*;
 
@@ -626,12 +732,22 @@ mod tests {
     fn http_requests_are_labelled_by_pattern_and_status_class() -> Result<(), std::fmt::Error> {
         let metrics = metrics();
         let route = Some("/v1/timers/{id}".to_owned());
-        metrics.http_request(&Method::GET, route.clone(), StatusCode::OK);
-        metrics.http_request(&Method::GET, route, StatusCode::NO_CONTENT);
+        metrics.http_request(
+            &Method::GET,
+            route.clone(),
+            StatusCode::OK,
+            Duration::from_millis(3),
+        );
+        metrics.http_request(
+            &Method::GET,
+            route,
+            StatusCode::NO_CONTENT,
+            Duration::from_millis(300),
+        );
         let Ok(custom) = Method::from_bytes(b"BREW") else {
             panic!("a valid method token")
         };
-        metrics.http_request(&custom, None, StatusCode::NOT_FOUND);
+        metrics.http_request(&custom, None, StatusCode::NOT_FOUND, Duration::ZERO);
         let text = metrics.encode()?;
         assert_eq!(
             sample(
@@ -646,6 +762,99 @@ mod tests {
                 "hourglass_http_requests_total{method=\"other\",route=\"unmatched\",status=\"4xx\"}"
             ),
             Some(1.0)
+        );
+        let latency = |suffix: &str| {
+            sample(
+                &text,
+                &format!(
+                    "hourglass_http_request_duration_seconds_{suffix}method=\"GET\",route=\"/v1/timers/{{id}}\"}}"
+                ),
+            )
+        };
+        assert_eq!(latency("count{"), Some(2.0));
+        assert_eq!(latency("bucket{le=\"0.005\","), Some(1.0));
+        assert_eq!(latency("bucket{le=\"0.5\","), Some(2.0));
+        Ok(())
+    }
+
+    #[test]
+    fn build_info_and_process_metrics_are_exposed() -> Result<(), std::fmt::Error> {
+        let text = metrics().encode()?;
+        let build = format!(
+            "hourglass_build_info{{version=\"{}\"}}",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(sample(&text, &build), Some(1.0), "{text}");
+        assert!(
+            text.lines().any(|l| l == "# TYPE hourglass_build info"),
+            "{text}"
+        );
+        if cfg!(target_os = "linux") {
+            for name in [
+                "process_cpu_seconds_total",
+                "process_resident_memory_bytes",
+                "process_virtual_memory_bytes",
+                "process_start_time_seconds",
+                "process_open_fds",
+                "process_threads",
+            ] {
+                assert!(sample(&text, name).is_some(), "{name} missing in\n{text}");
+            }
+        }
+        assert!(text.ends_with("# EOF\n"), "one EOF, at the end: {text}");
+        assert_eq!(text.matches("# EOF").count(), 1, "{text}");
+        Ok(())
+    }
+
+    #[test]
+    fn the_listener_connection_is_sampled_at_scrape_time() -> Result<(), std::fmt::Error> {
+        let metrics = metrics();
+        let before = metrics.encode()?;
+        assert_eq!(sample(&before, "hourglass_listener_connected"), Some(0.0));
+        assert_eq!(
+            sample(&before, "hourglass_listener_reconnects_total"),
+            Some(0.0)
+        );
+
+        let up_since = Instant::now()
+            .checked_sub(Duration::from_secs(90))
+            .unwrap_or_else(Instant::now);
+        let mut probe = MockListenerProbe::new();
+        let mut statuses = [
+            ListenerStatus {
+                connected_since: Some(up_since),
+                reconnects: 2,
+            },
+            ListenerStatus {
+                connected_since: None,
+                reconnects: 2,
+            },
+        ]
+        .into_iter();
+        probe
+            .expect_status()
+            .returning(move || statuses.next().unwrap_or_default());
+        metrics.watch_listener(Arc::new(probe));
+
+        let up = metrics.encode()?;
+        assert_eq!(sample(&up, "hourglass_listener_connected"), Some(1.0));
+        let age = sample(&up, "hourglass_listener_connection_age_seconds").unwrap_or(0.0);
+        assert!((90.0..120.0).contains(&age), "{age}");
+        assert_eq!(
+            sample(&up, "hourglass_listener_reconnects_total"),
+            Some(2.0)
+        );
+
+        let lost = metrics.encode()?;
+        assert_eq!(sample(&lost, "hourglass_listener_connected"), Some(0.0));
+        assert_eq!(
+            sample(&lost, "hourglass_listener_connection_age_seconds"),
+            Some(0.0)
+        );
+        assert_eq!(
+            sample(&lost, "hourglass_listener_reconnects_total"),
+            Some(2.0),
+            "the count does not move back"
         );
         Ok(())
     }

@@ -9,6 +9,7 @@
 //! - [`metrics`]: [`Metrics`], every metric and the calls that move them.
 //! - [`labels`]: the closed sets of label values.
 //! - [`histogram`]: [`histogram::LatencyHistogram`], a histogram without a lock.
+//! - [`process`]: the standard `process_*` metrics, read from `/proc/self`.
 //! - [`endpoint`]: `GET /metrics`.
 //! - [`span`]: the span of a WebSocket or SSE connection (`connection_id`, `user_id`).
 
@@ -16,6 +17,7 @@ pub mod endpoint;
 pub mod histogram;
 pub mod labels;
 pub mod metrics;
+pub mod process;
 pub mod span;
 
 pub use self::metrics::Metrics;
