@@ -17,8 +17,9 @@
 //!   never calling `pg_notify` themselves.
 //! - [`relay`]: publishes the outbox (`pg_notify` in batches, outside the users' transactions),
 //!   one relay per instance, each holding some of the users' partitions.
-//! - [`event_bus`]: the announcements' format, and the one `LISTEN` connection per instance that
-//!   routes what the relays publish to its connections.
+//! - [`event_bus`]: the announcements' format (what the outbox holds and the relays publish).
+//! - [`listener`]: the one `LISTEN` connection per instance that routes what the relays publish
+//!   to its connections.
 //! - [`listener_health`]: whether that connection is up and since when, for `/metrics`.
 //! - [`repository`]: the implementations of every repository port (`PgTimerRepository`, …).
 //! - `rows` (private): row structs and their conversions to and from domain values.
@@ -28,6 +29,7 @@
 
 mod error;
 pub mod event_bus;
+pub mod listener;
 pub mod listener_health;
 pub mod migrations;
 pub mod outbox;

@@ -564,10 +564,18 @@ pub(crate) struct NotificationRow {
     pub(crate) created_at: DateTime<Utc>,
 }
 
+/// The `related_id` (meetup) and `related_timer_id` columns of a notification's `relatedId`.
+pub(crate) fn related_columns(related: Option<RelatedId>) -> (Option<i64>, Option<Uuid>) {
+    match related {
+        None => (None, None),
+        Some(RelatedId::Meetup(meetup)) => (Some(meetup.get()), None),
+        Some(RelatedId::Timer(timer)) => (None, Some(timer.get())),
+    }
+}
+
 impl From<&Notification> for NotificationRow {
     fn from(notification: &Notification) -> Self {
-        let (related_id, related_timer_id) =
-            crate::repository::notification::related_columns(notification.related_id());
+        let (related_id, related_timer_id) = related_columns(notification.related_id());
         Self {
             id: notification.id().get(),
             receiver_id: notification.receiver().get(),

@@ -24,7 +24,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use hourglass_adapters_actix::edge::middleware as edge;
-use hourglass_adapters_postgres::event_bus::PgEventListener;
+use hourglass_adapters_postgres::listener::PgEventListener;
 use hourglass_adapters_postgres::relay::PgOutboxRelay;
 use hourglass_adapters_postgres::{event_bus, migrations, pool};
 use hourglass_ports::event::LocalDelivery;

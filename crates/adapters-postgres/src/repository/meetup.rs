@@ -25,11 +25,12 @@ use hourglass_ports::error::StorageError;
 use hourglass_ports::meetup::{MeetupAction, MeetupActionError, MeetupOutcome, MeetupRepository};
 use hourglass_ports::page::{Page, PageRequest};
 
-use super::notification::{announce_stored, insert_drafts, related_columns};
+use super::notification::{announce_stored, insert_drafts};
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError, corrupt};
 use crate::outbox::kick;
 use crate::pool::PgPool;
+use crate::rows::related_columns;
 use crate::rows::{MeetupRow, NewMeetupRecord, NotificationRow, ts};
 use crate::schema::{meetup_participants, meetups, users};
 use crate::statement::CachedSql;

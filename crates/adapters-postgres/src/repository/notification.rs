@@ -27,19 +27,18 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use hourglass_domain::ids::{NotificationId, UserId};
-use hourglass_domain::notification::{Notification, NotificationDraft, RelatedId};
+use hourglass_domain::notification::{Notification, NotificationDraft};
 use hourglass_domain::time::Timestamp;
 use hourglass_ports::error::StorageError;
 use hourglass_ports::notification::{NotificationError, NotificationRepository};
 use hourglass_ports::page::{Page, PageRequest};
-use uuid::Uuid;
 
 use super::{MAX_PAGE, into_page, page_size};
 use crate::error::{DbError, TxError};
 use crate::event_bus::{Announcement, InboxKind};
 use crate::outbox::{enqueue, kick};
 use crate::pool::PgPool;
-use crate::rows::{NotificationRow, ts};
+use crate::rows::{NotificationRow, related_columns, ts};
 use crate::schema::notifications;
 use crate::statement::CachedSql;
 
@@ -159,15 +158,6 @@ pub(crate) async fn announce_stored(
         })
         .collect();
     enqueue(conn, &announcements).await
-}
-
-/// The `related_id` (meetup) and `related_timer_id` columns of a notification's `relatedId`.
-pub(crate) fn related_columns(related: Option<RelatedId>) -> (Option<i64>, Option<Uuid>) {
-    match related {
-        None => (None, None),
-        Some(RelatedId::Meetup(meetup)) => (Some(meetup.get()), None),
-        Some(RelatedId::Timer(timer)) => (None, Some(timer.get())),
-    }
 }
 
 /// Stores `drafts` (any receivers) and announces them, inside the caller's transaction (the
