@@ -15,6 +15,9 @@
 //! - [`page`]: keyset pagination shared by every list.
 //! - [`event`]: what is announced after a change commits, the [`event::EventPublisher`] and
 //!   the [`event::LocalDelivery`] of this instance's connections.
+//! - [`bus`]: the event bus between instances: what the outbox relay publishes
+//!   ([`bus::EventSink`]), what an engine hands back ([`bus::BusInbox`]), per-user subjects and
+//!   the [`bus::Interest`] that decides which of them this instance receives.
 //! - [`delivery`]: this instance's timer connections and notification streams, and what each
 //!   is handed ([`delivery::TimerDelivery`]).
 //! - [`alarm`]: the alarms of running timers (time's up, forgotten), claimed by the scheduler.
@@ -25,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod alarm;
+pub mod bus;
 pub mod clock;
 pub mod delivery;
 pub mod error;
