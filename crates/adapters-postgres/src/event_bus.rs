@@ -34,6 +34,7 @@ use hourglass_domain::ids::{NotificationId, TimerId, UserId};
 use hourglass_domain::notification::Notification;
 use hourglass_domain::time::Timestamp;
 use hourglass_domain::timer::{Timer, TimerChange};
+use hourglass_ports::bus::Subject;
 use serde::{Deserialize, Serialize};
 
 use crate::error::DbError;
@@ -193,6 +194,33 @@ impl Announcement {
             Self::Notification { receiver, .. } | Self::Inbox { receiver, .. } => *receiver,
             Self::Follow { follower, .. } => *follower,
             Self::AccountDeleted { user, .. } => *user,
+        }
+    }
+
+    /// The subjects it is published on ([`hourglass_ports::bus`]): the timer subject of a
+    /// timer's owner, the notification subject of a receiver, both users' timer subjects for a
+    /// follow (either one's friends list changed), and both subjects of a deleted user (their
+    /// streams end; their friends, who watch their timer subject, hide their timers).
+    pub(crate) fn subjects(&self) -> Vec<Subject> {
+        let user = |id: i64| UserId::new(id);
+        match self {
+            Self::Timer { owner, .. }
+            | Self::TimeUp { owner, .. }
+            | Self::TimerHidden { owner, .. }
+            | Self::TimerDeleted { owner, .. } => vec![Subject::timers(user(*owner))],
+            Self::Notification { receiver, .. } | Self::Inbox { receiver, .. } => {
+                vec![Subject::notifications(user(*receiver))]
+            }
+            Self::Follow {
+                follower, followee, ..
+            } => vec![
+                Subject::timers(user(*follower)),
+                Subject::timers(user(*followee)),
+            ],
+            Self::AccountDeleted { user: deleted, .. } => vec![
+                Subject::timers(user(*deleted)),
+                Subject::notifications(user(*deleted)),
+            ],
         }
     }
 

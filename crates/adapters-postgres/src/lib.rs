@@ -29,6 +29,7 @@
 
 mod error;
 pub mod event_bus;
+pub mod inbox;
 pub mod listener;
 pub mod listener_health;
 pub mod migrations;

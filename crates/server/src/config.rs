@@ -560,9 +560,56 @@ pub struct AlarmConfig {
     pub alarm_scheduler_enabled: bool,
 }
 
-/// How committed events travel between instances: the outbox relay.
+/// Which engine carries committed events between instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum EventBusEngine {
+    /// Embedded: the relay publishes with `pg_notify`, every instance `LISTEN`s. Nothing else
+    /// to run.
+    #[default]
+    Postgres,
+    /// NATS JetStream (`NATS_URL`): per-user subjects, each instance subscribed to those its
+    /// connections care about.
+    Nats,
+}
+
+/// How committed events travel between instances: the outbox relay and the bus.
 #[derive(Debug, Clone, Args)]
 pub struct EventBusConfig {
+    /// The engine: `postgres` (embedded, the default) or `nats` (NATS JetStream at NATS_URL).
+    #[arg(long, env = "EVENT_BUS", value_enum, default_value_t = EventBusEngine::Postgres)]
+    pub event_bus: EventBusEngine,
+
+    /// NATS server URL(s), comma-separated, with EVENT_BUS=nats; may carry credentials
+    /// (`nats://user:password@host:4222`).
+    // Hidden like DATABASE_URL: it may carry a password.
+    #[arg(
+        long,
+        env = "NATS_URL",
+        hide_env_values = true,
+        default_value = "nats://127.0.0.1:4222"
+    )]
+    pub nats_url: String,
+
+    /// The JetStream stream holding the events (created, or updated to these settings, at
+    /// start).
+    #[arg(long, env = "NATS_STREAM", default_value = "HOURGLASS", value_parser = NonEmptyStringValueParser::new())]
+    pub nats_stream: String,
+
+    /// The first token of every subject (`<prefix>.u.<user>.t|n`); two deployments sharing a
+    /// NATS server need different prefixes (and streams).
+    #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "hg", value_parser = subject_token())]
+    pub nats_subject_prefix: String,
+
+    /// Seconds the stream keeps each event: how long an instance cut off from the broker can
+    /// still catch up from it; beyond that its clients resynchronise from PostgreSQL.
+    #[arg(
+        long,
+        env = "EVENT_BUS_RETENTION_SECONDS",
+        default_value_t = 900,
+        value_parser = RangedU64ValueParser::<u64>::new().range(10..=604_800)
+    )]
+    pub event_bus_retention_seconds: u64,
+
     /// Milliseconds the outbox relay waits before reading its partitions when nothing woke it.
     /// This instance's own commits wake it at once; events written by other instances into the
     /// partitions it holds wait up to this long (the cross-instance latency's floor).
@@ -836,6 +883,22 @@ fn parse_origin(origin: &str) -> Result<String, String> {
 // Every optional setting refuses an empty value rather than treating `JWT_ISSUER=` as "check
 // for an empty issuer": a line left blank in an env file then fails loudly at startup.
 /// A non-empty hidden value (`DATABASE_URL`).
+/// A NATS subject token: letters, digits, `-` and `_` (no dots, wildcards or spaces).
+fn subject_token() -> impl TypedValueParser<Value = String> {
+    NonEmptyStringValueParser::new().try_map(|token: String| {
+        if token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            Ok(token)
+        } else {
+            Err(format!(
+                "`{token}` is not a NATS subject token (letters, digits, `-`, `_`)"
+            ))
+        }
+    })
+}
+
 fn secret() -> SecretParser {
     SecretParser { min_bytes: 1 }
 }

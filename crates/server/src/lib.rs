@@ -13,6 +13,7 @@
 //! - [`capacity`]: how many connections the instance can hold, logged at start-up.
 //! - [`token`]: HS256 token minting for `hourglass token`.
 //! - [`wiring`]: adapters and services built from the configuration.
+//! - [`event_bus`]: the engine carrying events between instances (`EVENT_BUS`) and the relay.
 //! - [`telemetry`]: the `tracing` subscriber (`LOG_FORMAT`, `RUST_LOG`).
 //! - [`upkeep`]: the scheduled clean-ups that keep stored and in-memory state bounded.
 
@@ -24,14 +25,14 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use anyhow::Context as _;
 use hourglass_adapters_actix::edge::middleware as edge;
-use hourglass_adapters_postgres::listener::PgEventListener;
-use hourglass_adapters_postgres::relay::PgOutboxRelay;
-use hourglass_adapters_postgres::{event_bus, migrations, pool};
+use hourglass_adapters_postgres::inbox::PgEventInbox;
+use hourglass_adapters_postgres::{migrations, pool};
 use hourglass_ports::event::LocalDelivery;
 
 pub mod capacity;
 pub mod cli;
 pub mod config;
+pub mod event_bus;
 pub mod telemetry;
 pub mod token;
 pub mod upkeep;
@@ -83,7 +84,10 @@ pub async fn run(
     // The pool's connections carry this instance's name, which the outbox puts in every event,
     // so this instance's listener can skip the timer events it already delivered in-process.
     let origin = format!("hourglass-{}", uuid::Uuid::now_v7().simple());
-    let pool_url = event_bus::with_application_name(database_url.expose(), &origin);
+    let pool_url = hourglass_adapters_postgres::event_bus::with_application_name(
+        database_url.expose(),
+        &origin,
+    );
     let pool = pool::build_pool_with_statement_timeout(
         &pool_url,
         database.database_pool_size,
@@ -95,7 +99,7 @@ pub async fn run(
         .await
         .context("the database does not answer through the pool")?;
 
-    let (state, delivery, alarms) = wiring::app_state(&config, &pool)?;
+    let (state, delivery, alarms, interest) = wiring::app_state(&config, &pool)?;
     let upkeep = upkeep::Upkeep::start(
         &config.upkeep,
         &pool,
@@ -108,22 +112,20 @@ pub async fn run(
         Some(listener) => Some(serve_metrics(state.clone(), listener)?),
         None => None,
     };
-    // Listening before serving: every change committed once a client can connect reaches it.
+    // Receiving before serving: every change committed once a client can connect reaches it.
     let listener_local: Arc<dyn LocalDelivery> = Arc::new(delivery);
-    let events = PgEventListener::start(
-        database_url.expose(),
+    let inbox = PgEventInbox::start(
         pool.clone(),
         listener_local,
         Some(origin),
-    )
-    .await
-    .context("cannot listen for events on the database")?;
-    // Publishing what the repositories leave in the outbox, once the listener runs, so this
-    // instance hears the events its relay publishes for others.
-    let relay = PgOutboxRelay::start(database_url.expose(), config.events.relay())
-        .await
-        .context("cannot start the outbox relay")?;
-    state.metrics.watch_listener(Arc::new(events.health()));
+        Some(Arc::new(interest.clone())),
+    );
+    let events =
+        event_bus::RunningBus::start(&config.events, database_url.expose(), inbox, &interest)
+            .await?;
+    if let Some(health) = events.listener_health() {
+        state.metrics.watch_listener(Arc::new(health));
+    }
     // The scheduler starts once the listener runs, so its first poll (which fires whatever fell
     // due while no instance ran) reaches the other instances' devices too.
     let (stop_alarms, alarms_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -187,7 +189,6 @@ pub async fn run(
         tracing::warn!(%error, "the alarm scheduler ended abnormally");
     }
     // The relay publishes what the last commands left before it gives its partitions back.
-    relay.stop().await;
     events.stop().await;
     served?;
 

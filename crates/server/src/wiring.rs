@@ -33,6 +33,7 @@ use hourglass_ports::service::alarm::AlarmService;
 use hourglass_ports::service::command::CommandService;
 use hourglass_ports::service::delivery::{DeliveryService, InProcessDelivery};
 use hourglass_ports::service::follow::FollowService;
+use hourglass_ports::service::interest::InterestIndex;
 use hourglass_ports::service::meetup::MeetupService;
 use hourglass_ports::service::notification::NotificationService;
 use hourglass_ports::service::planning::PlanningService;
@@ -146,7 +147,8 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
 
 /// Every service, over PostgreSQL, sharing one clock, one delivery service and one set of
 /// metrics (which samples `pool`'s usage on each scrape). Also returns the delivery service, which
-/// the PostgreSQL listener that [`crate::run`] starts hands the other instances' events to.
+/// the event bus that [`crate::run`] starts hands the other instances' events to, and the
+/// interest of this instance's connections, which decides what the bus hands it.
 ///
 /// Timer events reach this instance's connections from the services through the in-process
 /// delivery lanes, after the sender's reply; notifications reach every instance, this one
@@ -159,12 +161,17 @@ pub fn token_verifier(auth: &AuthConfig) -> anyhow::Result<Arc<dyn TokenVerifier
 pub fn app_state(
     config: &Config,
     pool: &PgPool,
-) -> anyhow::Result<(AppState, DeliveryService, AlarmService)> {
+) -> anyhow::Result<(AppState, DeliveryService, AlarmService, InterestIndex)> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = Arc::new(Metrics::new(Some(Arc::new(PgPoolUsage::new(pool.clone())))));
     let shutdown = Shutdown::default();
-    let connections = ConnectionRegistry::new(shutdown.clone());
-    let streams = SseRegistry::new(Arc::new(PgUserRepository::new(pool.clone())));
+    // Which users' events this instance needs: its connections tell it, the bus reads it.
+    let interest = InterestIndex::new(Arc::new(PgFollowRepository::new(pool.clone())));
+    let connections = ConnectionRegistry::with_interest(shutdown.clone(), interest.clone());
+    let streams = SseRegistry::with_interest(
+        Arc::new(PgUserRepository::new(pool.clone())),
+        interest.clone(),
+    );
     let delivery = DeliveryService::new(
         Arc::new(connections.clone()),
         Arc::new(streams.clone()),
@@ -174,6 +181,7 @@ pub fn app_state(
         Arc::new(PgUserRepository::new(pool.clone())),
         metrics.clone(),
     );
+    delivery.keep_interest(&interest);
     // The repositories announce every change with `pg_notify` inside its transaction for the
     // other instances; this instance's own timer events are delivered in-process (its listener
     // skips them by their origin, see `run`).
@@ -254,5 +262,5 @@ pub fn app_state(
         state.clock.clone(),
         alarm_policy,
     );
-    Ok((state, delivery, alarms))
+    Ok((state, delivery, alarms, interest))
 }

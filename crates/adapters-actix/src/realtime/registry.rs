@@ -14,15 +14,21 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use hourglass_domain::ids::UserId;
 use hourglass_ports::delivery::{Handoff, TimerConnections, TimerDelivery};
+use hourglass_ports::service::interest::InterestIndex;
 use tokio::sync::{Notify, mpsc, watch};
 
 use super::shutdown::Shutdown;
 
 /// Messages a connection may have waiting before it counts as too slow.
 pub const OUTBOUND_CAPACITY: usize = 256;
+
+/// How long a new connection waits for its friend list to be counted in this instance's interest
+/// before it reads what it first sends (see [`ConnectionRegistry::interest_ready`]).
+pub const INTEREST_READY_LIMIT: Duration = Duration::from_secs(2);
 
 /// Identifies one connection within the registry.
 pub type ConnectionId = u64;
@@ -59,6 +65,8 @@ struct Inner {
     connections: RwLock<HashMap<UserId, Vec<Handle>>>,
     next_id: AtomicU64,
     shutdown: Shutdown,
+    /// Told about every connection that opens or closes, when events arrive by interest.
+    interest: Option<InterestIndex>,
 }
 
 impl std::fmt::Debug for ConnectionRegistry {
@@ -70,11 +78,21 @@ impl std::fmt::Debug for ConnectionRegistry {
 impl ConnectionRegistry {
     /// An empty registry whose connections close when `shutdown` is raised.
     pub fn new(shutdown: Shutdown) -> Self {
+        Self::build(shutdown, None)
+    }
+
+    /// An empty registry that also tells `interest` which users are connected here.
+    pub fn with_interest(shutdown: Shutdown, interest: InterestIndex) -> Self {
+        Self::build(shutdown, Some(interest))
+    }
+
+    fn build(shutdown: Shutdown, interest: Option<InterestIndex>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 connections: RwLock::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 shutdown,
+                interest,
             }),
         }
     }
@@ -90,7 +108,14 @@ impl ConnectionRegistry {
             queue,
             too_slow: too_slow.clone(),
         };
-        self.write().entry(user).or_default().push(handle);
+        {
+            let mut connections = self.write();
+            connections.entry(user).or_default().push(handle);
+            // Under the lock, so the index hears a connection's join before its leave.
+            if let Some(interest) = &self.inner.interest {
+                interest.viewer_joined(user);
+            }
+        }
         Registration {
             id,
             messages,
@@ -99,14 +124,31 @@ impl ConnectionRegistry {
         }
     }
 
+    /// Waits until this instance receives the events of `user`'s friends (their friend list,
+    /// read when their first connection registered, is counted), at most
+    /// [`INTEREST_READY_LIMIT`]. At once when events are not delivered by interest.
+    pub async fn interest_ready(&self, user: UserId) {
+        if let Some(interest) = &self.inner.interest {
+            interest.ready(user, INTEREST_READY_LIMIT).await;
+        }
+    }
+
     /// Removes a connection (when its task ends).
     pub fn unregister(&self, user: UserId, id: ConnectionId) {
         let mut connections = self.write();
-        if let Some(handles) = connections.get_mut(&user) {
-            handles.retain(|h| h.id != id);
-            if handles.is_empty() {
-                connections.remove(&user);
-            }
+        let Some(handles) = connections.get_mut(&user) else {
+            return;
+        };
+        let before = handles.len();
+        handles.retain(|h| h.id != id);
+        // Once per connection: one dropped as too slow is unregistered again when its task ends.
+        if handles.len() < before
+            && let Some(interest) = &self.inner.interest
+        {
+            interest.viewer_left(user);
+        }
+        if handles.is_empty() {
+            connections.remove(&user);
         }
     }
 

@@ -12,11 +12,21 @@
 //! `application_name`, [`RELAY_APPLICATION_NAME`]), and gives back what it holds above it.
 //!
 //! # Publishing
-//! One statement deletes up to [`BATCH`] of its partitions' rows, oldest id first, and calls
-//! `pg_notify` for each in id order, in one transaction: the batch is published exactly when its
-//! rows are gone, and one commit takes PostgreSQL's notify lock for the whole batch, outside
-//! every user's transaction. Per user, ids are in commit order (see [`crate::outbox`]), so each
-//! user's events reach the listeners ([`crate::event_bus`]) in commit order.
+//! Where depends on the engine (`EVENT_BUS`):
+//!
+//! - **PostgreSQL** ([`PgOutboxRelay::start`]): one statement deletes up to [`BATCH`] of its
+//!   partitions' rows, oldest id first, and calls `pg_notify` for each in id order, in one
+//!   transaction: the batch is published exactly when its rows are gone, and one commit takes
+//!   PostgreSQL's notify lock for the whole batch, outside every user's transaction.
+//! - **An external bus** ([`PgOutboxRelay::start_publishing_to`], NATS JetStream): the relay
+//!   reads up to [`BATCH`] rows, hands them to the [`EventSink`] with their subjects, and deletes
+//!   them once the broker has stored every one. A relay that dies in between leaves the rows, and
+//!   whoever holds the partition next publishes them again under the same outbox ids, which the
+//!   broker and the receivers deduplicate. While the broker is unreachable the rows wait in the
+//!   outbox, and the relay retries with backoff.
+//!
+//! Per user, ids are in commit order (see [`crate::outbox`]), and batches go out in id order, so
+//! each user's events reach the receivers ([`crate::inbox`]) in commit order.
 //!
 //! # When
 //! Right after a transaction of this process that enqueued commits (`crate::outbox::kick`),
@@ -24,15 +34,17 @@
 //! holds).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Integer, SmallInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use hourglass_ports::bus::{BusMessage, EventSink};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::event_bus::{CHANNEL, with_application_name};
+use crate::event_bus::{Announcement, CHANNEL, with_application_name};
 use crate::outbox::{PARTITIONS, kicked};
 use crate::statement::CachedSql;
 
@@ -55,8 +67,17 @@ pub const REBALANCE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// First wait before reconnecting; doubled per failed attempt up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);
-/// Longest wait between reconnection attempts.
+/// Longest wait between reconnection attempts, and between attempts to reach the bus.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Where a relay publishes.
+#[derive(Clone)]
+enum Publisher {
+    /// `pg_notify`, in the transaction that deletes the batch.
+    Notify,
+    /// An external bus, before the batch is deleted.
+    Sink(Arc<dyn EventSink>),
+}
 
 /// How a relay runs.
 #[derive(Debug, Clone, Copy)]
@@ -96,18 +117,38 @@ impl std::fmt::Debug for PgOutboxRelay {
 }
 
 impl PgOutboxRelay {
-    /// Connects, then relays until [`PgOutboxRelay::stop`].
+    /// Connects, then relays with `pg_notify` until [`PgOutboxRelay::stop`].
     ///
     /// # Errors
     /// [`RelayError::Connect`] when the first connection fails.
     pub async fn start(database_url: &str, settings: RelaySettings) -> Result<Self, RelayError> {
+        Self::launch(database_url, settings, Publisher::Notify).await
+    }
+
+    /// Connects, then relays to `sink` until [`PgOutboxRelay::stop`].
+    ///
+    /// # Errors
+    /// [`RelayError::Connect`] when the first connection fails.
+    pub async fn start_publishing_to(
+        database_url: &str,
+        settings: RelaySettings,
+        sink: Arc<dyn EventSink>,
+    ) -> Result<Self, RelayError> {
+        Self::launch(database_url, settings, Publisher::Sink(sink)).await
+    }
+
+    async fn launch(
+        database_url: &str,
+        settings: RelaySettings,
+        publisher: Publisher,
+    ) -> Result<Self, RelayError> {
         let url = with_application_name(database_url, RELAY_APPLICATION_NAME);
         let conn = AsyncPgConnection::establish(&url)
             .await
             .map_err(|error| RelayError::Connect(Box::new(error)))?;
         let (stop, stopped) = watch::channel(false);
         let (report, status) = watch::channel(RelayStatus::default());
-        let task = tokio::spawn(run(url, conn, settings, report, stopped));
+        let task = tokio::spawn(run(url, conn, settings, publisher, report, stopped));
         Ok(Self { stop, status, task })
     }
 
@@ -139,11 +180,12 @@ async fn run(
     url: String,
     mut conn: AsyncPgConnection,
     settings: RelaySettings,
+    publisher: Publisher,
     report: watch::Sender<RelayStatus>,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
-        match relay(&mut conn, settings, &report, &mut stopped).await {
+        match relay(&mut conn, settings, &publisher, &report, &mut stopped).await {
             Ended::Stopped => return,
             Ended::Lost(error) => {
                 tracing::warn!(%error, "outbox relay connection lost; reconnecting");
@@ -183,6 +225,7 @@ enum Woke {
 async fn relay(
     conn: &mut AsyncPgConnection,
     settings: RelaySettings,
+    publisher: &Publisher,
     report: &watch::Sender<RelayStatus>,
     stopped: &mut watch::Receiver<bool>,
 ) -> Ended {
@@ -191,6 +234,7 @@ async fn relay(
     let start_at = i32::from(crate::outbox::partition_of(
         i64::try_from(uuid::Uuid::now_v7().as_u128() & 0xffff).unwrap_or(0),
     ));
+    let mut bus_backoff = MIN_BACKOFF;
     let mut rebalance = tokio::time::interval(REBALANCE_INTERVAL);
     rebalance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -198,8 +242,20 @@ async fn relay(
         let kicked = kicked();
         let mut kicked = std::pin::pin!(kicked);
         kicked.as_mut().enable();
-        let published = match publish(conn, &held).await {
-            Ok(published) => published,
+        let published = match publish(conn, publisher, &held).await {
+            Ok(Outcome::Published(published)) => {
+                bus_backoff = MIN_BACKOFF;
+                published
+            }
+            Ok(Outcome::BusUnavailable) => {
+                // The rows stay; kicks must not turn into a busy loop against a dead broker.
+                tokio::select! {
+                    _ = stopped.wait_for(|stop| *stop) => return Ended::Stopped,
+                    () = tokio::time::sleep(bus_backoff) => {}
+                }
+                bus_backoff = (bus_backoff * 2).min(MAX_BACKOFF);
+                0
+            }
             Err(error) => return Ended::Lost(error.into()),
         };
         if published > 0 {
@@ -224,7 +280,7 @@ async fn relay(
             }
             Woke::Stop => {
                 // What is still here was committed before the server stopped taking commands.
-                if let Ok(published) = publish(conn, &held).await {
+                if let Ok(Outcome::Published(published)) = publish(conn, publisher, &held).await {
                     report.send_modify(|status| status.published += published);
                 }
                 return Ended::Stopped;
@@ -254,21 +310,99 @@ struct Published {
     id: i64,
 }
 
-/// Publishes one batch of the partitions in `held`; returns how many events it published.
+/// What one publishing attempt did.
+enum Outcome {
+    /// This many events were published and deleted.
+    Published(u64),
+    /// The bus did not take the batch; its rows stay in the outbox.
+    BusUnavailable,
+}
+
+/// Publishes one batch of the partitions in `held`.
 async fn publish(
     conn: &mut AsyncPgConnection,
+    publisher: &Publisher,
     held: &BTreeSet<i16>,
-) -> Result<u64, diesel::result::Error> {
+) -> Result<Outcome, diesel::result::Error> {
     if held.is_empty() {
-        return Ok(0);
+        return Ok(Outcome::Published(0));
     }
-    let rows: Vec<Published> = CachedSql::new(PUBLISH)
-        .bind::<Array<SmallInt>, _>(held.iter().copied().collect::<Vec<_>>())
+    let partitions: Vec<i16> = held.iter().copied().collect();
+    match publisher {
+        Publisher::Notify => {
+            let rows: Vec<Published> = CachedSql::new(PUBLISH)
+                .bind::<Array<SmallInt>, _>(partitions)
+                .bind::<BigInt, _>(BATCH)
+                .bind::<Text, _>(CHANNEL)
+                .load(conn)
+                .await?;
+            Ok(Outcome::Published(count(rows.len())))
+        }
+        Publisher::Sink(sink) => publish_to(conn, sink.as_ref(), partitions).await,
+    }
+}
+
+/// The oldest [`BATCH`] rows of the partitions `$1`, each payload with its `oid` (see
+/// [`PUBLISH`]).
+const READ_BATCH: &str = "\
+SELECT id, jsonb_set(payload::jsonb, '{oid}', to_jsonb(id))::text AS payload \
+FROM event_outbox WHERE partition = ANY($1::smallint[]) ORDER BY id LIMIT $2";
+
+const DELETE_BATCH: &str = "DELETE FROM event_outbox WHERE id = ANY($1::bigint[])";
+
+#[derive(QueryableByName)]
+struct OutboxRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    payload: String,
+}
+
+/// Reads a batch, hands it to `sink` and deletes it once the sink confirmed it.
+async fn publish_to(
+    conn: &mut AsyncPgConnection,
+    sink: &dyn EventSink,
+    partitions: Vec<i16>,
+) -> Result<Outcome, diesel::result::Error> {
+    let rows: Vec<OutboxRow> = CachedSql::new(READ_BATCH)
+        .bind::<Array<SmallInt>, _>(partitions)
         .bind::<BigInt, _>(BATCH)
-        .bind::<Text, _>(CHANNEL)
         .load(conn)
         .await?;
-    Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+    if rows.is_empty() {
+        return Ok(Outcome::Published(0));
+    }
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let batch: Vec<BusMessage> = rows
+        .into_iter()
+        .filter_map(
+            |OutboxRow { id, payload }| match Announcement::decode(&payload) {
+                Ok(received) => Some(BusMessage {
+                    id,
+                    subjects: received.announcement.subjects(),
+                    payload,
+                }),
+                Err(error) => {
+                    // Nothing could ever read it; keeping it would block its partition forever.
+                    tracing::error!(%error, id, %payload, "dropping an outbox row nobody can read");
+                    None
+                }
+            },
+        )
+        .collect();
+    if let Err(error) = sink.publish(&batch).await {
+        tracing::warn!(%error, events = batch.len(), "event bus unavailable; the outbox keeps them");
+        return Ok(Outcome::BusUnavailable);
+    }
+    CachedSql::new(DELETE_BATCH)
+        .bind::<Array<BigInt>, _>(ids.clone())
+        .execute(conn)
+        .await?;
+    Ok(Outcome::Published(count(ids.len())))
+}
+
+fn count(rows: usize) -> u64 {
+    u64::try_from(rows).unwrap_or(u64::MAX)
 }
 
 #[derive(QueryableByName)]

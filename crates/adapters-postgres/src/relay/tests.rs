@@ -189,3 +189,110 @@ fn every_partition_has_room_whatever_the_number_of_relays() {
     assert_eq!(fair_share(0), 64);
     assert_eq!(fair_share(3), 22);
 }
+
+/// A bus that takes batches while `up`, recording each message, and refuses them otherwise.
+struct RecordingSink {
+    up: std::sync::atomic::AtomicBool,
+    taken: tokio::sync::mpsc::UnboundedSender<BusMessage>,
+    refused: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl EventSink for RecordingSink {
+    async fn publish(&self, batch: &[BusMessage]) -> Result<(), hourglass_ports::bus::SinkError> {
+        // `load` by path: diesel's `RunQueryDsl::load` would be picked first.
+        if !std::sync::atomic::AtomicBool::load(&self.up, std::sync::atomic::Ordering::SeqCst) {
+            self.refused
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(hourglass_ports::bus::SinkError::Unavailable(
+                "broker down".into(),
+            ));
+        }
+        for message in batch {
+            let _closed = self.taken.send(message.clone());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_bus_gets_each_event_on_its_subjects_and_rows_wait_while_it_is_down()
+-> Result<(), BoxError> {
+    use hourglass_ports::bus::Subject;
+    use std::sync::atomic::Ordering;
+
+    let db = TestDatabase::create().await?;
+    let mut writer = AsyncPgConnection::establish(db.url()).await?;
+    let (taken, mut took) = tokio::sync::mpsc::unbounded_channel();
+    let sink = Arc::new(RecordingSink {
+        up: std::sync::atomic::AtomicBool::new(false),
+        taken,
+        refused: std::sync::atomic::AtomicU64::new(0),
+    });
+    let relay = PgOutboxRelay::start_publishing_to(db.url(), SETTINGS, sink.clone()).await?;
+    let mut status = relay.status();
+    until(&mut status, |status| status.partitions.len() == 64).await?;
+
+    let (alice, bob) = (UserId::new(7), UserId::new(8));
+    let events = vec![
+        deleted(7, 1),
+        Announcement::follow(alice, bob),
+        deleted(7, 2),
+    ];
+    writer
+        .transaction(async |conn| enqueue(conn, &events).await)
+        .await?;
+    crate::outbox::kick();
+    // Down: refused, and the rows stay.
+    tokio::time::timeout(WAIT, async {
+        while std::sync::atomic::AtomicU64::load(&sink.refused, Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await?;
+    assert_eq!(outbox_rows(&mut writer).await?, 3);
+
+    sink.up.store(true, Ordering::SeqCst);
+    let mut messages = Vec::new();
+    while messages.len() < 3 {
+        let next = tokio::time::timeout(WAIT, took.recv())
+            .await?
+            .ok_or("the sink was dropped")?;
+        messages.push(next);
+    }
+    assert_eq!(
+        messages
+            .iter()
+            .map(|m| m.subjects.clone())
+            .collect::<Vec<_>>(),
+        vec![
+            vec![Subject::timers(alice)],
+            vec![Subject::timers(alice), Subject::timers(bob)],
+            vec![Subject::timers(alice)],
+        ]
+    );
+    assert!(
+        messages
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if a.id < b.id)),
+        "in outbox order"
+    );
+    for message in &messages {
+        let received = Announcement::decode(&message.payload)?;
+        assert_eq!(
+            received.oid,
+            Some(message.id),
+            "each payload carries its id"
+        );
+    }
+    until(&mut status, |status| status.published == 3).await?;
+    assert_eq!(
+        outbox_rows(&mut writer).await?,
+        0,
+        "deleted once the bus took them"
+    );
+    relay.stop().await;
+    drop(writer);
+    db.cleanup().await?;
+    Ok(())
+}

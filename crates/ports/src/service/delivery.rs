@@ -23,7 +23,7 @@
 
 mod friends;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -33,6 +33,8 @@ use hourglass_domain::timer::{Timer, TimerChange};
 use tokio::sync::mpsc;
 
 use self::friends::FriendCache;
+use super::interest::InterestIndex;
+use crate::bus::{Interest, InterestWatcher, Subject, Topic};
 use crate::delivery::{
     Arrival, DeliveryObserver, DeliveryReport, Handoff, NotificationStreams, TimerConnections,
     TimerDelivery,
@@ -78,8 +80,24 @@ struct Inner {
     timers: Arc<dyn TimerRepository>,
     users: Arc<dyn UserRepository>,
     /// Friend lists of recent actors, so a command does not look them up again.
-    friends: FriendCache,
+    friends: Arc<FriendCache>,
     observer: Arc<dyn DeliveryObserver>,
+    /// Told about follow changes and missed events, when an event bus delivers by interest.
+    interest: OnceLock<InterestIndex>,
+}
+
+/// Forgets an actor's remembered friend list when this instance stops caring about their timer
+/// events: from then on their follow changes no longer arrive here, so the list could go stale.
+struct ForgetFriendsOnLoss(Arc<FriendCache>);
+
+impl InterestWatcher for ForgetFriendsOnLoss {
+    fn gained(&self, _subject: Subject) {}
+
+    fn lost(&self, subject: Subject) {
+        if subject.topic == Topic::Timers {
+            self.0.forget_user(subject.user);
+        }
+    }
 }
 
 impl DeliveryService {
@@ -101,9 +119,21 @@ impl DeliveryService {
                 follows,
                 timers,
                 users,
-                friends: FriendCache::default(),
+                friends: Arc::new(FriendCache::default()),
                 observer,
+                interest: OnceLock::new(),
             }),
+        }
+    }
+
+    /// Keeps `interest` up to date with the follow changes and missed events this service
+    /// hears, and forgets friend lists whose follow changes stop arriving. Set once; a second
+    /// index is ignored.
+    pub fn keep_interest(&self, interest: &InterestIndex) {
+        if self.inner.interest.set(interest.clone()).is_ok() {
+            interest.watch(Arc::new(ForgetFriendsOnLoss(Arc::clone(
+                &self.inner.friends,
+            ))));
         }
     }
 
@@ -166,6 +196,9 @@ impl DeliveryService {
                 ended_friendship,
             } => {
                 inner.friends.forget(follower, followee);
+                if let Some(interest) = inner.interest.get() {
+                    interest.follow_changed(follower, followee);
+                }
                 let websocket = if ended_friendship {
                     self.friendship_ended(follower, followee).await
                 } else {
@@ -183,6 +216,9 @@ impl DeliveryService {
             } => {
                 for friend in &friends {
                     inner.friends.forget(user, *friend);
+                    if let Some(interest) = inner.interest.get() {
+                        interest.follow_changed(user, *friend);
+                    }
                 }
                 let closed = inner
                     .connections
@@ -202,6 +238,9 @@ impl DeliveryService {
     /// replays from its last delivered id.
     pub fn resync(&self) {
         self.inner.friends.forget_all();
+        if let Some(interest) = self.inner.interest.get() {
+            interest.refresh();
+        }
         self.inner
             .connections
             .send_to_everyone(&Arc::new(TimerDelivery::Resync));

@@ -13,6 +13,8 @@
 //! - [`alarm::AlarmService`]: the scheduler that fires time's up and forgotten-timer alarms.
 //! - [`delivery::DeliveryService`]: who receives a committed event on this instance, and the
 //!   in-process path that hands it over after the sender's reply.
+//! - [`interest::InterestIndex`]: which users' events this instance needs (its connections and
+//!   their friends), so an event bus hands it nothing else.
 //! - [`planning::PlanningService`]: schedules, todos and tags (owner-scoped CRUD); deletes
 //!   announce the timers they changed.
 //! - [`user::UserService`]: sign-in on first sight of a token, read a user, change a profile.
@@ -31,6 +33,7 @@ pub mod alarm;
 pub mod command;
 pub mod delivery;
 pub mod follow;
+pub mod interest;
 pub mod meetup;
 pub mod notification;
 pub mod planning;

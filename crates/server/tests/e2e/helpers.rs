@@ -86,7 +86,9 @@ impl TestApp {
     /// Starts the server on `database` with exactly these `serve` flags besides
     /// `--database-url`.
     async fn spawn_on(database: Arc<TestDatabase>, flags: &[&str]) -> anyhow::Result<Self> {
+        let bus = event_bus_flags(&database)?;
         let mut args = vec!["--database-url", database.url()];
+        args.extend(bus.iter().map(String::as_str));
         args.extend_from_slice(flags);
         let config = Config::from_args_ignoring_env(args)?;
 
@@ -153,6 +155,37 @@ impl TestApp {
             database.cleanup().await?;
         }
         Ok(())
+    }
+}
+
+/// The event bus every test server runs: `HOURGLASS_TEST_EVENT_BUS` is `postgres` (or unset) or
+/// `nats`, which needs `TEST_NATS_URL` (`just test-nats` sets both). With NATS, each database
+/// gets a stream and subject prefix of its own, so tests running at once never hear each other,
+/// and the instances on one database share them, as one deployment does.
+fn event_bus_flags(database: &TestDatabase) -> anyhow::Result<Vec<String>> {
+    match std::env::var("HOURGLASS_TEST_EVENT_BUS").as_deref() {
+        Err(_) | Ok("" | "postgres") => Ok(Vec::new()),
+        Ok("nats") => {
+            let url = std::env::var("TEST_NATS_URL").context(
+                "HOURGLASS_TEST_EVENT_BUS=nats needs TEST_NATS_URL (start one with scripts/nats.sh start)",
+            )?;
+            let name: String = database
+                .name()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            Ok(vec![
+                "--event-bus".into(),
+                "nats".into(),
+                "--nats-url".into(),
+                url,
+                "--nats-stream".into(),
+                format!("E{name}"),
+                "--nats-subject-prefix".into(),
+                format!("e{name}"),
+            ])
+        }
+        Ok(other) => bail!("HOURGLASS_TEST_EVENT_BUS must be postgres or nats, not {other:?}"),
     }
 }
 

@@ -23,6 +23,7 @@ use hourglass_domain::ids::UserId;
 use hourglass_domain::notification::Notification;
 use hourglass_ports::delivery::{Handoff, NotificationStreams};
 use hourglass_ports::event::InboxChange;
+use hourglass_ports::service::interest::InterestIndex;
 use hourglass_ports::user::{User, UserRepository};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -115,6 +116,9 @@ struct Inner {
     next_id: AtomicU64,
     /// Where the actor's current nickname and picture come from.
     users: Arc<dyn UserRepository>,
+    /// Told when a user's first stream opens here and their last one ends, when events arrive
+    /// by interest. Called under the map's lock, so it hears each user's changes in order.
+    interest: Option<InterestIndex>,
 }
 
 impl std::fmt::Debug for SseRegistry {
@@ -126,12 +130,33 @@ impl std::fmt::Debug for SseRegistry {
 impl SseRegistry {
     /// An empty registry that reads actors' profiles from `users`.
     pub fn new(users: Arc<dyn UserRepository>) -> Self {
+        Self::build(users, None)
+    }
+
+    /// An empty registry that also tells `interest` which users have streams here.
+    pub fn with_interest(users: Arc<dyn UserRepository>, interest: InterestIndex) -> Self {
+        Self::build(users, Some(interest))
+    }
+
+    fn build(users: Arc<dyn UserRepository>, interest: Option<InterestIndex>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 streams: Mutex::new(HashMap::new()),
                 next_id: AtomicU64::new(1),
                 users,
+                interest,
             }),
+        }
+    }
+
+    /// `user` has streams here now (`true`) or no longer (`false`); called with the map locked.
+    fn presence(&self, user: UserId, present: bool) {
+        if let Some(interest) = &self.inner.interest {
+            if present {
+                interest.stream_opened(user);
+            } else {
+                interest.stream_closed(user);
+            }
         }
     }
 
@@ -145,6 +170,9 @@ impl SseRegistry {
         let resync = Arc::new(Notify::new());
         let evicted = {
             let mut streams = self.lock();
+            if !streams.contains_key(&user) {
+                self.presence(user, true);
+            }
             let handles = streams.entry(user).or_default();
             handles.push(Handle {
                 id,
@@ -188,6 +216,7 @@ impl SseRegistry {
             handles.retain(|h| h.id != id);
             if handles.is_empty() {
                 streams.remove(&user);
+                self.presence(user, false);
             }
         }
     }
@@ -236,7 +265,14 @@ impl SseRegistry {
 
     /// Ends every stream of `user` on this instance, telling each [`EndReason::AccountDeleted`].
     pub fn account_deleted(&self, user: UserId) -> Handoff {
-        let handles = self.lock().remove(&user).unwrap_or_default();
+        let handles = {
+            let mut streams = self.lock();
+            let handles = streams.remove(&user);
+            if handles.is_some() {
+                self.presence(user, false);
+            }
+            handles.unwrap_or_default()
+        };
         let mut handoff = Handoff::default();
         for handle in handles {
             // A stream whose task already ended has nobody left to tell.
@@ -293,6 +329,7 @@ impl SseRegistry {
             }
             if kept.is_empty() {
                 streams.remove(&receiver);
+                self.presence(receiver, false);
             } else {
                 *handles = kept;
             }

@@ -57,6 +57,8 @@ pub(crate) async fn run(
     let user = principal.user_id;
     // Registered before the initial sync is read: nothing committed after the read is missed.
     let registration = state.connections.register(user);
+    // And before it, friends' events must be reaching this instance.
+    state.connections.interest_ready(user).await;
     let id = registration.id;
     let _open = state.metrics.connection_opened(ConnectionKind::WebSocket);
     tracing::info!(registry_id = id, "websocket opened");

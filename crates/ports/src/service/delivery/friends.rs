@@ -66,6 +66,13 @@ impl FriendCache {
         state.generation = state.generation.wrapping_add(1);
     }
 
+    /// `user`'s follow changes may stop arriving: forget their list.
+    pub(crate) fn forget_user(&self, user: UserId) {
+        let mut state = self.lock();
+        state.lists.remove(&user);
+        state.generation = state.generation.wrapping_add(1);
+    }
+
     /// Changes may have been missed: forget every list.
     pub(crate) fn forget_all(&self) {
         let mut state = self.lock();
