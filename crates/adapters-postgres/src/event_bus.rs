@@ -94,6 +94,10 @@ pub(crate) enum Announcement {
         /// [`payload_as_sent`]); present with a snapshot of a tagged timer.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tags: Option<Vec<TagRow>>,
+        /// The owner's nickname as of the commit, added by PostgreSQL as the outbox row is
+        /// written (friends are shown it; receivers need not read it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// A running timer's time is up (`TimeUp`).
     TimeUp {
@@ -125,6 +129,9 @@ pub(crate) enum Announcement {
         /// Its tags (see [`Announcement::Timer`]); not needed, added with every snapshot.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tags: Option<Vec<TagRow>>,
+        /// The owner's nickname as of the commit (see [`Announcement::Timer`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// A timer was deleted (`TimerDeleted`).
     TimerDeleted {
@@ -233,6 +240,7 @@ impl Announcement {
             version: timer.version(),
             snapshot: snapshot_of(timer),
             tags: None,
+            name: None,
         }
     }
 
@@ -255,6 +263,7 @@ impl Announcement {
             owner: timer.owner_id().get(),
             snapshot: snapshot_of(timer),
             tags: None,
+            name: None,
         }
     }
 
@@ -399,6 +408,8 @@ pub(crate) struct Received {
 ///   in-process. Done by PostgreSQL because only the connection knows its name.
 /// - A timer snapshot with tag ids gets `tags`: the rows of its tags, read in the writing
 ///   transaction (which holds the timer's lock), so receivers need not load them.
+/// - A timer change (`timer`, `timer_hidden`) gets `name`, the owner's nickname as committed,
+///   which friends are shown: no receiving instance reads it.
 /// - A payload of [`MAX_PAYLOAD_BYTES`] or more loses its `snapshot` and `tags`: PostgreSQL
 ///   refuses to notify 8000 bytes or more, and a receiver loads what a payload lacks.
 ///
@@ -417,7 +428,11 @@ macro_rules! payload_as_sent {
                        JOIN tags tg ON tg.id = tt.tag_id \
                        WHERE tt.timer_id = (i.p -> 'snapshot' ->> 'id')::uuid), '[]'::jsonb)) \
                   ELSE i.p END, \
-                  '{src}', to_jsonb(current_setting('application_name'))) AS full \
+                  '{src}', to_jsonb(current_setting('application_name'))) \
+                  || CASE WHEN i.p ->> 'k' IN ('timer', 'timer_hidden') \
+                     THEN jsonb_build_object('name', (SELECT u.nickname FROM users u \
+                          WHERE u.id = (i.p ->> 'owner')::bigint)) \
+                     ELSE '{}'::jsonb END AS full \
                 FROM (SELECT (",
             $payload,
             ")::jsonb AS p) AS i) AS f)"
@@ -460,6 +475,7 @@ mod tests {
             version: 3,
             snapshot: None,
             tags: None,
+            name: None,
         };
         assert_eq!(decoded.announcement, expected);
         assert_eq!(decoded.src.as_deref(), Some("hourglass-b"));
@@ -518,6 +534,7 @@ mod tests {
                     owner: 7,
                     snapshot: None,
                     tags: None,
+                    name: None,
                 },
             ),
         ] {

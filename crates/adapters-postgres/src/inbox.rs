@@ -64,8 +64,10 @@ impl Loader {
                 version,
                 snapshot,
                 tags,
+                name,
                 ..
             } => {
+                let actor_name = name.map(Arc::from);
                 let change = match TimerChange::from_str(&action) {
                     Ok(change) => change,
                     Err(error) => {
@@ -80,6 +82,7 @@ impl Loader {
                         actor: timer.timer.owner_id(),
                         change,
                         timer,
+                        actor_name,
                     });
                 }
                 let timer = match self.timers.find(TimerId::new(timer_id)).await {
@@ -98,6 +101,7 @@ impl Loader {
                     actor: timer.owner_id(),
                     change,
                     timer: self.tagged(timer).await,
+                    actor_name,
                 })
             }
             Announcement::TimeUp {
@@ -160,15 +164,22 @@ impl Loader {
                     .collect(),
             }),
             Announcement::TimerHidden {
-                timer_id, snapshot, ..
+                timer_id,
+                snapshot,
+                name,
+                ..
             } => {
+                let actor_name = name.map(Arc::from);
                 if let Some(timer) = from_snapshot(snapshot, None) {
-                    return Some(DomainEvent::TimerHidden { timer: timer.timer });
+                    return Some(DomainEvent::TimerHidden {
+                        timer: timer.timer,
+                        actor_name,
+                    });
                 }
                 // Friends only need its id and title; a timer deleted since needs no hiding
                 // (deletion makes it leave the lists anyway).
                 match self.timers.find(TimerId::new(timer_id)).await {
-                    Ok(Some(timer)) => Some(DomainEvent::TimerHidden { timer }),
+                    Ok(Some(timer)) => Some(DomainEvent::TimerHidden { timer, actor_name }),
                     Ok(None) => None,
                     Err(error) => {
                         tracing::warn!(%error, "timer unavailable for fan-out");
@@ -673,6 +684,7 @@ mod tests {
             version: 2,
             snapshot: None,
             tags: None,
+            name: None,
         };
         let deleted = Announcement::TimerDeleted {
             timer_id: uuid::Uuid::nil(),
@@ -853,6 +865,7 @@ mod tests {
             actor: alice,
             change: TimerChange::START,
             timer,
+            actor_name: None,
         };
 
         assert_eq!(
@@ -965,8 +978,9 @@ mod tests {
                     timer: tagged.clone(),
                     tags: vec![second.clone(), first.clone()],
                 },
+                actor_name: Some(Arc::from("alice")),
             }),
-            "built from the payload alone"
+            "built from the payload alone, the owner's nickname included"
         );
         assert_eq!(
             loader.event_for(long_event.clone()).await,
@@ -982,8 +996,9 @@ mod tests {
                 actor: alice,
                 change: TimerChange::START,
                 timer: TaggedTimer::untagged(long.clone()),
+                actor_name: Some(Arc::from("alice")),
             }),
-            "loaded"
+            "loaded, with the nickname the payload kept"
         );
         drop((conn, loader));
         drop(pool);

@@ -18,6 +18,7 @@
 //! Either way, the events and their routing are the same ([`DomainEvent`]); the repository docs
 //! name the event each announcing method emits.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -42,6 +43,10 @@ pub enum DomainEvent {
         change: TimerChange,
         /// The timer as committed, with its tags, loaded once for every receiver.
         timer: TaggedTimer,
+        /// The actor's nickname as of the commit, when the announcement carried it, so that no
+        /// receiving instance reads it for `timer.friend_activity`; `None` from the services
+        /// (the delivery reads it, once, on the instance that made the change).
+        actor_name: Option<Arc<str>>,
     },
     /// A running timer's time is up (its running time reached its allocation); goes to the
     /// owner's connections as `timer.time_up`. Announced once per crossing, by the instance whose
@@ -60,6 +65,9 @@ pub enum DomainEvent {
     TimerHidden {
         /// The timer as committed (now private).
         timer: Timer,
+        /// The owner's nickname as of the commit, when known (see
+        /// [`DomainEvent::TimerChanged::actor_name`]).
+        actor_name: Option<Arc<str>>,
     },
     /// A timer was deleted; goes to the owner's connections.
     TimerDeleted {

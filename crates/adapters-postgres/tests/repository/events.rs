@@ -61,8 +61,9 @@ pub(crate) async fn listener(db: &TestDatabase) -> anyhow::Result<Listening> {
 }
 
 /// The payloads' facts received until it stays quiet for [`QUIET`]: without `src` (the writing
-/// connection) and `oid` (the outbox id), checked to be there, and without the snapshot the receivers build events from
-/// (`snapshot`, `tags`; see `event_bus`'s own tests).
+/// connection), `oid` (the outbox id) and `name` (the owner's nickname, on timer changes), checked
+/// to be there, and without the snapshot the receivers build events from (`snapshot`, `tags`;
+/// see `event_bus`'s own tests).
 pub(crate) async fn received(listening: &mut Listening) -> anyhow::Result<Vec<Value>> {
     let mut payloads = Vec::new();
     let notifications = listening.conn.notifications_stream();
@@ -85,6 +86,17 @@ pub(crate) async fn received(listening: &mut Listening) -> anyhow::Result<Vec<Va
         );
         fields.remove("snapshot");
         fields.remove("tags");
+        // The owner's nickname as committed, on every timer change.
+        let name = fields.remove("name");
+        let is_timer_change = matches!(
+            fields.get("k").and_then(Value::as_str),
+            Some("timer" | "timer_hidden")
+        );
+        assert_eq!(
+            is_timer_change,
+            matches!(name, Some(Value::String(_))),
+            "{payload}"
+        );
         assert!(matches!(src, Some(Value::String(_))), "{payload}");
         payloads.push(payload);
     }

@@ -146,8 +146,9 @@ impl DeliveryService {
                 actor,
                 change,
                 timer,
+                actor_name,
             } => DeliveryReport {
-                websocket: self.timer_changed(actor, change, timer).await,
+                websocket: self.timer_changed(actor, change, timer, actor_name).await,
                 sse: Handoff::default(),
             },
             DomainEvent::TimeUp {
@@ -165,8 +166,8 @@ impl DeliveryService {
                 ),
                 sse: Handoff::default(),
             },
-            DomainEvent::TimerHidden { timer } => DeliveryReport {
-                websocket: self.timer_hidden(&timer).await,
+            DomainEvent::TimerHidden { timer, actor_name } => DeliveryReport {
+                websocket: self.timer_hidden(&timer, actor_name).await,
                 sse: Handoff::default(),
             },
             DomainEvent::TimerDeleted { owner, timer_id } => DeliveryReport {
@@ -252,6 +253,7 @@ impl DeliveryService {
         actor: UserId,
         change: TimerChange,
         timer: TaggedTimer,
+        actor_name: Option<Arc<str>>,
     ) -> Handoff {
         let owner = timer.timer.owner_id();
         let friends_due = friend_activity_due(change, &timer.timer);
@@ -265,45 +267,59 @@ impl DeliveryService {
             handoff = self.inner.connections.send(owner, &message);
         }
         if friends_due {
-            handoff = handoff.and(self.friend_activity(actor, change, &timer.timer).await);
+            handoff = handoff.and(
+                self.friend_activity(actor, change, &timer.timer, actor_name)
+                    .await,
+            );
         }
         handoff
     }
 
     /// `timer.friend_activity` to `actor`'s friends who are online here.
-    async fn friend_activity(&self, actor: UserId, change: TimerChange, timer: &Timer) -> Handoff {
+    async fn friend_activity(
+        &self,
+        actor: UserId,
+        change: TimerChange,
+        timer: &Timer,
+        actor_name: Option<Arc<str>>,
+    ) -> Handoff {
         let timer_id = timer.id();
         let timer_title = title_of(timer);
-        self.to_online_friends(actor, move |display_name| TimerDelivery::FriendActivity {
-            friend: actor,
-            display_name,
-            change,
-            timer_id,
-            timer_title,
+        self.to_online_friends(actor, actor_name, move |display_name| {
+            TimerDelivery::FriendActivity {
+                friend: actor,
+                display_name,
+                change,
+                timer_id,
+                timer_title,
+            }
         })
         .await
     }
 
     /// `timer` was made private while its owner's friends could see it: they drop it. Goes to
     /// the same friends as its activity did, so whoever was shown it is told.
-    async fn timer_hidden(&self, timer: &Timer) -> Handoff {
+    async fn timer_hidden(&self, timer: &Timer, actor_name: Option<Arc<str>>) -> Handoff {
         let owner = timer.owner_id();
         let timer_id = timer.id();
         let timer_title = title_of(timer);
-        self.to_online_friends(owner, move |display_name| TimerDelivery::FriendHidden {
-            friend: owner,
-            display_name,
-            timer_id,
-            timer_title,
+        self.to_online_friends(owner, actor_name, move |display_name| {
+            TimerDelivery::FriendHidden {
+                friend: owner,
+                display_name,
+                timer_id,
+                timer_title,
+            }
         })
         .await
     }
 
-    /// The message `message` builds from `actor`'s nickname, to `actor`'s friends who are online
-    /// here. Nothing is looked up when nobody else is online.
+    /// The message `message` builds from `actor`'s nickname (`known`, or read), to `actor`'s
+    /// friends who are online here. Nothing is looked up when nobody else is online.
     async fn to_online_friends(
         &self,
         actor: UserId,
+        known: Option<Arc<str>>,
         message: impl FnOnce(Arc<str>) -> TimerDelivery,
     ) -> Handoff {
         let connections = &self.inner.connections;
@@ -325,8 +341,12 @@ impl DeliveryService {
         if targets.is_empty() {
             return Handoff::default();
         }
-        let Some(display_name) = self.display_name(actor).await else {
-            return Handoff::default();
+        let display_name = match known {
+            Some(name) => name,
+            None => match self.display_name(actor).await {
+                Some(name) => name,
+                None => return Handoff::default(),
+            },
         };
         let message = Arc::new(message(display_name));
         targets.into_iter().fold(Handoff::default(), |sum, friend| {
@@ -472,7 +492,7 @@ impl InProcessDelivery {
         match event {
             DomainEvent::TimerChanged { actor, .. } => Some(*actor),
             DomainEvent::TimerDeleted { owner, .. } => Some(*owner),
-            DomainEvent::TimerHidden { timer } => Some(timer.owner_id()),
+            DomainEvent::TimerHidden { timer, .. } => Some(timer.owner_id()),
             DomainEvent::TimeUp { timer, .. } => Some(timer.timer.owner_id()),
             DomainEvent::FollowChanged { follower, .. } => Some(*follower),
             DomainEvent::AccountDeleted { user, .. } => Some(*user),

@@ -270,6 +270,7 @@ impl TimerService {
         if patched.hidden_from_friends {
             let event = DomainEvent::TimerHidden {
                 timer: patched.timer.clone(),
+                actor_name: None,
             };
             super::announce(&self.publisher, event).await;
         }
@@ -350,6 +351,7 @@ impl TimerService {
             actor: timer.timer.owner_id(),
             change,
             timer: timer.clone(),
+            actor_name: None,
         };
         super::announce(&self.publisher, event).await;
     }

@@ -107,6 +107,7 @@ fn changed(actor: UserId, change: TimerChange, visibility: Visibility) -> Domain
         actor,
         change,
         timer: timer(actor, visibility),
+        actor_name: None,
     }
 }
 
@@ -156,6 +157,43 @@ fn friends(list: &'static [UserId]) -> MockFollowRepository {
         .expect_friend_ids()
         .returning(move |_| Ok(list.to_vec()));
     follows
+}
+
+/// An event that carries the actor's nickname (from another instance) is sent under it without
+/// reading it: reads per event do not grow with the number of instances.
+#[tokio::test]
+async fn a_carried_nickname_is_not_read_again() {
+    let online = Online::of(&[ALICE, BOB]);
+    let mut users = MockUserRepository::new();
+    users.expect_find().never();
+    let service = DeliveryService::new(
+        Arc::clone(&online) as Arc<dyn TimerConnections>,
+        Arc::new(MockNotificationStreams::new()),
+        Arc::new(friends(&[BOB])),
+        Arc::new(MockTimerRepository::new()),
+        Arc::new(users),
+        Arc::new(quiet_observer()),
+    );
+    let DomainEvent::TimerChanged {
+        actor,
+        change,
+        timer,
+        ..
+    } = started(ALICE)
+    else {
+        panic!("a timer change")
+    };
+    let carried = DomainEvent::TimerChanged {
+        actor,
+        change,
+        timer,
+        actor_name: Some(Arc::from("Alice as committed")),
+    };
+    service.deliver(carried, Arrival::in_process()).await;
+    assert!(matches!(
+        online.received(BOB).as_slice(),
+        [TimerDelivery::FriendActivity { display_name, .. }] if &**display_name == "Alice as committed"
+    ));
 }
 
 #[tokio::test]
@@ -496,6 +534,7 @@ async fn a_timer_made_private_is_hidden_from_online_friends_only() {
     let service = service(&online, friends(&[BOB]));
     let hidden = DomainEvent::TimerHidden {
         timer: numbered(ALICE, 7, Visibility::Private, false),
+        actor_name: None,
     };
     let report = service.deliver(hidden, Arrival::in_process()).await;
     assert_eq!(hidden_ids(&online, BOB, ALICE), vec![7]);

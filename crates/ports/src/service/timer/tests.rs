@@ -103,7 +103,7 @@ async fn create_stores_then_announces_start() -> Result<(), InsertTimerError> {
     publisher
         .expect_publish()
         .withf(|event| {
-            matches!(event, DomainEvent::TimerChanged { actor, change: TimerChange::START, timer }
+            matches!(event, DomainEvent::TimerChanged { actor, change: TimerChange::START, timer, actor_name: None }
                 if *actor == OWNER && timer.timer.id() == timer_id())
         })
         .times(1)
@@ -452,7 +452,7 @@ async fn patch_announces_hidden_only_when_it_hid_the_timer_from_friends()
         publisher
             .expect_publish()
             .withf(|event| {
-                matches!(event, DomainEvent::TimerHidden { timer }
+                matches!(event, DomainEvent::TimerHidden { timer, actor_name: None }
                     if timer.id() == timer_id() && timer.visibility() == Visibility::Private)
             })
             .times(usize::from(hidden))
