@@ -258,8 +258,9 @@ pub fn audit(
     (problems, tallies)
 }
 
-/// The observer's final view of its user's timers equals the database, and it never saw a
-/// timer go back to an older version.
+/// The observer's final view of its user's timers equals the database, it never saw a timer go
+/// back to an older version or a change twice, and every version it skipped was filled by a
+/// sync that came after.
 pub fn converged(
     rows: &BTreeMap<String, TimerRow>,
     observer: &ObserverReport,
@@ -268,6 +269,18 @@ pub fn converged(
         return Err(format!(
             "{}: versions went back: {:?}",
             observer.sub, observer.regressions
+        ));
+    }
+    if !observer.duplicates.is_empty() {
+        return Err(format!(
+            "{}: changes arrived twice: {:?}",
+            observer.sub, observer.duplicates
+        ));
+    }
+    if !observer.open_gaps.is_empty() {
+        return Err(format!(
+            "{}: versions skipped and never filled: {:?}",
+            observer.sub, observer.open_gaps
         ));
     }
     for row in rows.values().filter(|row| row.owner == observer.sub) {

@@ -527,20 +527,50 @@ pub struct ObserverReport {
     pub resyncs: usize,
     /// Messages that listed a timer at a lower version than already seen.
     pub regressions: Vec<String>,
+    /// Changes that arrived again (a version already seen, outside a sync).
+    pub duplicates: Vec<String>,
+    /// Changes that skipped versions, not followed by any sync that would have filled them.
+    pub open_gaps: Vec<String>,
+    /// Changes received (outside syncs).
+    pub changes: usize,
 }
 
 /// A read-only device of `sub` that reconnects (through `endpoints` in turn) until stopped.
 pub struct Observer {
     stop: watch::Sender<bool>,
     task: JoinHandle<ObserverReport>,
+    /// The newest state per timer, as it changes.
+    view: watch::Receiver<HashMap<String, TimerView>>,
 }
 
 impl Observer {
     /// Starts observing.
     pub fn start(sub: &str, endpoints: Vec<String>) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(observe(sub.to_owned(), endpoints, stopped));
-        Self { stop, task }
+        let (publish, view) = watch::channel(HashMap::new());
+        let task = tokio::spawn(observe(sub.to_owned(), endpoints, stopped, publish));
+        Self { stop, task, view }
+    }
+
+    /// Waits until the observer knows every timer of `wanted` at its version or a newer one, at
+    /// most `limit`; returns how long that took.
+    pub async fn caught_up(
+        &mut self,
+        wanted: &BTreeMap<String, i64>,
+        limit: Duration,
+    ) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        tokio::time::timeout(
+            limit,
+            self.view.wait_for(|known| {
+                wanted
+                    .iter()
+                    .all(|(id, version)| known.get(id).is_some_and(|seen| seen.version >= *version))
+            }),
+        )
+        .await
+        .with_context(|| format!("not caught up within {limit:?}"))??;
+        Ok(started.elapsed())
     }
 
     /// Stops and returns what it saw.
@@ -556,6 +586,7 @@ async fn observe(
     sub: String,
     endpoints: Vec<String>,
     stopped: watch::Receiver<bool>,
+    publish: watch::Sender<HashMap<String, TimerView>>,
 ) -> ObserverReport {
     let mut report = ObserverReport {
         sub: sub.clone(),
@@ -571,12 +602,16 @@ async fn observe(
         };
         report.connects += 1;
         observe_message(&mut report, &device.greeting_sync, true);
+        publish.send_replace(report.known.clone());
         loop {
             if *stopped.borrow() {
                 return report;
             }
             match device.next(Duration::from_millis(100)).await {
-                Event::Message(message) => observe_message(&mut report, &message, false),
+                Event::Message(message) => {
+                    observe_message(&mut report, &message, false);
+                    publish.send_replace(report.known.clone());
+                }
                 Event::Silent => {}
                 Event::Closed(_) => {
                     endpoint += 1;
@@ -589,10 +624,34 @@ async fn observe(
 }
 
 fn observe_message(report: &mut ObserverReport, message: &Value, greeting: bool) {
-    if message["type"] == "timer.sync_result" && !greeting {
+    let is_sync = message["type"] == "timer.sync_result";
+    if is_sync && !greeting {
         report.resyncs += 1;
     }
+    if is_sync {
+        // A sync states everything: whatever was skipped before it is filled.
+        report.open_gaps.clear();
+    }
     let before: HashMap<String, TimerView> = report.known.clone();
+    if !is_sync {
+        for timer in timers_in(message) {
+            let (Some(id), Some(view)) = (timer["id"].as_str(), view(timer)) else {
+                continue;
+            };
+            report.changes += 1;
+            match before.get(id) {
+                Some(old) if view.version == old.version => report.duplicates.push(format!(
+                    "{id}: version {} twice ({})",
+                    view.version, message["type"]
+                )),
+                Some(old) if view.version > old.version + 1 => report.open_gaps.push(format!(
+                    "{id}: version {} then {} ({})",
+                    old.version, view.version, message["type"]
+                )),
+                _ => {}
+            }
+        }
+    }
     // A sync replaces what the device knew; a regression would be a bug of the server.
     for timer in timers_in(message) {
         if let (Some(id), Some(view)) = (timer["id"].as_str(), view(timer)) {

@@ -12,8 +12,12 @@
 //! - `device`: a WebSocket device and the messages the load sends.
 //! - `load`: workers (commands with `request_id`, retries, reconnects) and observers.
 //! - `ledger`: the database after the fault, checked against what clients were told.
+//! - `stream`: notification streams (SSE) and the notifier that feeds them.
 //! - `postgres_restart`, `instance_kill`, `graceful_shutdown`, `stalled_reader`: the scenarios.
+//! - `bus_faults`: the event bus on three instances (relay holder killed, `LISTEN` dropped,
+//!   broker restarted), on either engine (`just chaos-bus`).
 
+mod bus_faults;
 mod cluster;
 mod device;
 mod graceful_shutdown;
@@ -23,3 +27,4 @@ mod ledger;
 mod load;
 mod postgres_restart;
 mod stalled_reader;
+mod stream;
