@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Commands per second with 1, 2 and 3 instances on one database (issue 22), side by side with the
-# design before the outbox (a base commit, at 3 instances) and with pgbench doing a command's SQL
-# with `pg_notify` and with an outbox INSERT, at 16 and 48 clients, all in one run.
+# Commands per second with 1, 2 and 3 instances on one database (issue 22), on both event-bus
+# engines, side by side with the design before the outbox (a base commit, at 3 instances) and with
+# pgbench doing a command's SQL with `pg_notify`, with an outbox INSERT, and exactly as the server
+# runs it (the ceiling), at 16 and 48 clients, all in one run. Then the cross-instance fan-out
+# latency at half the 3-instance rate (open loop: where users are, not at saturation).
 #
-# Usage: scripts/bench-instances.sh [--base COMMIT] [--out FILE]
+# Usage: scripts/bench-instances.sh [--base COMMIT] [--engines LIST] [--out FILE]
 #
-#   --base C   also build COMMIT (in a worktree under target/bench-base) and measure it at 3
-#              instances: the "before" column. Default: no base run.
-#   --out F    where the report goes (default target/bench/instances.md).
+#   --base C     also build COMMIT (in a worktree under target/bench-base) and measure it at 3
+#                instances: the "before" column. Default: no base run.
+#   --engines L  comma-separated, of postgres and nats (default both). NATS runs on a
+#                nats-server of its own (scripts/nats.sh, port BENCH_NATS_PORT, default 54234).
+#   --out F      where the report goes (default target/bench/instances.md).
 #
 # Each instance is `hourglass serve` with HTTP_WORKERS=1 and a pool of 16 on the durable bench
 # cluster (fsync on; port BENCH_PG_PORT, default 55434, folder target/pg-bench-instances). One
@@ -25,11 +29,13 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
 base=""
+engines=postgres,nats
 out=target/bench/instances.md
 while (($#)); do
     case $1 in
         --base) base=${2:?--base needs a commit}; shift ;;
         --out) out=${2:?--out needs a file}; shift ;;
+        --engines) engines=${2:?--engines needs a list}; shift ;;
         -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-instances.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -75,8 +81,16 @@ cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     scripts/pg.sh stop >/dev/null 2>&1 || true
+    [[ -z ${nats_url:-} ]] || scripts/nats.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+
+nats_url=""
+if [[ ,$engines, == *,nats,* ]]; then
+    export HOURGLASS_NATS_PORT="${BENCH_NATS_PORT:-54234}"
+    export HOURGLASS_NATS_DIR="$REPO_ROOT/target/nats-bench"
+    nats_url="$(scripts/nats.sh start)"
+fi
 
 secret="$(head -c 32 /dev/urandom | base64)"
 export JWT_SECRET="$secret" RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE=16 HTTP_WORKERS=1
@@ -96,7 +110,7 @@ VACUUM ANALYZE users, timers;
 SQL
 read -r minid maxid < <(psql -X -At -F' ' "$db_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
 declare -A tps
-for script in command command-outbox; do
+for script in command command-outbox command-served; do
     for clients in 16 48; do
         log "pgbench $script, $clients clients"
         pgbench -n -c "$clients" -j 2 -T "$BENCH_PGBENCH_S" -f "scripts/bench/$script.sql" \
@@ -111,22 +125,30 @@ scans() {
     psql -X -At "$db_url" -c 'SELECT coalesce(sum(coalesce(idx_scan, 0) + seq_scan), 0) FROM pg_stat_user_tables'
 }
 
-# `run LABEL BIN N`: N instances of BIN, one loadgen per instance at its maximum.
-declare -A result
+# `run LABEL ENGINE BIN N [RATE]`: N instances of BIN on ENGINE, one loadgen per instance, at its
+# maximum (closed loop) or, with RATE, at RATE commands/s in all (open loop).
+declare -A result max_rate
 run() {
-    local label=$1 bin=$2 n=$3 i port next before after lg_pids=()
+    local label=$1 engine=$2 bin=$3 n=$4 rate=${5:-0} i port next before after lg_pids=()
+    local key="$label-$engine-$n-$rate"
     reset_database
     pids=()
+    local bus_env=(EVENT_BUS=postgres)
+    if [[ $engine == nats ]]; then
+        # A stream of this run's own, so nothing of an earlier run is replayed.
+        bus_env=(EVENT_BUS=nats "NATS_URL=$nats_url" "NATS_STREAM=BENCH$RANDOM$SECONDS" "NATS_SUBJECT_PREFIX=b$RANDOM$SECONDS")
+    fi
     for ((i = 0; i < n; i++)); do
         port=$((18180 + i))
-        BIND_ADDR="127.0.0.1:$port" DATABASE_URL="$db_url" "$bin" serve >>"$work/server-$label-$n.log" 2>&1 &
+        env "${bus_env[@]}" BIND_ADDR="127.0.0.1:$port" DATABASE_URL="$db_url" "$bin" serve \
+            >>"$work/server-$key.log" 2>&1 &
         pids+=($!)
     done
     for ((i = 0; i < n; i++)); do
         port=$((18180 + i))
         local deadline=$((SECONDS + 30))
         until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz") == 200 ]]; do
-            ((SECONDS < deadline)) || die "instance $i of $label did not start"
+            ((SECONDS < deadline)) || die "instance $i of $key did not start"
             sleep 0.05
         done
     done
@@ -134,14 +156,15 @@ run() {
     for ((i = 0; i < n; i++)); do
         port=$((18180 + i))
         next=$((18180 + (i + 1) % n))
-        local fanout=()
+        local fanout=() pace=()
         ((n > 1)) && fanout=(--fanout-target "http://127.0.0.1:$next")
-        "$loadgen" cycles --target "http://127.0.0.1:$port" "${fanout[@]}" \
+        [[ $rate == 0 ]] || pace=(--rate "$(awk -v r="$rate" -v n="$n" 'BEGIN {printf "%.1f", r / n}')")
+        "$loadgen" cycles --target "http://127.0.0.1:$port" "${fanout[@]}" "${pace[@]}" \
             --users "$BENCH_INSTANCE_USERS" --devices 2 --duration "$BENCH_INSTANCE_S" \
-            --run-id "$label-$n-$i-$(date +%s)" >"$work/loadgen-$label-$n-$i.txt" 2>&1 &
+            --run-id "$key-$i-$(date +%s)" >"$work/loadgen-$key-$i.txt" 2>&1 &
         lg_pids+=($!)
     done
-    for i in "${lg_pids[@]}"; do wait "$i" || die "a loadgen of $label at $n failed"; done
+    for i in "${lg_pids[@]}"; do wait "$i" || die "a loadgen of $key failed"; done
     sleep 2
     after="$(scans)"
     for i in "${pids[@]}"; do kill -TERM "$i" 2>/dev/null || true; done
@@ -149,19 +172,35 @@ run() {
     pids=()
     local total=0 commands=0 fan="" json tp f
     for ((i = 0; i < n; i++)); do
-        json="$(tail -n 1 "$work/loadgen-$label-$n-$i.txt")"
+        json="$(tail -n 1 "$work/loadgen-$key-$i.txt")"
         tp="$(jq -r '.throughput_per_s' <<<"$json")"
         f="$(jq -r '.latency.fanout.p99_ms // empty' <<<"$json")"
         total="$(awk -v a="$total" -v b="$tp" 'BEGIN {printf "%.0f", a + b}')"
         [[ -n $f ]] && fan+="${fan:+ / }$(printf '%.1f' "$f")"
     done
+    max_rate[$key]=$total
     commands="$(awk -v t="$total" -v d="$BENCH_INSTANCE_S" 'BEGIN {printf "%.0f", t * d}')"
-    result[$label-$n]="| $label | $n | $total | ${fan:-–} | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') |"
-    log "${result[$label-$n]}"
+    local ceiling="${tps[command-served-16]}"
+    ((n > 1)) && ceiling="${tps[command-served-48]}"
+    result[$key]="| $label | $engine | $n | ${rate/#0/max} | $total | $(awk -v a="$total" -v c="$ceiling" 'BEGIN {printf "%.0f %%", 100 * a / c}') | ${fan:-–} | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') |"
+    log "${result[$key]}"
 }
 
-for n in 1 2 3; do run outbox "$bin_now" "$n"; done
-[[ -n $bin_base ]] && run "notify ($base)" "$bin_base" 3
+IFS=, read -r -a engine_list <<<"$engines"
+rows=()
+for engine in "${engine_list[@]}"; do
+    for n in 1 2 3; do
+        run outbox "$engine" "$bin_now" "$n"
+        rows+=("${result[outbox-$engine-$n-0]}")
+    done
+    half="$(awk -v r="${max_rate[outbox-$engine-3-0]}" 'BEGIN {printf "%.0f", r / 2}')"
+    run outbox "$engine" "$bin_now" 3 "$half"
+    rows+=("${result[outbox-$engine-3-$half]}")
+done
+if [[ -n $bin_base ]]; then
+    run "notify ($base)" postgres "$bin_base" 3
+    rows+=("${result[notify ($base)-postgres-3-0]}")
+fi
 
 mkdir -p "$(dirname "$out")"
 {
@@ -170,12 +209,14 @@ mkdir -p "$(dirname "$out")"
     echo
     echo "| pgbench script | 16 clients | 48 clients |"
     echo "|---|---|---|"
-    echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`) | ${tps[command-16]} tps | ${tps[command-48]} tps |"
+    echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`, the writers before issue 22) | ${tps[command-16]} tps | ${tps[command-48]} tps |"
     echo "| lock, update, outbox \`INSERT\`, commit (\`command-outbox.sql\`) | ${tps[command-outbox-16]} tps | ${tps[command-outbox-48]} tps |"
+    echo "| a command's statements as the server runs them (\`command-served.sql\`, the ceiling) | ${tps[command-served-16]} tps | ${tps[command-served-48]} tps |"
     echo
-    echo "| design | instances | commands/s (sum) | cross-instance fan-out p99 per loadgen, ms | table scans per command |"
-    echo "|---|---|---|---|---|"
-    for n in 1 2 3; do echo "${result[outbox-$n]}"; done
-    [[ -n $bin_base ]] && echo "${result[notify ($base)-3]}"
+    echo "Commands/s against the ceiling: 1 instance (pool 16) against 16 clients, 2 and 3 instances against 48."
+    echo
+    echo "| design | engine | instances | rate | commands/s (sum) | of the ceiling | cross-instance fan-out p99 per loadgen, ms | table scans per command |"
+    echo "|---|---|---|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
 } >"$out"
 cat "$out"

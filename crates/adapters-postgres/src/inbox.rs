@@ -12,7 +12,7 @@
 //! - drops what no local connection cares about ([`Interest`]), before anything is loaded for
 //!   it, so database reads per event do not grow with the number of instances;
 //! - builds the [`DomainEvent`] from the payload's snapshot, or loads what the payload lacks
-//!   (once per event, see [`crate::event_bus`]), in one of [`LANES`] lanes chosen by user, and
+//!   (once per event, see [`crate::event_bus`]), in one of `LANES` lanes chosen by user, and
 //!   hands it to the [`LocalDelivery`].
 
 use std::collections::{HashSet, VecDeque};
@@ -279,7 +279,7 @@ fn from_snapshot(snapshot: Option<TimerRow>, tags: Option<Vec<TagRow>>) -> Optio
 }
 
 /// Whether this instance already delivered `received` itself: a timer, follow or account-deletion
-/// event sent by its own pool (see [`PgEventListener::start`]). Follow changes and deletions are
+/// event sent by its own pool (see [`PgEventInbox::start`]). Follow changes and deletions are
 /// published in-process too (they forget friend lists and send `hidden` activity), so routing
 /// them again here would send a second `hidden` to this instance's clients.
 fn delivered_in_process(received: &Received, own: Option<&str>) -> bool {
