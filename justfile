@@ -50,6 +50,43 @@ chaos *FILTER:
     cargo test -p hourglass-server --test chaos -- --ignored --test-threads=1 --nocapture "$@"
     echo "chaos: $((SECONDS - began)) s (build included)" >&2
 
+# The end-to-end tests again with EVENT_BUS=nats on a nats-server of their own (127.0.0.1:54242, target/nats-e2e); extra args filter them
+test-nats *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url="$(scripts/pg.sh start)"
+    export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    export HOURGLASS_NATS_PORT="${HOURGLASS_E2E_NATS_PORT:-54242}"
+    export HOURGLASS_NATS_DIR="${HOURGLASS_E2E_NATS_DIR:-$PWD/target/nats-e2e}"
+    export TEST_NATS_URL="$(scripts/nats.sh start)"
+    trap 'scripts/nats.sh stop' EXIT
+    export HOURGLASS_TEST_EVENT_BUS=nats
+    began=$SECONDS
+    # Skipped: the tests of the PostgreSQL engine's own LISTEN connection (this engine has none;
+    # its counterpart is the broker restart of `just chaos-bus`) and of its listener metrics.
+    cargo test -p hourglass-server --test e2e -- \
+        --skip listen_connection --skip listener_metrics "$@"
+    echo "test-nats: $((SECONDS - began)) s (build included)" >&2
+
+# The event-bus fault tests (three instances; relay holder killed, LISTEN dropped, broker restarted) on both engines, on a cluster and a nats-server of their own
+chaos-bus:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    export HOURGLASS_PG_PORT="${HOURGLASS_CHAOS_PG_PORT:-55462}"
+    export HOURGLASS_PG_DIR="${HOURGLASS_CHAOS_PG_DIR:-$PWD/target/pg-chaos}"
+    url="$(scripts/pg.sh start)"
+    export HOURGLASS_NATS_PORT="${HOURGLASS_CHAOS_NATS_PORT:-54262}"
+    export HOURGLASS_NATS_DIR="${HOURGLASS_CHAOS_NATS_DIR:-$PWD/target/nats-chaos}"
+    export TEST_NATS_URL="$(scripts/nats.sh start)"
+    trap 'scripts/nats.sh stop; scripts/pg.sh stop' EXIT
+    export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    began=$SECONDS
+    HOURGLASS_TEST_EVENT_BUS=postgres cargo test -p hourglass-server --test chaos -- --ignored \
+        --test-threads=1 --nocapture bus_faults::relay_holder_killed bus_faults::listen_connection_dropped
+    HOURGLASS_TEST_EVENT_BUS=nats cargo test -p hourglass-server --test chaos -- --ignored \
+        --test-threads=1 --nocapture bus_faults::relay_holder_killed bus_faults::broker_killed_and_restarted
+    echo "chaos-bus: $((SECONDS - began)) s (build included)" >&2
+
 # Formatting check, clippy with warnings denied, rustdoc with warnings denied
 lint:
     cargo fmt --all -- --check
