@@ -38,8 +38,11 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 pub struct FeedHealth {
     /// The client is connected to NATS.
     pub connected: bool,
-    /// Subjects with a running consumer.
+    /// Subjects cared about (each has a task).
     pub subjects: usize,
+    /// Subjects whose consumer exists on the broker: messages published from now on reach
+    /// the inbox.
+    pub consuming: usize,
     /// Messages handed to the inbox so far.
     pub delivered: u64,
     /// Times [`BusInbox::missed`] was called.
@@ -55,6 +58,7 @@ struct Shared {
     /// holds may have been ours.
     seen_up_to: AtomicU64,
     subjects: AtomicUsize,
+    consuming: AtomicUsize,
     delivered: AtomicU64,
     missed: AtomicU64,
 }
@@ -95,7 +99,11 @@ impl NatsEventFeed {
     /// cares about now and follows its changes: a subject gained is consumed from the next
     /// message published, a subject lost stops being consumed. Must be called inside a tokio
     /// runtime.
-    pub fn start(bus: &NatsEventBus, interest: Arc<dyn Interest>, inbox: Arc<dyn BusInbox>) -> Self {
+    pub fn start(
+        bus: &NatsEventBus,
+        interest: Arc<dyn Interest>,
+        inbox: Arc<dyn BusInbox>,
+    ) -> Self {
         let (changes, rx) = mpsc::unbounded_channel();
         interest.watch(Arc::new(Watcher { changes }));
         let shared = Arc::new(Shared {
@@ -103,6 +111,7 @@ impl NatsEventFeed {
             inbox,
             seen_up_to: AtomicU64::new(0),
             subjects: AtomicUsize::new(0),
+            consuming: AtomicUsize::new(0),
             delivered: AtomicU64::new(0),
             missed: AtomicU64::new(0),
         });
@@ -132,6 +141,7 @@ impl NatsEventFeed {
         FeedHealth {
             connected: self.shared.bus.is_connected(),
             subjects: self.shared.subjects.load(Ordering::Relaxed),
+            consuming: self.shared.consuming.load(Ordering::Relaxed),
             delivered: self.shared.delivered.load(Ordering::Relaxed),
             missed: self.shared.missed.load(Ordering::Relaxed),
         }
@@ -227,11 +237,19 @@ fn reconcile(
 async fn check_outage(shared: &Shared, outage: Duration) {
     let retention = shared.bus.settings.retention;
     if outage + DELIVERY_SLACK < retention {
-        tracing::info!(?outage, "NATS back within the retention; subjects catch up from the stream");
+        tracing::info!(
+            ?outage,
+            "NATS back within the retention; subjects catch up from the stream"
+        );
         return;
     }
     let seen = shared.seen_up_to.load(Ordering::Relaxed);
-    let lost = match shared.bus.jetstream.get_stream(&shared.bus.settings.stream).await {
+    let lost = match shared
+        .bus
+        .jetstream
+        .get_stream(&shared.bus.settings.stream)
+        .await
+    {
         Ok(mut stream) => match stream.info().await {
             Ok(info) => info.state.first_sequence > seen + 1,
             Err(err) => {
@@ -245,7 +263,11 @@ async fn check_outage(shared: &Shared, outage: Duration) {
         }
     };
     if lost {
-        tracing::warn!(?outage, ?retention, "NATS outage outlasted the retention; resyncing clients");
+        tracing::warn!(
+            ?outage,
+            ?retention,
+            "NATS outage outlasted the retention; resyncing clients"
+        );
         shared.missed.fetch_add(1, Ordering::Relaxed);
         shared.inbox.missed().await;
     }
@@ -274,6 +296,7 @@ async fn follow(shared: Arc<Shared>, subject: Subject, mut stopped: oneshot::Rec
         }
     };
     shared.seen_up_to.fetch_max(floor, Ordering::Relaxed);
+    shared.consuming.fetch_add(1, Ordering::Relaxed);
     let name = consumer.0;
     let mut messages = consumer.1;
     let mut recent = RecentIds::new(RECENT_IDS);
@@ -326,6 +349,7 @@ async fn follow(shared: Arc<Shared>, subject: Subject, mut stopped: oneshot::Rec
         shared.delivered.fetch_add(1, Ordering::Relaxed);
     }
     drop(messages);
+    shared.consuming.fetch_sub(1, Ordering::Relaxed);
     // Unsubscribing already stops delivery; deleting frees the consumer now rather than after
     // its inactivity threshold. A consumer the ordered stream recreated under another name is
     // reaped by that threshold (30 s).
