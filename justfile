@@ -23,6 +23,14 @@ db-url:
 db-reset:
     scripts/pg.sh reset
 
+# Start the local NATS server with JetStream (target/nats, 127.0.0.1:54222) and print its URL
+nats-up:
+    scripts/nats.sh start
+
+# Stop the local NATS server (its JetStream store stays in target/nats)
+nats-down:
+    scripts/nats.sh stop
+
 # Run every test against the local PostgreSQL (each test creates its own database); extra args go to cargo test
 test *ARGS:
     #!/usr/bin/env bash
@@ -31,6 +39,9 @@ test *ARGS:
     scripts/prerequisites.sh "$@"
     url="$(scripts/pg.sh start)"
     export TEST_DATABASE_URL="$url" DATABASE_URL="$url"
+    # The NATS event bus tests (crates/adapters-nats) use their own streams on this server.
+    nats_url="$(scripts/nats.sh start)"
+    export TEST_NATS_URL="$nats_url"
     # The TypeScript SDK: packages, then its generated files, bundle, unit tests and AsyncAPI
     # document (its browser tests are e2e tests of the cargo run below).
     scripts/sdk.sh install check

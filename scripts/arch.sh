@@ -9,6 +9,7 @@
 #   hourglass-domain   pure rules: no async runtime, no web framework, no database, no JSON, no JWT
 #   hourglass-ports    traits + application services: tokio is allowed, actix and diesel are not
 #   adapters-postgres  must not know the web adapter; adapters-actix must not know the database
+#   adapters-nats      neither the web framework nor the database, nor any other adapter or the server
 #
 # Usage: scripts/arch.sh   (exit 1 and a list of offenders when the rule is broken)
 set -euo pipefail
@@ -24,6 +25,8 @@ DOMAIN_FORBIDDEN=("tokio" "tokio-*" "${WEB[@]}" "${DB[@]}" "serde_json" "jsonweb
 PORTS_FORBIDDEN=("${WEB[@]}" "${DB[@]}" "serde_json" "jsonwebtoken" "${UPWARD[@]}")
 POSTGRES_FORBIDDEN=("${WEB[@]}" "hourglass-adapters-actix" "hourglass-server")
 ACTIX_FORBIDDEN=("${DB[@]}" "hourglass-adapters-postgres" "hourglass-server")
+# The NATS event bus: the ports and async-nats only; no web framework, no database, no sibling adapter.
+NATS_FORBIDDEN=("${WEB[@]}" "${DB[@]}" "hourglass-adapters-postgres" "hourglass-adapters-actix" "hourglass-server")
 
 failed=0
 
@@ -69,6 +72,7 @@ check hourglass-domain "${DOMAIN_FORBIDDEN[@]}"
 check hourglass-ports "${PORTS_FORBIDDEN[@]}"
 check hourglass-adapters-postgres "${POSTGRES_FORBIDDEN[@]}"
 check hourglass-adapters-actix "${ACTIX_FORBIDDEN[@]}"
+check hourglass-adapters-nats "${NATS_FORBIDDEN[@]}"
 
 if ((failed)); then
     echo "arch: dependency rule broken (see docs/architecture.md, \"The dependency rule\")" >&2
