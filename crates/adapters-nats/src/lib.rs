@@ -12,6 +12,7 @@
 mod bus;
 mod error;
 mod feed;
+mod health;
 mod recent;
 mod settings;
 mod subjects;
@@ -19,5 +20,6 @@ mod subjects;
 pub use bus::NatsEventBus;
 pub use error::NatsError;
 pub use feed::{FeedHealth, NatsEventFeed};
+pub use health::LinkHealth;
 pub use settings::{MAX_DUPLICATE_WINDOW, NatsSettings};
 pub use subjects::{SubjectNames, message_id, outbox_id};

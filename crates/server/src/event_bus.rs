@@ -10,12 +10,14 @@
 //!   to the subjects its connections care about.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
+use hourglass_adapters_nats::{LinkHealth, NatsEventBus, NatsEventFeed, NatsSettings};
 use hourglass_adapters_postgres::inbox::PgEventInbox;
 use hourglass_adapters_postgres::listener::PgEventListener;
-use hourglass_adapters_postgres::listener_health::ListenerHealth;
 use hourglass_adapters_postgres::relay::PgOutboxRelay;
+use hourglass_ports::health::ListenerProbe;
 use hourglass_ports::service::interest::InterestIndex;
 
 use crate::config::{EventBusConfig, EventBusEngine};
@@ -23,6 +25,7 @@ use crate::config::{EventBusConfig, EventBusEngine};
 /// The running receiving side of one engine.
 enum Receiver {
     Postgres(PgEventListener),
+    Nats(NatsEventFeed, LinkHealth),
 }
 
 /// The running bus: receiving side and relay.
@@ -49,9 +52,8 @@ impl RunningBus {
         inbox: Arc<PgEventInbox>,
         interest: &InterestIndex,
     ) -> anyhow::Result<Self> {
-        let _interest = interest;
         match config.event_bus {
-            EventBusEngine::Postgres | EventBusEngine::Nats => {
+            EventBusEngine::Postgres => {
                 let listener = PgEventListener::start(database_url, inbox)
                     .await
                     .context("cannot listen for events on the database")?;
@@ -63,13 +65,38 @@ impl RunningBus {
                     relay,
                 })
             }
+            EventBusEngine::Nats => {
+                let settings = NatsSettings {
+                    stream: config.nats_stream.clone(),
+                    subject_prefix: config.nats_subject_prefix.clone(),
+                    retention: Duration::from_secs(config.event_bus_retention_seconds),
+                    ..NatsSettings::new(config.nats_url.clone())
+                };
+                // The URL may carry a password: the error says what failed, not where.
+                let bus = NatsEventBus::connect(settings)
+                    .await
+                    .context("cannot reach NATS JetStream (NATS_URL, EVENT_BUS=nats)")?;
+                let feed = NatsEventFeed::start(&bus, Arc::new(interest.clone()), inbox);
+                let health = LinkHealth::follow(&bus);
+                let relay =
+                    PgOutboxRelay::start_publishing_to(database_url, config.relay(), Arc::new(bus))
+                        .await
+                        .context("cannot start the outbox relay")?;
+                tracing::info!(stream = %config.nats_stream, "events cross instances through NATS JetStream");
+                Ok(Self {
+                    receiver: Receiver::Nats(feed, health),
+                    relay,
+                })
+            }
         }
     }
 
-    /// The health of the PostgreSQL listening connection, for `/metrics` (`None` with NATS).
-    pub fn listener_health(&self) -> Option<ListenerHealth> {
+    /// The health of the receiving connection (the `LISTEN` connection, or the NATS client),
+    /// for `/metrics`.
+    pub fn receiving_health(&self) -> Arc<dyn ListenerProbe> {
         match &self.receiver {
-            Receiver::Postgres(listener) => Some(listener.health()),
+            Receiver::Postgres(listener) => Arc::new(listener.health()),
+            Receiver::Nats(_, health) => Arc::new(health.clone()),
         }
     }
 
@@ -78,6 +105,7 @@ impl RunningBus {
         self.relay.stop().await;
         match self.receiver {
             Receiver::Postgres(listener) => listener.stop().await,
+            Receiver::Nats(feed, _) => feed.stop().await,
         }
     }
 }

@@ -123,9 +123,7 @@ pub async fn run(
     let events =
         event_bus::RunningBus::start(&config.events, database_url.expose(), inbox, &interest)
             .await?;
-    if let Some(health) = events.listener_health() {
-        state.metrics.watch_listener(Arc::new(health));
-    }
+    state.metrics.watch_listener(events.receiving_health());
     // The scheduler starts once the listener runs, so its first poll (which fires whatever fell
     // due while no instance ran) reaches the other instances' devices too.
     let (stop_alarms, alarms_stopped) = tokio::sync::oneshot::channel::<()>();
