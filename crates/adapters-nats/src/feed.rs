@@ -12,12 +12,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::{DeliverPolicy, push::OrderedConfig};
 use futures_util::StreamExt;
 use hourglass_ports::bus::{BusInbox, Interest, InterestWatcher, Subject};
-use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -30,9 +29,6 @@ const RECENT_IDS: usize = 256;
 /// A message published just before an outage reaches us within this; an outage shorter than
 /// the retention minus this loses nothing.
 const DELIVERY_SLACK: Duration = Duration::from_secs(1);
-/// How far before the moment interest was heard a new consumer starts: covers a broker clock
-/// slightly behind this instance's (both should follow NTP).
-const CLOCK_SLACK: Duration = Duration::from_millis(250);
 /// First and longest wait between attempts to create a subject's consumer.
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
@@ -57,6 +53,8 @@ pub struct FeedHealth {
 struct Shared {
     bus: NatsEventBus,
     inbox: Arc<dyn BusInbox>,
+    /// Told when a subject's consumer exists.
+    interest: Arc<dyn Interest>,
     /// The highest stream sequence this instance knows it has seen past: what a subject
     /// received, or where a new consumer started. Messages after it that the stream no longer
     /// holds may have been ours.
@@ -67,22 +65,26 @@ struct Shared {
     missed: AtomicU64,
 }
 
-/// An interest change for the feed's task: the subject, and when it was heard.
-type Change = (Subject, SystemTime);
-
 /// Forwards interest changes to the feed's task without blocking the caller.
 struct Watcher {
-    changes: mpsc::UnboundedSender<Change>,
+    changes: mpsc::UnboundedSender<Subject>,
 }
 
 impl InterestWatcher for Watcher {
     fn gained(&self, subject: Subject) {
         // After `stop` nobody listens; nothing to do then.
-        let _ = self.changes.send((subject, SystemTime::now()));
+        let _ = self.changes.send(subject);
     }
 
     fn lost(&self, subject: Subject) {
-        let _ = self.changes.send((subject, SystemTime::now()));
+        let _ = self.changes.send(subject);
+    }
+
+    /// Each subject's consumer tells the interest once it exists ([`Interest::subscribed`]):
+    /// it starts at the next message published, so a connection must not read what it first
+    /// shows before that.
+    fn confirms(&self) -> bool {
+        true
     }
 }
 
@@ -103,8 +105,8 @@ impl std::fmt::Debug for NatsEventFeed {
 
 impl NatsEventFeed {
     /// Registers with `interest` (first, so no change is lost), then consumes every subject it
-    /// cares about now and follows its changes: a subject gained is consumed from the messages
-    /// stored since its interest was heard (see [`reconcile`]), a subject lost stops being consumed. Must be called inside a tokio
+    /// cares about now and follows its changes: a subject gained is consumed from the next
+    /// message published, a subject lost stops being consumed. Must be called inside a tokio
     /// runtime.
     pub fn start(
         bus: &NatsEventBus,
@@ -116,6 +118,7 @@ impl NatsEventFeed {
         let shared = Arc::new(Shared {
             bus: bus.clone(),
             inbox,
+            interest: Arc::clone(&interest),
             seen_up_to: AtomicU64::new(0),
             subjects: AtomicUsize::new(0),
             consuming: AtomicUsize::new(0),
@@ -174,7 +177,7 @@ struct Following {
 async fn control(
     shared: Arc<Shared>,
     interest: Arc<dyn Interest>,
-    mut changes: mpsc::UnboundedReceiver<Change>,
+    mut changes: mpsc::UnboundedReceiver<Subject>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     let mut following: HashMap<Subject, Following> = HashMap::new();
@@ -183,20 +186,14 @@ async fn control(
         Link::Up => None,
         Link::Down(since) => Some(since),
     };
-    let started = SystemTime::now();
     for subject in interest.subjects() {
-        reconcile(
-            &shared,
-            interest.as_ref(),
-            &mut following,
-            (subject, started),
-        );
+        reconcile(&shared, interest.as_ref(), &mut following, subject);
     }
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             change = changes.recv() => match change {
-                Some(change) => reconcile(&shared, interest.as_ref(), &mut following, change),
+                Some(subject) => reconcile(&shared, interest.as_ref(), &mut following, subject),
                 None => break,
             },
             changed = link.changed() => {
@@ -227,22 +224,16 @@ async fn control(
 
 /// Starts or stops `subject`'s consumer to match what `interest` says now. Changes may arrive
 /// out of order from several threads; asking the interest again makes the order irrelevant.
-///
-/// A consumer starts with the messages the broker stored from the moment the interest was heard
-/// (less [`CLOCK_SLACK`]), not from the moment it exists on the broker: a connection reads what
-/// it first shows right after registering, and a change committed in between must still reach
-/// it. An older copy that slips in is dropped by the connection (versions, notification ids).
 fn reconcile(
     shared: &Arc<Shared>,
     interest: &dyn Interest,
     following: &mut HashMap<Subject, Following>,
-    (subject, heard_at): Change,
+    subject: Subject,
 ) {
     let wanted = interest.cares_about(subject);
     if wanted && !following.contains_key(&subject) {
         let (stop, stopped) = oneshot::channel();
-        let since = heard_at.checked_sub(CLOCK_SLACK).unwrap_or(heard_at);
-        let task = tokio::spawn(follow(shared.clone(), subject, since, stopped));
+        let task = tokio::spawn(follow(shared.clone(), subject, stopped));
         following.insert(subject, Following { stop, task });
     } else if !wanted && let Some(follow) = following.remove(&subject) {
         // The task deletes its consumer and ends on its own.
@@ -294,19 +285,13 @@ async fn check_outage(shared: &Shared, outage: Duration) {
 
 /// Consumes `subject` until stopped: creates its ordered consumer (retrying while the broker
 /// is away), hands each new message to the inbox, and deletes the consumer at the end.
-async fn follow(
-    shared: Arc<Shared>,
-    subject: Subject,
-    since: SystemTime,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn follow(shared: Arc<Shared>, subject: Subject, mut stopped: oneshot::Receiver<()>) {
     let filter = shared.bus.names.subject(subject);
-    let since = OffsetDateTime::from(since);
     let mut delay = RETRY_FIRST;
     let (consumer, mut floor) = loop {
         let created = tokio::select! {
             _ = &mut stopped => return,
-            created = create(&shared, &filter, since) => created,
+            created = create(&shared, &filter) => created,
         };
         match created {
             Ok(created) => break created,
@@ -322,6 +307,7 @@ async fn follow(
     };
     shared.seen_up_to.fetch_max(floor, Ordering::Relaxed);
     shared.consuming.fetch_add(1, Ordering::Relaxed);
+    shared.interest.subscribed(subject);
     let name = consumer.0;
     let mut messages = consumer.1;
     let mut recent = RecentIds::new(RECENT_IDS);
@@ -349,7 +335,7 @@ async fn follow(
         };
         // Already delivered, or from before this subject was gained (a consumer recreated
         // before its first delivery starts at the stream's beginning).
-        if sequence <= floor || message.info().is_ok_and(|info| info.published < since) {
+        if sequence <= floor {
             continue;
         }
         floor = sequence;
@@ -393,13 +379,9 @@ type Created = (
     u64,
 );
 
-/// Creates an ordered push consumer on `filter` delivering the messages stored from `since` on;
+/// Creates an ordered push consumer on `filter` delivering from the next message published;
 /// returns its name, its messages and the stream sequence it starts after.
-async fn create(
-    shared: &Shared,
-    filter: &str,
-    since: OffsetDateTime,
-) -> Result<Created, async_nats::Error> {
+async fn create(shared: &Shared, filter: &str) -> Result<Created, async_nats::Error> {
     let stream = shared
         .bus
         .jetstream
@@ -409,7 +391,7 @@ async fn create(
         .create_consumer(OrderedConfig {
             deliver_subject: shared.bus.client.new_inbox(),
             filter_subject: filter.to_owned(),
-            deliver_policy: DeliverPolicy::ByStartTime { start_time: since },
+            deliver_policy: DeliverPolicy::New,
             ..Default::default()
         })
         .await?;

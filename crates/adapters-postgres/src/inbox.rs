@@ -549,6 +549,7 @@ mod tests {
             self.0.clone()
         }
         fn watch(&self, _watcher: Arc<dyn hourglass_ports::bus::InterestWatcher>) {}
+        fn subscribed(&self, _subject: hourglass_ports::bus::Subject) {}
     }
 
     /// Hands every routed event to a channel.

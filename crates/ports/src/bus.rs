@@ -121,6 +121,12 @@ pub trait InterestWatcher: Send + Sync {
     fn gained(&self, subject: Subject);
     /// No local connection cares about `subject` any more.
     fn lost(&self, subject: Subject);
+    /// Whether this watcher confirms each subject it gained with [`Interest::subscribed`] once
+    /// messages published from then on reach it; a new connection waits for that before it
+    /// reads what it first shows.
+    fn confirms(&self) -> bool {
+        false
+    }
 }
 
 /// The subjects this instance's connections care about (see
@@ -135,4 +141,8 @@ pub trait Interest: Send + Sync {
     /// Registers `watcher` for every later change. A watcher that also reads
     /// [`Interest::subjects`] should register first, so no change falls between the two.
     fn watch(&self, watcher: std::sync::Arc<dyn InterestWatcher>);
+
+    /// A confirming watcher ([`InterestWatcher::confirms`]) now receives every message
+    /// published on `subject`.
+    fn subscribed(&self, subject: Subject);
 }

@@ -17,7 +17,7 @@
 //! counted: a friend's activity in that instant reaches the new connection through its
 //! `timer.friends_snapshot`, read after the connection registered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use hourglass_domain::ids::UserId;
@@ -36,7 +36,8 @@ struct Inner {
     follows: Arc<dyn FollowRepository>,
     state: Mutex<State>,
     watchers: RwLock<Vec<Arc<dyn InterestWatcher>>>,
-    /// Woken whenever a friend-list read ends (see [`InterestIndex::ready`]).
+    /// Woken whenever a friend-list read ends or a subscription is confirmed (see
+    /// [`InterestIndex::ready`]).
     read_ended: Notify,
 }
 
@@ -50,6 +51,10 @@ struct State {
     counts: HashMap<Subject, usize>,
     /// Bumped by every friend-list read that starts, so an older answer never replaces a newer.
     reads: u64,
+    /// Whether a watcher confirms its subscriptions ([`InterestWatcher::confirms`]).
+    confirming: bool,
+    /// Subjects gained and not yet confirmed by that watcher.
+    unconfirmed: HashSet<Subject>,
 }
 
 #[derive(Default)]
@@ -69,6 +74,24 @@ struct Transitions {
 }
 
 impl State {
+    /// Whether a connection of `user` must still wait (see [`InterestIndex::ready`]).
+    fn waits_for(&self, user: UserId) -> bool {
+        let viewer = self.viewers.get(&user);
+        if viewer.is_some_and(|viewer| viewer.pending.is_some()) {
+            return true;
+        }
+        if self.unconfirmed.is_empty() {
+            return false;
+        }
+        let friends = viewer
+            .map(|viewer| viewer.friends.as_slice())
+            .unwrap_or(&[]);
+        [Subject::timers(user), Subject::notifications(user)]
+            .into_iter()
+            .chain(friends.iter().map(|friend| Subject::timers(*friend)))
+            .any(|subject| self.unconfirmed.contains(&subject))
+    }
+
     fn add(&mut self, subject: Subject, transitions: &mut Transitions) {
         let count = self.counts.entry(subject).or_insert(0);
         *count += 1;
@@ -120,7 +143,7 @@ impl InterestIndex {
             };
             if first {
                 state.add(Subject::timers(user), &mut transitions);
-                self.tell(transitions);
+                self.tell(&mut state, transitions);
                 Some(self.start_read(&mut state, user))
             } else {
                 None
@@ -151,7 +174,7 @@ impl InterestIndex {
                 }
                 state.remove(Subject::timers(user), &mut transitions);
             }
-            self.tell(transitions);
+            self.tell(&mut state, transitions);
         }
     }
 
@@ -165,7 +188,7 @@ impl InterestIndex {
             if *count == 1 {
                 state.add(Subject::notifications(user), &mut transitions);
             }
-            self.tell(transitions);
+            self.tell(&mut state, transitions);
         }
     }
 
@@ -182,7 +205,7 @@ impl InterestIndex {
                 state.streams.remove(&user);
                 state.remove(Subject::notifications(user), &mut transitions);
             }
-            self.tell(transitions);
+            self.tell(&mut state, transitions);
         }
     }
 
@@ -250,20 +273,16 @@ impl InterestIndex {
     }
 
     /// Waits until the friend list of `user`, a viewer here, has been read (or its read
-    /// failed), at most `limit`: a connection waits for it before it reads what it first sends,
-    /// so no friend's event committed after that read can pass this instance by.
+    /// failed), and a confirming engine receives `user`'s subjects and their friends', at most
+    /// `limit`: a connection waits for it before it reads what it first sends, so no event
+    /// committed after that read can pass this instance by.
     pub async fn ready(&self, user: UserId, limit: std::time::Duration) {
         let waited = tokio::time::timeout(limit, async {
             loop {
                 let ended = self.inner.read_ended.notified();
                 let mut ended = std::pin::pin!(ended);
                 ended.as_mut().enable();
-                let pending = self
-                    .lock()
-                    .viewers
-                    .get(&user)
-                    .is_some_and(|viewer| viewer.pending.is_some());
-                if !pending {
+                if !self.lock().waits_for(user) {
                     return;
                 }
                 ended.await;
@@ -314,15 +333,21 @@ impl InterestIndex {
                 state.remove(Subject::timers(friend), &mut transitions);
             }
         }
-        self.tell(transitions);
+        self.tell(&mut state, transitions);
         drop(state);
     }
 
     /// Tells the watchers; called with the state locked, so every watcher hears the
     /// transitions of one subject in the order they happened.
-    fn tell(&self, transitions: Transitions) {
+    fn tell(&self, state: &mut State, transitions: Transitions) {
         if transitions.gained.is_empty() && transitions.lost.is_empty() {
             return;
+        }
+        if state.confirming {
+            state.unconfirmed.extend(transitions.gained.iter().copied());
+            for subject in &transitions.lost {
+                state.unconfirmed.remove(subject);
+            }
         }
         let watchers = self
             .inner
@@ -349,6 +374,11 @@ impl InterestIndex {
 }
 
 impl Interest for InterestIndex {
+    fn subscribed(&self, subject: Subject) {
+        self.lock().unconfirmed.remove(&subject);
+        self.inner.read_ended.notify_waiters();
+    }
+
     fn cares_about(&self, subject: Subject) -> bool {
         self.lock().counts.contains_key(&subject)
     }
@@ -360,6 +390,9 @@ impl Interest for InterestIndex {
     }
 
     fn watch(&self, watcher: Arc<dyn InterestWatcher>) {
+        if watcher.confirms() {
+            self.lock().confirming = true;
+        }
         self.inner
             .watchers
             .write()

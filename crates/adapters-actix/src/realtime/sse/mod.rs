@@ -134,6 +134,8 @@ async fn open_stream(
     let user = principal.user_id;
     let sse = state.streams.clone();
     let registration = sse.register(user, state.settings.sse_max_streams_per_user);
+    // The user's notification events must be reaching this instance before the replay is read.
+    sse.interest_ready(user).await;
     let (initial, last_sent) = match opening(&state, user, resume_after, &zone).await {
         Ok(opening) => opening,
         Err(error) => {

@@ -149,6 +149,17 @@ impl SseRegistry {
         }
     }
 
+    /// Waits until this instance receives `user`'s notification events, at most
+    /// [`INTEREST_READY_LIMIT`](crate::realtime::registry::INTEREST_READY_LIMIT). At once when
+    /// events are not delivered by interest.
+    pub async fn interest_ready(&self, user: UserId) {
+        if let Some(interest) = &self.inner.interest {
+            interest
+                .ready(user, crate::realtime::registry::INTEREST_READY_LIMIT)
+                .await;
+        }
+    }
+
     /// `user` has streams here now (`true`) or no longer (`false`); called with the map locked.
     fn presence(&self, user: UserId, present: bool) {
         if let Some(interest) = &self.inner.interest {

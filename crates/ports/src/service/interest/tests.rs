@@ -207,3 +207,52 @@ async fn ready_waits_for_the_friend_list() {
     // Someone who is not a viewer here has nothing to wait for.
     index.ready(CAROL, Duration::from_secs(30)).await;
 }
+
+/// An engine that confirms its subscriptions.
+struct Confirming;
+
+impl InterestWatcher for Confirming {
+    fn gained(&self, _subject: Subject) {}
+    fn lost(&self, _subject: Subject) {}
+    fn confirms(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn ready_waits_until_the_engine_receives_the_subjects() {
+    let (index, _heard) = index(|_| vec![BOB]);
+    index.watch(Arc::new(Confirming));
+    index.viewer_joined(ALICE);
+    let waiting = {
+        let index = index.clone();
+        tokio::spawn(async move { index.ready(ALICE, Duration::from_secs(30)).await })
+    };
+    // The friend list arrives; Alice's and Bob's subjects are still unconfirmed.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !index.cares_about(Subject::timers(BOB)) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the friend list never arrived"));
+    index.subscribed(Subject::timers(ALICE));
+    assert!(!waiting.is_finished(), "Bob's subject is not confirmed yet");
+    index.subscribed(Subject::timers(BOB));
+    tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .unwrap_or_else(|_| panic!("ready never returned"))
+        .unwrap_or_else(|error| panic!("{error}"));
+    // A stream's subject is waited for too.
+    index.stream_opened(CAROL);
+    let stream_ready = {
+        let index = index.clone();
+        tokio::spawn(async move { index.ready(CAROL, Duration::from_secs(30)).await })
+    };
+    tokio::task::yield_now().await;
+    index.subscribed(Subject::notifications(CAROL));
+    tokio::time::timeout(Duration::from_secs(10), stream_ready)
+        .await
+        .unwrap_or_else(|_| panic!("ready never returned"))
+        .unwrap_or_else(|error| panic!("{error}"));
+}
