@@ -63,7 +63,11 @@ pub const BATCH: i64 = 1000;
 
 /// How often a relay counts the relays and claims or gives back partitions: also how long the
 /// partitions of a dead instance wait for a new holder.
-pub const REBALANCE_INTERVAL: Duration = Duration::from_secs(1);
+///
+/// Short, because the events a dead instance left in the outbox wait this long: meanwhile its
+/// users' devices, reconnected elsewhere, may commit newer versions that their new instance
+/// delivers in-process, and a device would then skip a version. Two small queries per interval.
+pub const REBALANCE_INTERVAL: Duration = Duration::from_millis(100);
 
 /// First wait before reconnecting; doubled per failed attempt up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(100);

@@ -154,10 +154,12 @@ async fn read_streams(
             "{}/api/v1/notifications/subscribe",
             endpoints[at % endpoints.len()]
         );
-        let mut request = client.get(url).bearer_auth(&token);
-        if let Some(last) = report.ids.last() {
-            request = request.header("Last-Event-ID", last.to_string());
-        }
+        // From the start with `0`: the notifier may store its first one before this stream opens.
+        let last = report.ids.last().copied().unwrap_or(0);
+        let request = client
+            .get(url)
+            .bearer_auth(&token)
+            .header("Last-Event-ID", last.to_string());
         match request.send().await {
             Ok(response) if response.status().is_success() => {
                 report.connects += 1;
