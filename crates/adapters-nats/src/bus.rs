@@ -183,9 +183,22 @@ impl EventSink for NatsEventBus {
                 acks.push(ack);
             }
         }
+        let mut failed = None;
         for ack in acks {
-            ack.await.map_err(unavailable)?;
+            if let Err(err) = ack.await {
+                failed.get_or_insert(err);
+            }
         }
-        Ok(())
+        match failed {
+            None => Ok(()),
+            Some(err) => {
+                // A broker that came back without its store has no stream: nothing answers a
+                // publish on its subjects. Create it again, so the relay's next try succeeds.
+                if let Err(stream) = self.ensure_stream().await {
+                    tracing::warn!(error = %stream, "the event stream cannot be ensured");
+                }
+                Err(unavailable(err))
+            }
+        }
     }
 }
