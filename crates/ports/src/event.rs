@@ -6,14 +6,15 @@
 //!   change something a connected device shows (timer insert, command, details, delete; schedule,
 //!   todo and tag deletes that bump timers; every notification insert, including those of follows
 //!   and meetups; every read mark and delete of notifications; every follow made or removed) emit
-//!   their own events *inside their transaction* — the PostgreSQL adapter with `pg_notify`, so
-//!   the database releases an event exactly when, and only if, its change commits. Every server
-//!   instance receives them and hands them to its [`LocalDelivery`].
+//!   their own events *inside their transaction* — the PostgreSQL adapter writes them to its
+//!   outbox, so an event exists exactly when, and only if, its change commits. A relay publishes
+//!   the outbox on the event bus ([`crate::bus`]), and every instance whose connections care
+//!   hands them to its [`LocalDelivery`].
 //! - **The services announce** (for this instance, and in unit tests): services call
 //!   [`EventPublisher::publish`] only after the repository call that made the change returned
 //!   successfully, i.e. after commit. The server's publisher hands timer events straight to its
-//!   own connections (its listener then skips those, by their origin) and leaves notifications
-//!   and inbox changes to the listener, which keeps each receiver's stream in commit order.
+//!   own connections (its inbox then skips those, by their origin) and leaves notifications
+//!   and inbox changes to the bus, which keeps each receiver's stream in commit order.
 //!
 //! Either way, the events and their routing are the same ([`DomainEvent`]); the repository docs
 //! name the event each announcing method emits.

@@ -315,26 +315,24 @@ impl InterestIndex {
         friends.retain(|friend| *friend != user);
         let mut transitions = Transitions::default();
         let mut state = self.lock();
-        {
-            let Some(viewer) = state.viewers.get_mut(&user) else {
-                return;
-            };
-            if viewer.pending != Some(read) {
-                return;
-            }
-            self.inner.read_ended.notify_waiters();
-            viewer.pending = None;
-            let previous = std::mem::replace(&mut viewer.friends, friends.clone());
-            // Add before removing, so a friend on both lists is never lost for an instant.
-            for friend in &friends {
-                state.add(Subject::timers(*friend), &mut transitions);
-            }
-            for friend in previous {
-                state.remove(Subject::timers(friend), &mut transitions);
-            }
+        let Some(viewer) = state.viewers.get_mut(&user) else {
+            return;
+        };
+        if viewer.pending != Some(read) {
+            return;
+        }
+        viewer.pending = None;
+        let previous = std::mem::replace(&mut viewer.friends, friends.clone());
+        // Add before removing, so a friend on both lists is never lost for an instant.
+        for friend in &friends {
+            state.add(Subject::timers(*friend), &mut transitions);
+        }
+        for friend in previous {
+            state.remove(Subject::timers(friend), &mut transitions);
         }
         self.tell(&mut state, transitions);
-        drop(state);
+        // Waiters check under the lock, so they see the list applied.
+        self.inner.read_ended.notify_waiters();
     }
 
     /// Tells the watchers; called with the state locked, so every watcher hears the
