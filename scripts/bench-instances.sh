@@ -13,13 +13,26 @@
 #                nats-server of its own (scripts/nats.sh, port BENCH_NATS_PORT, default 54234).
 #   --out F      where the report goes (default target/bench/instances.md).
 #
-# Each instance is `hourglass serve` with HTTP_WORKERS=1 and a pool of 16 on the durable bench
-# cluster (fsync on; port BENCH_PG_PORT, default 55434, folder target/pg-bench-instances). One
+# Each instance is `hourglass serve` with HTTP_WORKERS=1, RUNTIME_WORKERS=1 (three instances
+# with tokio's default of one thread per core ran about 13 % fewer commands/s on 2 cores: idle
+# runtime threads of every instance competing with PostgreSQL; BENCH_RUNTIME_WORKERS changes it)
+# and a pool of 16, on the durable bench cluster (fsync on; port BENCH_PG_PORT, default 55434,
+# folder target/pg-bench-instances). One
 # `loadgen cycles` per instance drives it at its maximum (closed loop): its users' device 0 on
 # that instance, device 1 on the next one, so every fan-out copy crosses instances. The figures:
-# the sum of the loadgens' commands/s, the cross-instance fan-out p99, and the database's table
-# scans (`pg_stat_user_tables`, index + sequential) per command: what the writers read plus what
-# every receiving instance reads, so it grows with the instances when receivers load events.
+#   - commands/s: the sum of the loadgens', and that sum over the ceiling;
+#   - cross-instance delivery p99: from the reply on device 0 to the copy on device 1 (what the
+#     other device waits beyond the device that made the change), and the fan-out p99 from the
+#     command's (scheduled) send, which adds the command's own round trip; copies that never came
+#     (`fanout_missing`) are counted;
+#   - table scans per command (`pg_stat_user_tables`, index + sequential, outside `event_outbox`,
+#     whose scans are the relays' publishing and idle polls): what the writers read plus what
+#     every receiving instance reads, so it grows with the instances when receivers load events;
+#   - CPU (pidstat, when installed): the database's CPU milliseconds per command, and the share of
+#     the cores the servers (and nats-server) and the loadgens took. The pgbench rows have the
+#     same for pgbench, so the two can be set side by side.
+# Then each engine at 3 instances at half its maximum and at a light load (BENCH_LIGHT_RATE,
+# default 30 commands/s in all, 8 users per loadgen): open loop, where users are.
 #
 # Environment: BENCH_INSTANCE_USERS (users per loadgen, default 32), BENCH_INSTANCE_S (seconds
 # per phase, default 15), BENCH_PGBENCH_S (default 10). Benchmarks are not tests.
@@ -42,6 +55,7 @@ while (($#)); do
     shift
 done
 : "${BENCH_INSTANCE_USERS:=32}" "${BENCH_INSTANCE_S:=15}" "${BENCH_PGBENCH_S:=10}"
+: "${BENCH_LIGHT_RATE:=30}"
 
 export HOURGLASS_PG_PORT="${BENCH_PG_PORT:-55434}"
 export HOURGLASS_PG_DIR="${BENCH_PG_DIR:-$REPO_ROOT/target/pg-bench-instances}"
@@ -50,6 +64,20 @@ mkdir -p "$work"
 rm -f "$work"/*
 log() { printf 'bench-instances.sh: %s\n' "$*" >&2; }
 die() { printf 'bench-instances.sh: error: %s\n' "$*" >&2; exit 1; }
+
+# `cpu_sample FILE SECONDS`: pidstat's average %CPU per process over SECONDS, in the background
+# (nothing when pidstat is missing). `cpu_of FILE PATTERN`: the summed %CPU of the matching
+# commands in FILE ("" without a sample).
+cpu_sample() {
+    cpu_pid=""
+    command -v pidstat >/dev/null 2>&1 || return 0
+    pidstat -u -C 'hourglass|postgres|loadgen|nats-server|pgbench' "$2" 1 >"$1" 2>&1 &
+    cpu_pid=$!
+}
+cpu_of() {
+    [[ -s $1 ]] || return 0
+    awk -v pat="$2" '/^Average:/ && $NF ~ pat {s += $8} END {printf "%.0f", s}' "$1"
+}
 
 log "building hourglass and loadgen (release)"
 cargo build --release -q -p hourglass-server -p hourglass-loadgen
@@ -94,6 +122,7 @@ fi
 
 secret="$(head -c 32 /dev/urandom | base64)"
 export JWT_SECRET="$secret" RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE=16 HTTP_WORKERS=1
+export RUNTIME_WORKERS="${BENCH_RUNTIME_WORKERS:-1}"
 export RUST_LOG=warn LOG_FORMAT=json ALARM_SCHEDULER_ENABLED=false
 
 # pgbench: a command's SQL with pg_notify (today's writers) and with an outbox INSERT.
@@ -109,27 +138,34 @@ SELECT gen_random_uuid(), id, 1500, 'RUNNING', now(),
 VACUUM ANALYZE users, timers;
 SQL
 read -r minid maxid < <(psql -X -At -F' ' "$db_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
-declare -A tps
+declare -A tps cpu
 for script in command command-outbox command-served; do
     for clients in 16 48; do
         log "pgbench $script, $clients clients"
+        cpu_sample "$work/cpu-pgbench-$script-$clients.txt" "$((BENCH_PGBENCH_S - 2))"
         pgbench -n -c "$clients" -j 2 -T "$BENCH_PGBENCH_S" -f "scripts/bench/$script.sql" \
             -D minid="$minid" -D maxid="$maxid" "$db_url" >"$work/pgbench-$script-$clients.txt" 2>&1
-        tps[$script-$clients]="$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/pgbench-$script-$clients.txt")"
+        [[ -z $cpu_pid ]] || wait "$cpu_pid"
+        tps[$script-$clients]="$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/pgbench-$script-$clients.txt" | awk '{printf "%.0f", $1}')"
+        db_cpu="$(cpu_of "$work/cpu-pgbench-$script-$clients.txt" '^postgres$')"
+        cpu[$script-$clients]="–"
+        [[ -z $db_cpu ]] || cpu[$script-$clients]="$(awk -v c="$db_cpu" -v t="${tps[$script-$clients]}" 'BEGIN {printf "%.2f ms", c * 10 / t}') · pgbench $(cpu_of "$work/cpu-pgbench-$script-$clients.txt" '^pgbench$') %"
         psql -X -q "$db_url" -c 'TRUNCATE event_outbox' -c 'VACUUM timers' -c 'CHECKPOINT'
     done
 done
 
 scans() {
     psql -X -At "$db_url" -c 'SELECT pg_stat_force_next_flush()' >/dev/null 2>&1 || true
-    psql -X -At "$db_url" -c 'SELECT coalesce(sum(coalesce(idx_scan, 0) + seq_scan), 0) FROM pg_stat_user_tables'
+    psql -X -At "$db_url" -c "SELECT coalesce(sum(coalesce(idx_scan, 0) + seq_scan), 0) FROM pg_stat_user_tables WHERE relname NOT LIKE 'event_outbox%'"
 }
 
-# `run LABEL ENGINE BIN N [RATE]`: N instances of BIN on ENGINE, one loadgen per instance, at its
-# maximum (closed loop) or, with RATE, at RATE commands/s in all (open loop).
+# `run LABEL ENGINE BIN N [RATE [USERS]]`: N instances of BIN on ENGINE, one loadgen per instance
+# with USERS users (default BENCH_INSTANCE_USERS), at its maximum (closed loop) or, with RATE, at
+# RATE commands/s in all (open loop).
 declare -A result max_rate
 run() {
-    local label=$1 engine=$2 bin=$3 n=$4 rate=${5:-0} i port next before after lg_pids=()
+    local label=$1 engine=$2 bin=$3 n=$4 rate=${5:-0} users=${6:-$BENCH_INSTANCE_USERS}
+    local i port next before after lg_pids=()
     local key="$label-$engine-$n-$rate"
     reset_database
     pids=()
@@ -160,29 +196,42 @@ run() {
         ((n > 1)) && fanout=(--fanout-target "http://127.0.0.1:$next")
         [[ $rate == 0 ]] || pace=(--rate "$(awk -v r="$rate" -v n="$n" 'BEGIN {printf "%.1f", r / n}')")
         "$loadgen" cycles --target "http://127.0.0.1:$port" "${fanout[@]}" "${pace[@]}" \
-            --users "$BENCH_INSTANCE_USERS" --devices 2 --duration "$BENCH_INSTANCE_S" \
+            --users "$users" --devices 2 --duration "$BENCH_INSTANCE_S" \
             --run-id "$key-$i-$(date +%s)" >"$work/loadgen-$key-$i.txt" 2>&1 &
         lg_pids+=($!)
     done
+    # The middle of the phase: connecting and draining are left out.
+    sleep 2
+    cpu_sample "$work/cpu-$key.txt" "$((BENCH_INSTANCE_S - 4))"
     for i in "${lg_pids[@]}"; do wait "$i" || die "a loadgen of $key failed"; done
+    [[ -z $cpu_pid ]] || wait "$cpu_pid"
     sleep 2
     after="$(scans)"
     for i in "${pids[@]}"; do kill -TERM "$i" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
     pids=()
-    local total=0 commands=0 fan="" json tp f
+    local total=0 commands=0 delivery="" fan="" missing=0 json tp
     for ((i = 0; i < n; i++)); do
         json="$(tail -n 1 "$work/loadgen-$key-$i.txt")"
         tp="$(jq -r '.throughput_per_s' <<<"$json")"
-        f="$(jq -r '.latency.fanout.p99_ms // empty' <<<"$json")"
         total="$(awk -v a="$total" -v b="$tp" 'BEGIN {printf "%.0f", a + b}')"
-        [[ -n $f ]] && fan+="${fan:+ / }$(printf '%.1f' "$f")"
+        missing=$((missing + $(jq -r '.errors.fanout_missing // 0' <<<"$json")))
+        if ((n > 1)); then
+            delivery+="${delivery:+ / }$(jq -r '.latency.fanout_after_reply.p99_ms // 0 | . * 10 | round / 10' <<<"$json")"
+            fan+="${fan:+ / }$(jq -r '.latency.fanout.p99_ms // 0 | . * 10 | round / 10' <<<"$json")"
+        fi
     done
     max_rate[$key]=$total
     commands="$(awk -v t="$total" -v d="$BENCH_INSTANCE_S" 'BEGIN {printf "%.0f", t * d}')"
     local ceiling="${tps[command-served-16]}"
     ((n > 1)) && ceiling="${tps[command-served-48]}"
-    result[$key]="| $label | $engine | $n | ${rate/#0/max} | $total | $(awk -v a="$total" -v c="$ceiling" 'BEGIN {printf "%.0f %%", 100 * a / c}') | ${fan:-–} | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') |"
+    local of_ceiling="–"
+    [[ $rate != 0 ]] || of_ceiling="$(awk -v a="$total" -v c="$ceiling" 'BEGIN {printf "%.0f %%", 100 * a / c}')"
+    local cpu_file="$work/cpu-$key.txt" cpu_cell="–"
+    if [[ -s $cpu_file ]]; then
+        cpu_cell="$(awk -v c="$(cpu_of "$cpu_file" '^postgres$')" -v t="$total" 'BEGIN {printf "%.2f ms", c * 10 / t}') · servers $(cpu_of "$cpu_file" '^(hourglass|nats-server)$') % · loadgens $(cpu_of "$cpu_file" '^loadgen$') %"
+    fi
+    result[$key]="| $label | $engine | $n | ${rate/#0/max} | $total | $of_ceiling | ${delivery:-–} | ${fan:-–} | $missing | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') | $cpu_cell |"
     log "${result[$key]}"
 }
 
@@ -196,6 +245,8 @@ for engine in "${engine_list[@]}"; do
     half="$(awk -v r="${max_rate[outbox-$engine-3-0]}" 'BEGIN {printf "%.0f", r / 2}')"
     run outbox "$engine" "$bin_now" 3 "$half"
     rows+=("${result[outbox-$engine-3-$half]}")
+    run outbox "$engine" "$bin_now" 3 "$BENCH_LIGHT_RATE" 8
+    rows+=("${result[outbox-$engine-3-$BENCH_LIGHT_RATE]}")
 done
 if [[ -n $bin_base ]]; then
     run "notify ($base)" postgres "$bin_base" 3
@@ -205,18 +256,19 @@ fi
 mkdir -p "$(dirname "$out")"
 {
     echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2 " GiB"}'), load before $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "Command: \`scripts/bench-instances.sh${base:+ --base $base}\` (users per loadgen $BENCH_INSTANCE_USERS, ${BENCH_INSTANCE_S} s per phase)."
+    echo "Command: \`scripts/bench-instances.sh${base:+ --base $base}\` (users per loadgen $BENCH_INSTANCE_USERS, ${BENCH_INSTANCE_S} s per phase; every instance with HTTP_WORKERS=1, RUNTIME_WORKERS=$RUNTIME_WORKERS, pool 16)."
     echo
-    echo "| pgbench script | 16 clients | 48 clients |"
-    echo "|---|---|---|"
-    echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`, the writers before issue 22) | ${tps[command-16]} tps | ${tps[command-48]} tps |"
-    echo "| lock, update, outbox \`INSERT\`, commit (\`command-outbox.sql\`) | ${tps[command-outbox-16]} tps | ${tps[command-outbox-48]} tps |"
-    echo "| a command's statements as the server runs them (\`command-served.sql\`, the ceiling) | ${tps[command-served-16]} tps | ${tps[command-served-48]} tps |"
+    echo "| pgbench script | 16 clients | 48 clients | database CPU per transaction · pgbench's CPU, 16 clients |"
+    echo "|---|---|---|---|"
+    echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`, the writers before issue 22) | ${tps[command-16]} tps | ${tps[command-48]} tps | ${cpu[command-16]} |"
+    echo "| lock, update, outbox \`INSERT\`, commit (\`command-outbox.sql\`) | ${tps[command-outbox-16]} tps | ${tps[command-outbox-48]} tps | ${cpu[command-outbox-16]} |"
+    echo "| a command's statements as the server runs them (\`command-served.sql\`, the ceiling) | ${tps[command-served-16]} tps | ${tps[command-served-48]} tps | ${cpu[command-served-16]} |"
     echo
     echo "Commands/s against the ceiling: 1 instance (pool 16) against 16 clients, 2 and 3 instances against 48."
+    echo "Delivery p99: reply on device 0 → copy on device 1 (another instance); fan-out p99: the command's (scheduled) send → that copy. One figure per loadgen."
     echo
-    echo "| design | engine | instances | rate | commands/s (sum) | of the ceiling | cross-instance fan-out p99 per loadgen, ms | table scans per command |"
-    echo "|---|---|---|---|---|---|---|---|"
+    echo "| design | engine | instances | rate | commands/s (sum) | of the ceiling | cross-instance delivery p99, ms | fan-out p99 from send, ms | copies missing | table scans per command (outside the outbox) | CPU: database per command · servers · loadgens |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
 } >"$out"
 cat "$out"

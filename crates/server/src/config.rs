@@ -233,6 +233,13 @@ pub struct HttpConfig {
     #[arg(long, env = "HTTP_WORKERS", value_parser = at_least_one_usize())]
     pub http_workers: Option<usize>,
 
+    /// Threads of the runtime beside the HTTP workers, which runs the outbox relay, the event
+    /// bus, the inbox and delivery. Unset: one per available core. Several instances on one host
+    /// should keep instances × (HTTP_WORKERS + this) near the cores: idle runtime threads of
+    /// every instance otherwise take CPU from each other and from a database beside them.
+    #[arg(long, env = "RUNTIME_WORKERS", value_parser = at_least_one_usize())]
+    pub runtime_workers: Option<usize>,
+
     /// Most connections one HTTP worker holds at once (every open WebSocket and SSE stream is
     /// one); past it the worker stops accepting until one closes, and new clients wait in the
     /// kernel's accept queue. An instance holds at most HTTP_WORKERS times this many
@@ -1420,6 +1427,15 @@ mod tests {
     fn http_workers_is_taken_as_given() -> Result<(), clap::Error> {
         let config = parse(&["--jwt-secret", SECRET, "--http-workers", "1"])?;
         assert_eq!(config.http.http_workers, Some(1));
+        Ok(())
+    }
+
+    #[test]
+    fn runtime_workers_default_to_the_cores_and_must_be_positive() -> Result<(), clap::Error> {
+        assert_eq!(parse(&["--jwt-secret", SECRET])?.http.runtime_workers, None);
+        let config = parse(&["--jwt-secret", SECRET, "--runtime-workers", "1"])?;
+        assert_eq!(config.http.runtime_workers, Some(1));
+        assert!(parse(&["--jwt-secret", SECRET, "--runtime-workers", "0"]).is_err());
         Ok(())
     }
 

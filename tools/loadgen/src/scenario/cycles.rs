@@ -1,8 +1,10 @@
 //! `cycles`: every user runs create → pause → resume → stop on device 0, one command in flight,
 //! while device 1 (and any further device) listens.
 //!
-//! Measured: the round trip (send → reply on device 0) and the fan-out (send → the same
-//! `(timer id, version)` on device 1). Without `--rate` each user sends its next command as soon
+//! Measured: the round trip (send → reply on device 0), the fan-out (send → the same
+//! `(timer id, version)` on device 1) and the fan-out after the reply (reply on device 0 → the
+//! copy on device 1, zero when the copy came first): how much later the other device learns of a
+//! committed change than the device that made it, without the command's own round trip. Without `--rate` each user sends its next command as soon
 //! as the reply arrives (maximum throughput). With `--rate` each user sends on a fixed schedule
 //! and both latencies run from the *scheduled* instant, so queueing inside the server counts.
 //! Commands carry no `request_id`, so the server does exactly the work of one command (no
@@ -24,6 +26,14 @@ use crate::{Ctx, Outcome};
 const FANOUT_GRACE: Duration = Duration::from_secs(3);
 
 type Go = watch::Receiver<Option<(Instant, Instant)>>;
+
+/// The two rendezvous of device 1's copies: from the command's (scheduled) send, and from its
+/// reply on device 0.
+#[derive(Clone)]
+struct FanOut {
+    from_send: Rendezvous<(String, i64)>,
+    from_reply: Rendezvous<(String, i64)>,
+}
 
 /// Runs the scenario for this process's users.
 ///
@@ -81,12 +91,15 @@ async fn run_user(
         return Ok(tally);
     };
     let mut sender = devices.remove(0);
-    let rendezvous = Rendezvous::new();
+    let fan_out = FanOut {
+        from_send: Rendezvous::new(),
+        from_reply: Rendezvous::new(),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut listeners = JoinSet::new();
     for (i, device) in devices.into_iter().enumerate() {
         // Device 1 is "the second device" of the fan-out figure; the others only drain.
-        let measure = (i == 0).then(|| rendezvous.clone());
+        let measure = (i == 0).then(|| fan_out.clone());
         listeners.spawn(listen(device, measure, stop_rx.clone()));
     }
 
@@ -139,7 +152,10 @@ async fn run_user(
                     if step == 0 {
                         timer_id.clone_from(&key.0);
                     }
-                    if let Some(fanout) = rendezvous.sent(key, intended) {
+                    if let Some(fanout) = fan_out.from_reply.sent(key.clone(), now) {
+                        tally.latency("fanout_after_reply", fanout)?;
+                    }
+                    if let Some(fanout) = fan_out.from_send.sent(key, intended) {
                         tally.latency("fanout", fanout)?;
                     }
                 }
@@ -151,12 +167,12 @@ async fn run_user(
             }
         }
     }
-    rendezvous.drain(FANOUT_GRACE).await;
+    fan_out.from_send.drain(FANOUT_GRACE).await;
     let _ = stop_tx.send(true);
     while let Some(joined) = listeners.join_next().await {
         tally.merge(&joined??)?;
     }
-    let missing = rendezvous.unmatched_sends();
+    let missing = fan_out.from_send.unmatched_sends();
     if missing > 0 {
         *tally.errors.entry("fanout_missing".to_owned()).or_default() += missing;
     }
@@ -207,7 +223,7 @@ pub(super) async fn connect_devices(ctx: &Ctx, user: u64, tally: &mut Tally) -> 
 /// Reads a listening device until told to stop; with `measure`, matches each copy to its send.
 async fn listen(
     mut device: Ws,
-    measure: Option<Rendezvous<(String, i64)>>,
+    measure: Option<FanOut>,
     mut stop: watch::Receiver<bool>,
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::default();
@@ -218,10 +234,13 @@ async fn listen(
                 Ok(Some(envelope)) => {
                     let now = Instant::now();
                     tally.count("fanout_messages", 1);
-                    if let (Some(rendezvous), Some(key)) = (&measure, envelope.timer_key())
-                        && let Some(latency) = rendezvous.arrived(key, now)
-                    {
-                        tally.latency("fanout", latency)?;
+                    if let (Some(fan_out), Some(key)) = (&measure, envelope.timer_key()) {
+                        if let Some(latency) = fan_out.from_reply.arrived(key.clone(), now) {
+                            tally.latency("fanout_after_reply", latency)?;
+                        }
+                        if let Some(latency) = fan_out.from_send.arrived(key, now) {
+                            tally.latency("fanout", latency)?;
+                        }
                     }
                 }
                 Ok(None) => {
