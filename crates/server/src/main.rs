@@ -22,7 +22,10 @@ fn main() -> ExitCode {
     let runtime = match runtime.build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            let _ignored = writeln!(std::io::stderr(), "error: cannot start the runtime: {error}");
+            let _ignored = writeln!(
+                std::io::stderr(),
+                "error: cannot start the runtime: {error}"
+            );
             return ExitCode::FAILURE;
         }
     };
