@@ -14,7 +14,7 @@
 #   --out F      where the report goes (default target/bench/instances.md).
 #
 # Each instance is `hourglass serve` with HTTP_WORKERS=1, RUNTIME_WORKERS=1 (three instances
-# with tokio's default of one thread per core ran 5-13 % fewer commands/s on 2 cores: idle
+# with tokio's default of one thread per core ran 5-15 % fewer commands/s on 2 cores: idle
 # runtime threads of every instance competing with PostgreSQL; BENCH_RUNTIME_WORKERS changes it)
 # and a pool of 16, on the durable bench cluster (fsync on; port BENCH_PG_PORT, default 55434,
 # folder target/pg-bench-instances). One

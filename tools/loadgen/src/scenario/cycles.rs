@@ -2,11 +2,13 @@
 //! while device 1 (and any further device) listens.
 //!
 //! Measured: the round trip (send → reply on device 0), the fan-out (send → the same
-//! `(timer id, version)` on device 1) and the fan-out after the reply (reply on device 0 → the
-//! copy on device 1, zero when the copy came first): how much later the other device learns of a
-//! committed change than the device that made it, without the command's own round trip. Without `--rate` each user sends its next command as soon
-//! as the reply arrives (maximum throughput). With `--rate` each user sends on a fixed schedule
-//! and both latencies run from the *scheduled* instant, so queueing inside the server counts.
+//! `(timer id, version)` on device 1) and the fan-out after the reply (`fanout_after_reply`:
+//! reply on device 0 → the copy on device 1, zero when the copy came first), which is how much
+//! later the other device learns of a committed change than the device that made it, without the
+//! command's own round trip. Without `--rate` each user sends its next command as soon as the
+//! reply arrives (maximum throughput). With `--rate` each user sends on a fixed schedule, and the
+//! round trip and the fan-out run from the *scheduled* instant, so queueing inside the server
+//! counts.
 //! Commands carry no `request_id`, so the server does exactly the work of one command (no
 //! idempotency row), the same work the pgbench script does.
 
