@@ -17,9 +17,10 @@
 # with tokio's default of one thread per core ran 5-15 % fewer commands/s on 2 cores: idle
 # runtime threads of every instance competing with PostgreSQL; BENCH_RUNTIME_WORKERS changes it)
 # and a pool of 16, on the durable bench cluster (fsync on; port BENCH_PG_PORT, default 55434,
-# folder target/pg-bench-instances). One
-# `loadgen cycles` per instance drives it at its maximum (closed loop): its users' device 0 on
-# that instance, device 1 on the next one, so every fan-out copy crosses instances. The figures:
+# folder target/pg-bench-instances); the base, which predates RUNTIME_WORKERS, gets the same
+# through tokio's TOKIO_WORKER_THREADS. One `loadgen cycles` per instance drives it at its
+# maximum (closed loop): its users' device 0 on that instance, device 1 on the next one, so every
+# fan-out copy crosses instances. The figures:
 #   - commands/s: the sum of the loadgens', and that sum over the ceiling;
 #   - cross-instance delivery p99: from the reply on device 0 to the copy on device 1 (what the
 #     other device waits beyond the device that made the change), and the fan-out p99 from the
@@ -77,6 +78,10 @@ cpu_sample() {
 cpu_of() {
     [[ -s $1 ]] || return 0
     awk -v pat="$2" '/^Average:/ && $NF ~ pat {s += $8} END {printf "%.0f", s}' "$1"
+}
+# `db_ms_per FILE RATE`: the database's CPU milliseconds per operation at RATE per second.
+db_ms_per() {
+    awk -v c="$(cpu_of "$1" '^postgres$')" -v r="$2" 'BEGIN {printf "%.2f ms", c * 10 / r}'
 }
 
 log "building hourglass and loadgen (release)"
@@ -147,9 +152,9 @@ for script in command command-outbox command-served; do
             -D minid="$minid" -D maxid="$maxid" "$db_url" >"$work/pgbench-$script-$clients.txt" 2>&1
         [[ -z $cpu_pid ]] || wait "$cpu_pid"
         tps[$script-$clients]="$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/pgbench-$script-$clients.txt" | awk '{printf "%.0f", $1}')"
-        db_cpu="$(cpu_of "$work/cpu-pgbench-$script-$clients.txt" '^postgres$')"
+        pgbench_cpu="$work/cpu-pgbench-$script-$clients.txt"
         cpu[$script-$clients]="–"
-        [[ -z $db_cpu ]] || cpu[$script-$clients]="$(awk -v c="$db_cpu" -v t="${tps[$script-$clients]}" 'BEGIN {printf "%.2f ms", c * 10 / t}') · pgbench $(cpu_of "$work/cpu-pgbench-$script-$clients.txt" '^pgbench$') %"
+        [[ ! -s $pgbench_cpu ]] || cpu[$script-$clients]="$(db_ms_per "$pgbench_cpu" "${tps[$script-$clients]}") · pgbench $(cpu_of "$pgbench_cpu" '^pgbench$') %"
         psql -X -q "$db_url" -c 'TRUNCATE event_outbox' -c 'VACUUM timers' -c 'CHECKPOINT'
     done
 done
@@ -229,7 +234,7 @@ run() {
     [[ $rate != 0 ]] || of_ceiling="$(awk -v a="$total" -v c="$ceiling" 'BEGIN {printf "%.0f %%", 100 * a / c}')"
     local cpu_file="$work/cpu-$key.txt" cpu_cell="–"
     if [[ -s $cpu_file ]]; then
-        cpu_cell="$(awk -v c="$(cpu_of "$cpu_file" '^postgres$')" -v t="$total" 'BEGIN {printf "%.2f ms", c * 10 / t}') · servers $(cpu_of "$cpu_file" '^(hourglass|nats-server)$') % · loadgens $(cpu_of "$cpu_file" '^loadgen$') %"
+        cpu_cell="$(db_ms_per "$cpu_file" "$total") · servers $(cpu_of "$cpu_file" '^(hourglass|nats-server)$') % · loadgens $(cpu_of "$cpu_file" '^loadgen$') %"
     fi
     result[$key]="| $label | $engine | $n | ${rate/#0/max} | $total | $of_ceiling | ${delivery:-–} | ${fan:-–} | $missing | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') | $cpu_cell |"
     log "${result[$key]}"
@@ -249,7 +254,9 @@ for engine in "${engine_list[@]}"; do
     rows+=("${result[outbox-$engine-3-$BENCH_LIGHT_RATE]}")
 done
 if [[ -n $bin_base ]]; then
+    export TOKIO_WORKER_THREADS="$RUNTIME_WORKERS"
     run "notify ($base)" postgres "$bin_base" 3
+    unset TOKIO_WORKER_THREADS
     rows+=("${result[notify ($base)-postgres-3-0]}")
 fi
 
