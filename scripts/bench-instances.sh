@@ -36,7 +36,9 @@
 # default 30 commands/s in all, 8 users per loadgen): open loop, where users are.
 #
 # Environment: BENCH_INSTANCE_USERS (users per loadgen, default 32), BENCH_INSTANCE_S (seconds
-# per phase, default 15), BENCH_PGBENCH_S (default 10). Benchmarks are not tests.
+# per phase, default 15), BENCH_PGBENCH_S (default 10), BENCH_BIN (an `hourglass` binary to
+# measure instead of the tree's release build, e.g. a copy of an earlier one, for before/after
+# runs on one machine). Benchmarks are not tests.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -87,7 +89,7 @@ db_ms_per() {
 log "building hourglass and loadgen (release)"
 cargo build --release -q -p hourglass-server -p hourglass-loadgen
 target_dir="${CARGO_TARGET_DIR:-target}"
-bin_now="$target_dir/release/hourglass"
+bin_now="${BENCH_BIN:-$target_dir/release/hourglass}"
 loadgen="$target_dir/release/loadgen"
 bin_base=""
 if [[ -n $base ]]; then

@@ -1,7 +1,8 @@
 //! The receiving side of the embedded event bus (`EVENT_BUS=postgres`): every server instance's
 //! one connection that hears what the relays publish with `pg_notify` ([`crate::relay`]) and
 //! hands each payload to the instance's [`PgEventInbox`], which drops what no local connection
-//! cares about and routes the rest.
+//! cares about and routes the rest. It also hears the relays' wakes
+//! ([`crate::relay::wake`]) and posts them for this instance's relay.
 //!
 //! # Listening
 //! [`PgEventListener`] owns one connection opened outside the pool (a pooled connection would
@@ -23,6 +24,7 @@ use tokio::task::JoinHandle;
 use crate::event_bus::{CHANNEL, with_application_name};
 use crate::inbox::PgEventInbox;
 use crate::listener_health::ListenerHealth;
+use crate::relay::wake;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -60,12 +62,14 @@ impl std::fmt::Debug for PgEventListener {
     }
 }
 
-/// Opens the dedicated connection and subscribes to [`CHANNEL`].
+/// Opens the dedicated connection and subscribes to [`CHANNEL`] and to the relays' wakes.
 async fn connect(url: &str) -> Result<AsyncPgConnection, BoxError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
-    diesel::sql_query(format!("LISTEN {CHANNEL}"))
-        .execute(&mut conn)
-        .await?;
+    for channel in [CHANNEL, wake::WAKE_CHANNEL] {
+        diesel::sql_query(format!("LISTEN {channel}"))
+            .execute(&mut conn)
+            .await?;
+    }
     Ok(conn)
 }
 
@@ -176,6 +180,9 @@ async fn listen(
                 if !matches!(answered, Ok(Ok(_))) {
                     return Ended::Lost;
                 }
+            }
+            Some(Some(Ok(notification))) if notification.channel == wake::WAKE_CHANNEL => {
+                wake::BOARD.post(&notification.payload);
             }
             Some(Some(Ok(notification))) => {
                 inbox

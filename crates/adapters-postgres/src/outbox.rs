@@ -24,11 +24,15 @@
 //! start it would have serialised every write of a user behind one lock.
 //!
 //! # Waking the relay
-//! A committed transaction that enqueued wakes this process's relays at once (`kick`): the writing instance's
-//! own relay publishes right away when it holds the partition, and the relay's short poll
-//! (`OUTBOX_POLL_INTERVAL_MS`) is the fallback for partitions held by another instance.
+//! A committed transaction that enqueued wakes this process's relays at once (`kick`): the
+//! writing instance's own relay publishes right away when it holds the partition. For a
+//! partition another instance's relay holds, the kicked relay wakes that relay through the
+//! database (`crate::relay::wake`), from the partitions this process enqueued into
+//! ([`take_enqueued_outside`]); the relays' short poll (`OUTBOX_POLL_INTERVAL_MS`) is the
+//! fallback for both.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -42,6 +46,9 @@ use crate::statement::CachedSql;
 /// How many partitions the users are spread over; the relays claim them one by one. Fixed by
 /// the `event_outbox.partition` column's expression (migration `2026-01-06-000001_event_outbox`).
 pub const PARTITIONS: i16 = 64;
+
+// The partitions this process enqueued into are kept as the bits of one `u64`.
+const _: () = assert!(PARTITIONS == 64);
 
 /// The partition of `user`, as the `event_outbox.partition` column computes it.
 pub fn partition_of(user: i64) -> i16 {
@@ -69,6 +76,7 @@ pub(crate) async fn enqueue(
         return Ok(());
     }
     let users: Vec<i64> = announcements.iter().map(Announcement::user).collect();
+    noted(&users);
     let payloads = announcements
         .iter()
         .map(Announcement::encode)
@@ -79,6 +87,28 @@ pub(crate) async fn enqueue(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// The partitions this process enqueued into (bit `p` is partition `p`) that no relay has taken
+/// yet.
+static ENQUEUED: AtomicU64 = AtomicU64::new(0);
+
+/// Notes that this transaction writes outbox rows for `users`: what its process's relay will
+/// wake the other instances' relays for. Called by every writer of `event_outbox` (through
+/// [`enqueue`], or beside a statement that inserts into it itself), before the commit, so that
+/// a relay kicked by any later commit sees it (see `crate::relay::wake`).
+pub(crate) fn noted(users: &[i64]) {
+    ENQUEUED.fetch_or(
+        crate::relay::wake::mask_of(users.iter().map(|&user| partition_of(user))),
+        Ordering::AcqRel,
+    );
+}
+
+/// Takes the partitions outside `held` that this process enqueued into since a relay last took
+/// them: the ones a relay holding `held` should wake the other instances' relays for. The bits
+/// of `held` stay, for the process's other relays (tests run several in one process).
+pub(crate) fn take_enqueued_outside(held: u64) -> u64 {
+    ENQUEUED.fetch_and(held, Ordering::AcqRel) & !held
 }
 
 /// Wakes the relays of this process. Process-wide rather than passed to every repository: a

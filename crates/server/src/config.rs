@@ -618,8 +618,8 @@ pub struct EventBusConfig {
     pub event_bus_retention_seconds: u64,
 
     /// Milliseconds the outbox relay waits before reading its partitions when nothing woke it.
-    /// This instance's own commits wake it at once; events written by other instances into the
-    /// partitions it holds wait up to this long (the cross-instance latency's floor).
+    /// This instance's own commits wake it at once, and other instances' relays wake it for the
+    /// rows they wrote into its partitions; this is the fallback when such a wake is lost.
     #[arg(
         long,
         env = "OUTBOX_POLL_INTERVAL_MS",

@@ -29,9 +29,9 @@
 //! each user's events reach the receivers ([`crate::inbox`]) in commit order.
 //!
 //! # When
-//! Right after a transaction of this process that enqueued commits (`crate::outbox::kick`),
-//! and otherwise every poll interval (rows written by other instances into partitions this relay
-//! holds).
+//! Right after a transaction of this process that enqueued commits (`crate::outbox::kick`);
+//! when another instance's relay wakes it for rows that instance wrote into partitions this relay
+//! holds ([`wake`]); and otherwise every poll interval, the fallback for both.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -40,6 +40,7 @@ use std::time::Duration;
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Integer, SmallInt, Text};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::StreamExt as _;
 use hourglass_ports::bus::{BusMessage, EventSink};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -47,6 +48,8 @@ use tokio::task::JoinHandle;
 use crate::event_bus::{Announcement, CHANNEL, with_application_name};
 use crate::outbox::{PARTITIONS, kicked};
 use crate::statement::CachedSql;
+
+pub mod wake;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -83,6 +86,14 @@ enum Publisher {
     Sink(Arc<dyn EventSink>),
 }
 
+impl Publisher {
+    /// Whether the relay's own connection `LISTEN`s for wakes: with `pg_notify` the instance's
+    /// listening connection hears them (see [`wake`]).
+    fn hears_wakes_itself(&self) -> bool {
+        matches!(self, Self::Sink(_))
+    }
+}
+
 /// How a relay runs.
 #[derive(Debug, Clone, Copy)]
 pub struct RelaySettings {
@@ -105,6 +116,10 @@ pub struct RelayStatus {
     pub partitions: BTreeSet<i16>,
     /// Events published since start.
     pub published: u64,
+    /// Wakes sent to other instances' relays ([`wake`]) since start.
+    pub wakes_sent: u64,
+    /// Wakes heard since start that named a partition this relay held.
+    pub wakes_heard: u64,
 }
 
 /// This instance's relay: one connection of its own, reconnected with backoff.
@@ -147,7 +162,9 @@ impl PgOutboxRelay {
         publisher: Publisher,
     ) -> Result<Self, RelayError> {
         let url = with_application_name(database_url, RELAY_APPLICATION_NAME);
-        let conn = connect(&url).await.map_err(RelayError::Connect)?;
+        let conn = connect(&url, publisher.hears_wakes_itself())
+            .await
+            .map_err(RelayError::Connect)?;
         let (stop, stopped) = watch::channel(false);
         let (report, status) = watch::channel(RelayStatus::default());
         let task = tokio::spawn(run(url, conn, settings, publisher, report, stopped));
@@ -177,11 +194,18 @@ impl PgOutboxRelay {
 /// the disk, the rows come back and are published again under the same outbox ids, which the
 /// receivers (and the NATS broker) drop as repeats. The users' own transactions, which write the
 /// rows, still commit durably.
-async fn connect(url: &str) -> Result<AsyncPgConnection, BoxError> {
+///
+/// With `listen`, it also `LISTEN`s for the other relays' wakes ([`wake::WAKE_CHANNEL`]).
+async fn connect(url: &str, listen: bool) -> Result<AsyncPgConnection, BoxError> {
     let mut conn = AsyncPgConnection::establish(url).await?;
     diesel::sql_query("SET synchronous_commit = off")
         .execute(&mut conn)
         .await?;
+    if listen {
+        diesel::sql_query(format!("LISTEN {}", wake::WAKE_CHANNEL))
+            .execute(&mut conn)
+            .await?;
+    }
     Ok(conn)
 }
 
@@ -217,7 +241,7 @@ async fn run(
                 _ = stopped.wait_for(|stop| *stop) => return,
                 () = tokio::time::sleep(backoff) => {}
             }
-            match connect(&url).await {
+            match connect(&url, publisher.hears_wakes_itself()).await {
                 Ok(conn) => break conn,
                 Err(error) => {
                     tracing::warn!(%error, retry_in_ms = backoff.as_millis(),
@@ -232,12 +256,18 @@ async fn run(
 
 /// What ended a relay's wait.
 enum Woke {
-    /// A kick or the poll interval: read the partitions.
+    /// A commit of this process: wake the peers, then read the partitions.
+    Kicked,
+    /// The poll interval: read the partitions.
     Publish,
+    /// Another relay's wake: read the partitions if it names one this relay holds.
+    Heard,
     /// Time to count the relays and claim or give back partitions.
     Rebalance,
     /// Asked to stop.
     Stop,
+    /// The connection failed while waiting.
+    Lost(BoxError),
 }
 
 /// Claims partitions and publishes them until the connection fails or the relay is stopped.
@@ -256,47 +286,94 @@ async fn relay(
     let mut bus_backoff = MIN_BACKOFF;
     let mut rebalance = tokio::time::interval(REBALANCE_INTERVAL);
     rebalance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut waking = wake::PeerWaking::default();
+    // A relay that hears wakes on its own connection keeps them to itself; otherwise the
+    // listening connection posts them on the process's board.
+    let listens = publisher.hears_wakes_itself();
+    let own_board = wake::WakeBoard::new();
+    let board = if listens { &own_board } else { &wake::BOARD };
+    let mut read = true;
+    let mut kicked_now = false;
     loop {
-        // Enabled before the read: a kick that lands while it runs wakes the wait below.
+        // Enabled before the read: a kick or wake that lands while it runs wakes the wait below.
         let kicked = kicked();
         let mut kicked = std::pin::pin!(kicked);
         kicked.as_mut().enable();
-        let published = match publish(conn, publisher, &held).await {
-            Ok(Outcome::Published(published)) => {
-                bus_backoff = MIN_BACKOFF;
-                published
+        let heard = board.posted();
+        let mut heard = std::pin::pin!(heard);
+        heard.as_mut().enable();
+        if std::mem::take(&mut kicked_now) {
+            match waking
+                .wake_peers(conn, wake::mask_of(held.iter().copied()))
+                .await
+            {
+                Ok(false) => {}
+                Ok(true) => report.send_modify(|status| status.wakes_sent += 1),
+                Err(error) => return Ended::Lost(error.into()),
             }
-            Ok(Outcome::BusUnavailable) => {
-                // The rows stay; kicks must not turn into a busy loop against a dead broker.
-                tokio::select! {
-                    _ = stopped.wait_for(|stop| *stop) => return Ended::Stopped,
-                    () = tokio::time::sleep(bus_backoff) => {}
+        }
+        if read {
+            let published = match publish(conn, publisher, &held).await {
+                Ok(Outcome::Published(published)) => {
+                    bus_backoff = MIN_BACKOFF;
+                    published
                 }
-                bus_backoff = (bus_backoff * 2).min(MAX_BACKOFF);
-                0
+                Ok(Outcome::BusUnavailable) => {
+                    // The rows stay; kicks must not turn into a busy loop against a dead broker.
+                    tokio::select! {
+                        _ = stopped.wait_for(|stop| *stop) => return Ended::Stopped,
+                        () = tokio::time::sleep(bus_backoff) => {}
+                    }
+                    bus_backoff = (bus_backoff * 2).min(MAX_BACKOFF);
+                    0
+                }
+                Err(error) => return Ended::Lost(error.into()),
+            };
+            if published > 0 {
+                report.send_modify(|status| status.published += published);
             }
-            Err(error) => return Ended::Lost(error.into()),
-        };
-        if published > 0 {
-            report.send_modify(|status| status.published += published);
+            if published >= BATCH.unsigned_abs() {
+                continue;
+            }
         }
-        if published >= BATCH.unsigned_abs() {
-            continue;
-        }
-        let woke = tokio::select! {
-            _ = stopped.wait_for(|stop| *stop) => Woke::Stop,
-            () = &mut kicked => Woke::Publish,
-            () = tokio::time::sleep(settings.poll_interval) => Woke::Publish,
-            _ = rebalance.tick() => Woke::Rebalance,
+        let woke = {
+            // The stream borrows the connection, so it lives only for the wait.
+            let own = conn.notifications_stream();
+            let mut own = std::pin::pin!(own);
+            tokio::select! {
+                _ = stopped.wait_for(|stop| *stop) => Woke::Stop,
+                () = &mut kicked => Woke::Kicked,
+                () = &mut heard => Woke::Heard,
+                Some(notification) = own.next(), if listens => match notification {
+                    Ok(notification) => {
+                        board.post(&notification.payload);
+                        Woke::Heard
+                    }
+                    Err(error) => Woke::Lost(error.into()),
+                },
+                () = tokio::time::sleep(settings.poll_interval) => Woke::Publish,
+                _ = rebalance.tick() => Woke::Rebalance,
+            }
         };
+        read = true;
+        kicked_now = matches!(woke, Woke::Kicked);
         match woke {
-            Woke::Publish => {}
+            Woke::Kicked | Woke::Publish => {}
+            Woke::Heard => {
+                if board.take(wake::mask_of(held.iter().copied())) == 0 {
+                    // It named only partitions other relays hold (or was this relay's own).
+                    read = false;
+                } else {
+                    report.send_modify(|status| status.wakes_heard += 1);
+                }
+            }
             Woke::Rebalance => {
                 if let Err(error) = rebalance_partitions(conn, &mut held, start_at).await {
                     return Ended::Lost(error.into());
                 }
                 report.send_modify(|status| status.partitions.clone_from(&held));
             }
+            Woke::Lost(error) => return Ended::Lost(error),
             Woke::Stop => {
                 // What is still here was committed before the server stopped taking commands.
                 if let Ok(Outcome::Published(published)) = publish(conn, publisher, &held).await {

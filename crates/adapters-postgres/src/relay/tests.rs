@@ -296,3 +296,110 @@ async fn a_bus_gets_each_event_on_its_subjects_and_rows_wait_while_it_is_down()
     db.cleanup().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_relay_wakes_the_holder_of_a_partition_its_process_wrote_into() -> Result<(), BoxError> {
+    use std::sync::atomic::{AtomicBool, AtomicU64};
+
+    let db = TestDatabase::create().await?;
+    let (taken, mut took) = tokio::sync::mpsc::unbounded_channel();
+    let sink = Arc::new(RecordingSink {
+        up: AtomicBool::new(true),
+        taken,
+        refused: AtomicU64::new(0),
+    });
+    // With a bus, each relay hears wakes on its own connection, as relays of two instances do.
+    let a = PgOutboxRelay::start_publishing_to(db.url(), SETTINGS, sink.clone()).await?;
+    let mut a_status = a.status();
+    until(&mut a_status, |status| status.partitions.len() == 64).await?;
+    let b = PgOutboxRelay::start_publishing_to(db.url(), SETTINGS, sink).await?;
+    let mut b_status = b.status();
+    until(&mut a_status, |status| status.partitions.len() == 32).await?;
+    let b_held = until(&mut b_status, |status| status.partitions.len() == 32).await?;
+    // A user's partition is their id modulo 64.
+    let user = i64::from(*b_held.partitions.iter().next().ok_or("B holds nothing")?);
+
+    // Both relays share this process's kick, so B may publish before A's wake arrives, and
+    // other tests' relays may take the bit first: write until B has heard a wake.
+    let mut writer = AsyncPgConnection::establish(db.url()).await?;
+    let mut n = 0;
+    let writes = async {
+        while b_status.borrow().wakes_heard == 0 {
+            n += 1;
+            let event = [deleted(user, n)];
+            writer
+                .transaction(async |conn| enqueue(conn, &event).await)
+                .await?;
+            crate::outbox::kick();
+            let message = took.recv().await.ok_or("the sink was dropped")?;
+            assert_eq!(
+                Announcement::decode(&message.payload)?.announcement,
+                event[0]
+            );
+        }
+        Ok::<_, BoxError>(())
+    };
+    tokio::time::timeout(WAIT, writes)
+        .await
+        .map_err(|_| "B never heard a wake")??;
+    assert!(a_status.borrow().wakes_sent > 0, "A woke B");
+
+    a.stop().await;
+    b.stop().await;
+    drop(writer);
+    db.cleanup().await?;
+    Ok(())
+}
+
+/// Local delivery that drops everything: the test below watches the relays, not the clients.
+struct Nowhere;
+
+#[async_trait::async_trait]
+impl hourglass_ports::event::LocalDelivery for Nowhere {
+    async fn deliver_local(&self, _: hourglass_ports::event::DomainEvent, _: std::time::Instant) {}
+    async fn resync_local(&self) {}
+}
+
+#[tokio::test]
+async fn with_pg_notify_the_listening_connection_hears_the_wakes_for_the_relay()
+-> Result<(), BoxError> {
+    let db = TestDatabase::create().await?;
+    let a = PgOutboxRelay::start(db.url(), SETTINGS).await?;
+    let mut a_status = a.status();
+    until(&mut a_status, |status| status.partitions.len() == 64).await?;
+    let b = PgOutboxRelay::start(db.url(), SETTINGS).await?;
+    let mut b_status = b.status();
+    until(&mut a_status, |status| status.partitions.len() == 32).await?;
+    let b_held = until(&mut b_status, |status| status.partitions.len() == 32).await?;
+    let user = i64::from(*b_held.partitions.iter().next().ok_or("B holds nothing")?);
+    let inbox = crate::inbox::PgEventInbox::start(db.pool(), Arc::new(Nowhere), None, None);
+    let listener = crate::listener::PgEventListener::start(db.url(), inbox).await?;
+
+    // As above: write until B has heard a wake, here posted by the listening connection.
+    let mut writer = AsyncPgConnection::establish(db.url()).await?;
+    let mut n = 0;
+    let writes = async {
+        while b_status.borrow().wakes_heard == 0 {
+            n += 1;
+            let event = [deleted(user, n)];
+            writer
+                .transaction(async |conn| enqueue(conn, &event).await)
+                .await?;
+            let published = b_status.borrow().published;
+            crate::outbox::kick();
+            until(&mut b_status.clone(), |status| status.published > published).await?;
+        }
+        Ok::<_, BoxError>(())
+    };
+    tokio::time::timeout(WAIT, writes)
+        .await
+        .map_err(|_| "B never heard a wake")??;
+    assert!(a_status.borrow().wakes_sent > 0, "A woke B");
+
+    listener.stop().await;
+    a.stop().await;
+    b.stop().await;
+    drop(writer);
+    db.cleanup().await?;
+    Ok(())
+}
