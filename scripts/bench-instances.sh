@@ -5,12 +5,15 @@
 # runs it (the ceiling), at 16 and 48 clients, all in one run. Then the cross-instance fan-out
 # latency at half the 3-instance rate (open loop: where users are, not at saturation).
 #
-# Usage: scripts/bench-instances.sh [--base COMMIT] [--engines LIST] [--out FILE]
+# Usage: scripts/bench-instances.sh [--base COMMIT] [--engines LIST] [--light] [--out FILE]
 #
 #   --base C     also build COMMIT (in a worktree under target/bench-base) and measure it at 3
 #                instances: the "before" column. Default: no base run.
 #   --engines L  comma-separated, of postgres and nats (default both). NATS runs on a
 #                nats-server of its own (scripts/nats.sh, port BENCH_NATS_PORT, default 54234).
+#   --light      only the light-load row of each engine (no pgbench, no maximum): a quick
+#                check of the cross-instance delivery where users are (raise BENCH_INSTANCE_S for
+#                more samples: 10 commands/s per loadgen).
 #   --out F      where the report goes (default target/bench/instances.md).
 #
 # Each instance is `hourglass serve` with HTTP_WORKERS=1, RUNTIME_WORKERS=1 (three instances
@@ -45,6 +48,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO_ROOT"
 
 base=""
+light=0
 engines=postgres,nats
 out=target/bench/instances.md
 while (($#)); do
@@ -52,6 +56,7 @@ while (($#)); do
         --base) base=${2:?--base needs a commit}; shift ;;
         --out) out=${2:?--out needs a file}; shift ;;
         --engines) engines=${2:?--engines needs a list}; shift ;;
+        --light) light=1 ;;
         -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench-instances.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -146,7 +151,9 @@ VACUUM ANALYZE users, timers;
 SQL
 read -r minid maxid < <(psql -X -At -F' ' "$db_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
 declare -A tps cpu
-for script in command command-outbox command-served; do
+scripts_to_run=(command command-outbox command-served)
+((light == 0)) || scripts_to_run=()
+for script in "${scripts_to_run[@]}"; do
     for clients in 16 48; do
         log "pgbench $script, $clients clients"
         cpu_sample "$work/cpu-pgbench-$script-$clients.txt" "$((BENCH_PGBENCH_S - 2))"
@@ -217,7 +224,7 @@ run() {
     for i in "${pids[@]}"; do kill -TERM "$i" 2>/dev/null || true; done
     wait "${pids[@]}" 2>/dev/null || true
     pids=()
-    local total=0 commands=0 delivery="" fan="" missing=0 json tp
+    local total=0 commands=0 delivery="" median="" fan="" missing=0 json tp
     for ((i = 0; i < n; i++)); do
         json="$(tail -n 1 "$work/loadgen-$key-$i.txt")"
         tp="$(jq -r '.throughput_per_s' <<<"$json")"
@@ -225,26 +232,32 @@ run() {
         missing=$((missing + $(jq -r '.errors.fanout_missing // 0' <<<"$json")))
         if ((n > 1)); then
             delivery+="${delivery:+ / }$(jq -r '.latency.fanout_after_reply.p99_ms // 0 | . * 10 | round / 10' <<<"$json")"
+            median+="${median:+ / }$(jq -r '.latency.fanout_after_reply.p50_ms // 0 | . * 10 | round / 10' <<<"$json")"
             fan+="${fan:+ / }$(jq -r '.latency.fanout.p99_ms // 0 | . * 10 | round / 10' <<<"$json")"
         fi
     done
     max_rate[$key]=$total
     commands="$(awk -v t="$total" -v d="$BENCH_INSTANCE_S" 'BEGIN {printf "%.0f", t * d}')"
-    local ceiling="${tps[command-served-16]}"
-    ((n > 1)) && ceiling="${tps[command-served-48]}"
+    local ceiling="${tps[command-served-16]:-}"
+    ((n > 1)) && ceiling="${tps[command-served-48]:-}"
     local of_ceiling="–"
-    [[ $rate != 0 ]] || of_ceiling="$(awk -v a="$total" -v c="$ceiling" 'BEGIN {printf "%.0f %%", 100 * a / c}')"
+    [[ $rate != 0 || -z $ceiling ]] || of_ceiling="$(awk -v a="$total" -v c="$ceiling" 'BEGIN {printf "%.0f %%", 100 * a / c}')"
     local cpu_file="$work/cpu-$key.txt" cpu_cell="–"
     if [[ -s $cpu_file ]]; then
         cpu_cell="$(db_ms_per "$cpu_file" "$total") · servers $(cpu_of "$cpu_file" '^(hourglass|nats-server)$') % · loadgens $(cpu_of "$cpu_file" '^loadgen$') %"
     fi
-    result[$key]="| $label | $engine | $n | ${rate/#0/max} | $total | $of_ceiling | ${delivery:-–} | ${fan:-–} | $missing | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') | $cpu_cell |"
+    result[$key]="| $label | $engine | $n | ${rate/#0/max} | $total | $of_ceiling | ${delivery:-–} | ${median:-–} | ${fan:-–} | $missing | $(awk -v a="$before" -v b="$after" -v c="$commands" 'BEGIN {printf "%.2f", (b - a) / c}') | $cpu_cell |"
     log "${result[$key]}"
 }
 
 IFS=, read -r -a engine_list <<<"$engines"
 rows=()
 for engine in "${engine_list[@]}"; do
+    if ((light)); then
+        run outbox "$engine" "$bin_now" 3 "$BENCH_LIGHT_RATE" 8
+        rows+=("${result[outbox-$engine-3-$BENCH_LIGHT_RATE]}")
+        continue
+    fi
     for n in 1 2 3; do
         run outbox "$engine" "$bin_now" "$n"
         rows+=("${result[outbox-$engine-$n-0]}")
@@ -262,22 +275,26 @@ if [[ -n $bin_base ]]; then
     rows+=("${result[notify ($base)-postgres-3-0]}")
 fi
 
+light_flag=""
+((light == 0)) || light_flag=" --light"
 mkdir -p "$(dirname "$out")"
 {
     echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2 " GiB"}'), load before $(cut -d' ' -f1-3 /proc/loadavg)."
-    echo "Command: \`scripts/bench-instances.sh${base:+ --base $base}\` (users per loadgen $BENCH_INSTANCE_USERS, ${BENCH_INSTANCE_S} s per phase; every instance with HTTP_WORKERS=1, RUNTIME_WORKERS=$RUNTIME_WORKERS, pool 16)."
-    echo
-    echo "| pgbench script | 16 clients | 48 clients | database CPU per transaction · pgbench's CPU, 16 clients |"
-    echo "|---|---|---|---|"
-    echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`, the writers before issue 22) | ${tps[command-16]} tps | ${tps[command-48]} tps | ${cpu[command-16]} |"
-    echo "| lock, update, outbox \`INSERT\`, commit (\`command-outbox.sql\`) | ${tps[command-outbox-16]} tps | ${tps[command-outbox-48]} tps | ${cpu[command-outbox-16]} |"
-    echo "| a command's statements as the server runs them (\`command-served.sql\`, the ceiling) | ${tps[command-served-16]} tps | ${tps[command-served-48]} tps | ${cpu[command-served-16]} |"
+    echo "Command: \`scripts/bench-instances.sh${base:+ --base $base}$light_flag\` (users per loadgen $BENCH_INSTANCE_USERS, ${BENCH_INSTANCE_S} s per phase; every instance with HTTP_WORKERS=1, RUNTIME_WORKERS=$RUNTIME_WORKERS, pool 16)."
+    if ((light == 0)); then
+        echo
+        echo "| pgbench script | 16 clients | 48 clients | database CPU per transaction · pgbench's CPU, 16 clients |"
+        echo "|---|---|---|---|"
+        echo "| lock, update, \`pg_notify\`, commit (\`command.sql\`, the writers before issue 22) | ${tps[command-16]} tps | ${tps[command-48]} tps | ${cpu[command-16]} |"
+        echo "| lock, update, outbox \`INSERT\`, commit (\`command-outbox.sql\`) | ${tps[command-outbox-16]} tps | ${tps[command-outbox-48]} tps | ${cpu[command-outbox-16]} |"
+        echo "| a command's statements as the server runs them (\`command-served.sql\`, the ceiling) | ${tps[command-served-16]} tps | ${tps[command-served-48]} tps | ${cpu[command-served-16]} |"
+    fi
     echo
     echo "Commands/s against the ceiling: 1 instance (pool 16) against 16 clients, 2 and 3 instances against 48."
-    echo "Delivery p99: reply on device 0 → copy on device 1 (another instance); fan-out p99: the command's (scheduled) send → that copy. One figure per loadgen."
+    echo "Delivery p99 and p50: reply on device 0 → copy on device 1 (another instance); fan-out p99: the command's (scheduled) send → that copy. One figure per loadgen."
     echo
-    echo "| design | engine | instances | rate | commands/s (sum) | of the ceiling | cross-instance delivery p99, ms | fan-out p99 from send, ms | copies missing | table scans per command (outside the outbox) | CPU: database per command · servers · loadgens |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| design | engine | instances | rate | commands/s (sum) | of the ceiling | cross-instance delivery p99, ms | delivery p50, ms | fan-out p99 from send, ms | copies missing | table scans per command (outside the outbox) | CPU: database per command · servers · loadgens |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
 } >"$out"
 cat "$out"

@@ -20,7 +20,7 @@
 //! again what the relay took in the last [`CARRY_FOR`], and the commit's own kick, which follows,
 //! wakes the holder once more; a row whose commit took longer waits for the holder's poll, as
 //! without wakes. Wakes follow kicks only (not polls, nor wakes heard), at most one per
-//! [`MIN_GAP`].
+//! [`MIN_GAP`]: a kick sooner than that sends its wake when the gap has passed.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,8 +43,11 @@ pub const WAKE_CHANNEL: &str = "hourglass_relay";
 pub const MIN_GAP: Duration = Duration::from_millis(1);
 
 /// How long a relay keeps naming a partition it took in its wakes: longer than a user's commit
-/// usually takes, from its outbox `INSERT` to its kick, including the WAL flush of a busy disk.
-pub const CARRY_FOR: Duration = Duration::from_millis(20);
+/// usually takes, from its outbox `INSERT` to its kick, including the WAL flush of a busy disk
+/// (on the benchmark machine commits took up to 40 ms at a light load, and with 20 ms the
+/// cross-instance p99 there stayed at the poll's 5–7 ms). Naming a partition longer costs little:
+/// wakes follow kicks, and under load each names most partitions anyway.
+pub const CARRY_FOR: Duration = Duration::from_millis(100);
 
 /// The wakes a process heard and its relays have not yet taken.
 pub(crate) struct WakeBoard {
@@ -118,19 +121,31 @@ pub(crate) struct PeerWaking {
     recent: VecDeque<(Instant, u64)>,
 }
 
+/// What [`PeerWaking::wake_peers`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waking {
+    /// It sent a wake.
+    Sent,
+    /// Nothing to wake anyone for.
+    Nothing,
+    /// The last wake was less than [`MIN_GAP`] ago: call again at this instant (the bits wait).
+    NotBefore(Instant),
+}
+
 impl PeerWaking {
     /// Wakes the relays of other instances for the partitions outside `held` that this process
-    /// enqueued into lately, at most once per [`MIN_GAP`]; whether it sent a wake. Called
-    /// after a commit of this process kicked the relay.
+    /// enqueued into lately, at most once per [`MIN_GAP`]. Called after a commit of this process
+    /// kicked the relay, and again when it said [`Waking::NotBefore`].
     pub(crate) async fn wake_peers(
         &mut self,
         conn: &mut AsyncPgConnection,
         held: u64,
-    ) -> Result<bool, diesel::result::Error> {
+    ) -> Result<Waking, diesel::result::Error> {
         let now = Instant::now();
-        if self.last.is_some_and(|at| now.duration_since(at) < MIN_GAP) {
-            // The bits stay for the next kick, or for the peers' own polls.
-            return Ok(false);
+        if let Some(due) = self.put_off_until(now) {
+            // Two commits close together: the second one's bits go out a moment later rather
+            // than wait for the peers' polls.
+            return Ok(Waking::NotBefore(due));
         }
         while self
             .recent
@@ -145,11 +160,18 @@ impl PeerWaking {
         }
         let named = self.recent.iter().fold(0, |mask, &(_, bits)| mask | bits) & !held;
         if named == 0 {
-            return Ok(false);
+            return Ok(Waking::Nothing);
         }
         send(conn, named).await?;
         self.last = Some(now);
-        Ok(true)
+        Ok(Waking::Sent)
+    }
+
+    /// When a wake asked for at `now` may go, if not now: [`MIN_GAP`] after the last one.
+    fn put_off_until(&self, now: Instant) -> Option<Instant> {
+        self.last
+            .map(|last| last + MIN_GAP)
+            .filter(|&due| due > now)
     }
 }
 
@@ -171,6 +193,21 @@ mod tests {
         assert_eq!(mask_of([]), 0);
         assert_eq!(mask_of([0, 3, 63]), 1 | 8 | (1 << 63));
         assert_eq!(mask_of([3, 3]), 8);
+    }
+
+    #[test]
+    fn a_wake_sooner_than_the_gap_is_put_off_to_the_gap_not_dropped() {
+        let now = Instant::now();
+        let mut waking = PeerWaking::default();
+        assert_eq!(
+            waking.put_off_until(now),
+            None,
+            "the first wake goes at once"
+        );
+        waking.last = Some(now);
+        assert_eq!(waking.put_off_until(now), Some(now + MIN_GAP));
+        assert_eq!(waking.put_off_until(now + MIN_GAP / 2), Some(now + MIN_GAP));
+        assert_eq!(waking.put_off_until(now + MIN_GAP), None);
     }
 
     #[test]
