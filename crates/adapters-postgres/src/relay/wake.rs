@@ -38,8 +38,8 @@ use crate::statement::CachedSql;
 /// The channel relays wake each other on.
 pub const WAKE_CHANNEL: &str = "hourglass_relay";
 
-/// The shortest time between two wakes one relay sends. Bits that come in between are sent
-/// with the next wake, or found by the peers' own polls.
+/// The shortest time between two wakes one relay sends. A kick sooner than that gets its wake
+/// when the gap has passed.
 pub const MIN_GAP: Duration = Duration::from_millis(1);
 
 /// How long a relay keeps naming a partition it took in its wakes: longer than a user's commit
