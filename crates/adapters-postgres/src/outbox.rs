@@ -76,7 +76,7 @@ pub(crate) async fn enqueue(
         return Ok(());
     }
     let users: Vec<i64> = announcements.iter().map(Announcement::user).collect();
-    noted(&users);
+    note_enqueued(&users);
     let payloads = announcements
         .iter()
         .map(Announcement::encode)
@@ -97,7 +97,7 @@ static ENQUEUED: AtomicU64 = AtomicU64::new(0);
 /// wake the other instances' relays for. Called by every writer of `event_outbox` (through
 /// [`enqueue`], or beside a statement that inserts into it itself), before the commit, so that
 /// a relay kicked by any later commit sees it (see `crate::relay::wake`).
-pub(crate) fn noted(users: &[i64]) {
+pub(crate) fn note_enqueued(users: &[i64]) {
     ENQUEUED.fetch_or(
         crate::relay::wake::mask_of(users.iter().map(|&user| partition_of(user))),
         Ordering::AcqRel,

@@ -260,7 +260,7 @@ async fn store(
         .bind::<Bool, _>(timer.status().is_active())
         .execute(conn)
         .await?;
-    crate::outbox::noted(&[record.owner_id]);
+    crate::outbox::note_enqueued(&[record.owner_id]);
     Ok(())
 }
 
