@@ -28,7 +28,7 @@
 //! writing instance's own relay publishes right away when it holds the partition. For a
 //! partition another instance's relay holds, the kicked relay wakes that relay through the
 //! database (`crate::relay::wake`), from the partitions this process enqueued into
-//! ([`take_enqueued_outside`]); the relays' short poll (`OUTBOX_POLL_INTERVAL_MS`) is the
+//! (`take_enqueued_outside`); the relays' short poll (`OUTBOX_POLL_INTERVAL_MS`) is the
 //! fallback for both.
 
 use std::sync::LazyLock;

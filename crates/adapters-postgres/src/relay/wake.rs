@@ -1,14 +1,14 @@
 //! Waking the relays of other instances: a writer's commit wakes its own process's relay at once
-//! ([`crate::outbox::kick`]), but a partition held by another instance's relay would wait for
+//! (`crate::outbox::kick`), but a partition held by another instance's relay would wait for
 //! that relay's next poll (`OUTBOX_POLL_INTERVAL_MS`). So after a kick, a relay that finds
 //! partitions it does not hold among those its process enqueued into
-//! ([`crate::outbox::take_enqueued_outside`]) sends one `pg_notify` on [`WAKE_CHANNEL`] naming
+//! (`crate::outbox::take_enqueued_outside`) sends one `pg_notify` on [`WAKE_CHANNEL`] naming
 //! them as a bit mask (bit `p` is partition `p`), and the relays that hold one of them read at
 //! once.
 //!
 //! # Who hears it
 //! With `EVENT_BUS=postgres` the instance's listening connection (`crate::listener`) hears the
-//! wakes beside the events and posts them on this process's [`BOARD`]: a relay connection that
+//! wakes beside the events and posts them on this process's `BOARD`: a relay connection that
 //! `LISTEN`ed too would also have to read every event notification of the cluster. With an
 //! external bus the relay `LISTEN`s on its own connection, which hears nothing else, and keeps
 //! what it hears on a board of its own.
