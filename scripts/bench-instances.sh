@@ -137,9 +137,13 @@ export JWT_SECRET="$secret" RATE_LIMIT_ENABLED=false DATABASE_POOL_SIZE=16 HTTP_
 export RUNTIME_WORKERS="${BENCH_RUNTIME_WORKERS:-1}"
 export RUST_LOG=warn LOG_FORMAT=json ALARM_SCHEDULER_ENABLED=false
 
-# pgbench: a command's SQL with pg_notify (today's writers) and with an outbox INSERT.
-reset_database
-psql -X -q -v ON_ERROR_STOP=1 "$db_url" <<'SQL'
+# pgbench: a command's SQL with pg_notify (today's writers), with an outbox INSERT, and as the
+# server runs it (the ceiling), each at 16 and 48 clients, into `tps` and `cpu`.
+declare -A tps cpu
+pgbench_rows() {
+    local script clients pgbench_cpu minid maxid
+    reset_database
+    psql -X -q -v ON_ERROR_STOP=1 "$db_url" <<'SQL'
 INSERT INTO users (subject, nickname, created_at, updated_at)
 SELECT 'pgbench-' || g, 'pgbench' || g, now(), now() FROM generate_series(1, 1000) AS g;
 INSERT INTO timers (id, owner_id, allocated_duration, status, started_at, pause_history,
@@ -149,24 +153,23 @@ SELECT gen_random_uuid(), id, 1500, 'RUNNING', now(),
   FROM users WHERE subject LIKE 'pgbench-%';
 VACUUM ANALYZE users, timers;
 SQL
-read -r minid maxid < <(psql -X -At -F' ' "$db_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
-declare -A tps cpu
-scripts_to_run=(command command-outbox command-served)
-((light == 0)) || scripts_to_run=()
-for script in "${scripts_to_run[@]}"; do
-    for clients in 16 48; do
-        log "pgbench $script, $clients clients"
-        cpu_sample "$work/cpu-pgbench-$script-$clients.txt" "$((BENCH_PGBENCH_S - 2))"
-        pgbench -n -c "$clients" -j 2 -T "$BENCH_PGBENCH_S" -f "scripts/bench/$script.sql" \
-            -D minid="$minid" -D maxid="$maxid" "$db_url" >"$work/pgbench-$script-$clients.txt" 2>&1
-        [[ -z $cpu_pid ]] || wait "$cpu_pid"
-        tps[$script-$clients]="$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/pgbench-$script-$clients.txt" | awk '{printf "%.0f", $1}')"
-        pgbench_cpu="$work/cpu-pgbench-$script-$clients.txt"
-        cpu[$script-$clients]="–"
-        [[ ! -s $pgbench_cpu ]] || cpu[$script-$clients]="$(db_ms_per "$pgbench_cpu" "${tps[$script-$clients]}") · pgbench $(cpu_of "$pgbench_cpu" '^pgbench$') %"
-        psql -X -q "$db_url" -c 'TRUNCATE event_outbox' -c 'VACUUM timers' -c 'CHECKPOINT'
+    read -r minid maxid < <(psql -X -At -F' ' "$db_url" -c "SELECT min(id), max(id) FROM users WHERE subject LIKE 'pgbench-%'")
+    for script in command command-outbox command-served; do
+        for clients in 16 48; do
+            log "pgbench $script, $clients clients"
+            cpu_sample "$work/cpu-pgbench-$script-$clients.txt" "$((BENCH_PGBENCH_S - 2))"
+            pgbench -n -c "$clients" -j 2 -T "$BENCH_PGBENCH_S" -f "scripts/bench/$script.sql" \
+                -D minid="$minid" -D maxid="$maxid" "$db_url" >"$work/pgbench-$script-$clients.txt" 2>&1
+            [[ -z $cpu_pid ]] || wait "$cpu_pid"
+            tps[$script-$clients]="$(sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' "$work/pgbench-$script-$clients.txt" | awk '{printf "%.0f", $1}')"
+            pgbench_cpu="$work/cpu-pgbench-$script-$clients.txt"
+            cpu[$script-$clients]="–"
+            [[ ! -s $pgbench_cpu ]] || cpu[$script-$clients]="$(db_ms_per "$pgbench_cpu" "${tps[$script-$clients]}") · pgbench $(cpu_of "$pgbench_cpu" '^pgbench$') %"
+            psql -X -q "$db_url" -c 'TRUNCATE event_outbox' -c 'VACUUM timers' -c 'CHECKPOINT'
+        done
     done
-done
+}
+if ((light == 0)); then pgbench_rows; fi
 
 scans() {
     psql -X -At "$db_url" -c 'SELECT pg_stat_force_next_flush()' >/dev/null 2>&1 || true

@@ -56,6 +56,15 @@ pub fn partition_of(user: i64) -> i16 {
     i16::try_from(user.rem_euclid(i64::from(PARTITIONS))).unwrap_or(0)
 }
 
+/// The bit mask of `partitions` (each in `0..PARTITIONS`): bit `p` is partition `p`.
+pub(crate) fn partition_mask(partitions: impl IntoIterator<Item = i16>) -> u64 {
+    partitions
+        .into_iter()
+        .filter_map(|partition| u32::try_from(partition).ok())
+        .filter(|&bit| bit < u64::BITS)
+        .fold(0, |mask, bit| mask | (1 << bit))
+}
+
 /// Inserts in input order, each payload completed by [`payload_as_sent`].
 const ENQUEUE: &str = concat!(
     "INSERT INTO event_outbox (user_id, payload) \
@@ -99,7 +108,7 @@ static ENQUEUED: AtomicU64 = AtomicU64::new(0);
 /// a relay kicked by any later commit sees it (see `crate::relay::wake`).
 pub(crate) fn note_enqueued(users: &[i64]) {
     ENQUEUED.fetch_or(
-        crate::relay::wake::mask_of(users.iter().map(|&user| partition_of(user))),
+        partition_mask(users.iter().map(|&user| partition_of(user))),
         Ordering::AcqRel,
     );
 }
@@ -127,4 +136,17 @@ pub(crate) fn kick() {
 /// the outbox, so that a kick that lands during the read is not missed.
 pub(crate) fn kicked() -> Notified<'static> {
     KICK.notified()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mask_names_each_partition_by_its_bit() {
+        assert_eq!(partition_mask([]), 0);
+        assert_eq!(partition_mask([0, 3, 63]), 1 | 8 | (1 << 63));
+        assert_eq!(partition_mask([3, 3]), 8);
+        assert_eq!(partition_mask([partition_of(64 + 5)]), 1 << 5);
+    }
 }

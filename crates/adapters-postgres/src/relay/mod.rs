@@ -46,7 +46,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::event_bus::{Announcement, CHANNEL, with_application_name};
-use crate::outbox::{PARTITIONS, kicked};
+use crate::outbox::{PARTITIONS, kicked, partition_mask};
 use crate::statement::CachedSql;
 
 pub mod wake;
@@ -305,12 +305,11 @@ async fn relay(
         let heard = board.posted();
         let mut heard = std::pin::pin!(heard);
         heard.as_mut().enable();
+        // `held` changes only at a rebalance, after which the loop starts over.
+        let held_mask = partition_mask(held.iter().copied());
         if std::mem::take(&mut kicked_now) {
             wake_due = None;
-            match waking
-                .wake_peers(conn, wake::mask_of(held.iter().copied()))
-                .await
-            {
+            match waking.wake_peers(conn, held_mask).await {
                 Ok(wake::Waking::Nothing) => {}
                 Ok(wake::Waking::Sent) => report.send_modify(|status| status.wakes_sent += 1),
                 Ok(wake::Waking::NotBefore(at)) => wake_due = Some(at),
@@ -371,7 +370,7 @@ async fn relay(
                 read = false;
             }
             Woke::Heard => {
-                if board.take(wake::mask_of(held.iter().copied())) == 0 {
+                if board.take(held_mask) == 0 {
                     // It named only partitions other relays hold (or was this relay's own).
                     read = false;
                 } else {

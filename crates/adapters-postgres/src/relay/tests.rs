@@ -297,6 +297,49 @@ async fn a_bus_gets_each_event_on_its_subjects_and_rows_wait_while_it_is_down()
     Ok(())
 }
 
+/// Waits until `a` and `b` hold half the partitions each (`a` started first, alone), and gives a
+/// user whose partition `b` holds.
+async fn split_between(
+    a: &mut watch::Receiver<RelayStatus>,
+    b: &mut watch::Receiver<RelayStatus>,
+) -> Result<i64, BoxError> {
+    until(a, |status| status.partitions.len() == 32).await?;
+    let b_held = until(b, |status| status.partitions.len() == 32).await?;
+    // A user's partition is their id modulo 64.
+    let partition = b_held.partitions.iter().next().ok_or("B holds nothing")?;
+    Ok(i64::from(*partition))
+}
+
+/// Writes events of `user` (whose partition `b` holds), each published by `b` before the next,
+/// until `b` has heard a wake, and gives them in order. Both relays of a test share this
+/// process's kick, so `b` may publish before the other relay's wake arrives, and other tests'
+/// relays may take the partition's bit first: hence more than one write.
+async fn write_until_heard(
+    url: &str,
+    user: i64,
+    b: &watch::Receiver<RelayStatus>,
+) -> Result<Vec<Announcement>, BoxError> {
+    let mut writer = AsyncPgConnection::establish(url).await?;
+    let mut written = Vec::new();
+    let writes = async {
+        while b.borrow().wakes_heard == 0 {
+            let event = [deleted(user, u128::try_from(written.len())?)];
+            let published = b.borrow().published;
+            writer
+                .transaction(async |conn| enqueue(conn, &event).await)
+                .await?;
+            crate::outbox::kick();
+            until(&mut b.clone(), |status| status.published > published).await?;
+            written.extend(event);
+        }
+        Ok::<_, BoxError>(())
+    };
+    tokio::time::timeout(WAIT, writes)
+        .await
+        .map_err(|_| "B never heard a wake")??;
+    Ok(written)
+}
+
 #[tokio::test]
 async fn a_relay_wakes_the_holder_of_a_partition_its_process_wrote_into() -> Result<(), BoxError> {
     use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -314,39 +357,17 @@ async fn a_relay_wakes_the_holder_of_a_partition_its_process_wrote_into() -> Res
     until(&mut a_status, |status| status.partitions.len() == 64).await?;
     let b = PgOutboxRelay::start_publishing_to(db.url(), SETTINGS, sink).await?;
     let mut b_status = b.status();
-    until(&mut a_status, |status| status.partitions.len() == 32).await?;
-    let b_held = until(&mut b_status, |status| status.partitions.len() == 32).await?;
-    // A user's partition is their id modulo 64.
-    let user = i64::from(*b_held.partitions.iter().next().ok_or("B holds nothing")?);
+    let user = split_between(&mut a_status, &mut b_status).await?;
 
-    // Both relays share this process's kick, so B may publish before A's wake arrives, and
-    // other tests' relays may take the bit first: write until B has heard a wake.
-    let mut writer = AsyncPgConnection::establish(db.url()).await?;
-    let mut n = 0;
-    let writes = async {
-        while b_status.borrow().wakes_heard == 0 {
-            n += 1;
-            let event = [deleted(user, n)];
-            writer
-                .transaction(async |conn| enqueue(conn, &event).await)
-                .await?;
-            crate::outbox::kick();
-            let message = took.recv().await.ok_or("the sink was dropped")?;
-            assert_eq!(
-                Announcement::decode(&message.payload)?.announcement,
-                event[0]
-            );
-        }
-        Ok::<_, BoxError>(())
-    };
-    tokio::time::timeout(WAIT, writes)
-        .await
-        .map_err(|_| "B never heard a wake")??;
+    let written = write_until_heard(db.url(), user, &b_status).await?;
     assert!(a_status.borrow().wakes_sent > 0, "A woke B");
+    for event in &written {
+        let message = took.recv().await.ok_or("the sink was dropped")?;
+        assert_eq!(&Announcement::decode(&message.payload)?.announcement, event);
+    }
 
     a.stop().await;
     b.stop().await;
-    drop(writer);
     db.cleanup().await?;
     Ok(())
 }
@@ -369,37 +390,17 @@ async fn with_pg_notify_the_listening_connection_hears_the_wakes_for_the_relay()
     until(&mut a_status, |status| status.partitions.len() == 64).await?;
     let b = PgOutboxRelay::start(db.url(), SETTINGS).await?;
     let mut b_status = b.status();
-    until(&mut a_status, |status| status.partitions.len() == 32).await?;
-    let b_held = until(&mut b_status, |status| status.partitions.len() == 32).await?;
-    let user = i64::from(*b_held.partitions.iter().next().ok_or("B holds nothing")?);
+    let user = split_between(&mut a_status, &mut b_status).await?;
     let inbox = crate::inbox::PgEventInbox::start(db.pool(), Arc::new(Nowhere), None, None);
     let listener = crate::listener::PgEventListener::start(db.url(), inbox).await?;
 
-    // As above: write until B has heard a wake, here posted by the listening connection.
-    let mut writer = AsyncPgConnection::establish(db.url()).await?;
-    let mut n = 0;
-    let writes = async {
-        while b_status.borrow().wakes_heard == 0 {
-            n += 1;
-            let event = [deleted(user, n)];
-            writer
-                .transaction(async |conn| enqueue(conn, &event).await)
-                .await?;
-            let published = b_status.borrow().published;
-            crate::outbox::kick();
-            until(&mut b_status.clone(), |status| status.published > published).await?;
-        }
-        Ok::<_, BoxError>(())
-    };
-    tokio::time::timeout(WAIT, writes)
-        .await
-        .map_err(|_| "B never heard a wake")??;
+    // Here the listening connection posts the wakes for the relays.
+    write_until_heard(db.url(), user, &b_status).await?;
     assert!(a_status.borrow().wakes_sent > 0, "A woke B");
 
     listener.stop().await;
     a.stop().await;
     b.stop().await;
-    drop(writer);
     db.cleanup().await?;
     Ok(())
 }

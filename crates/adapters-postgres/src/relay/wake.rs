@@ -175,25 +175,10 @@ impl PeerWaking {
     }
 }
 
-/// The bit mask of `partitions` (each in `0..64`).
-pub(crate) fn mask_of(partitions: impl IntoIterator<Item = i16>) -> u64 {
-    partitions
-        .into_iter()
-        .filter_map(|partition| u32::try_from(partition).ok())
-        .filter(|&bit| bit < u64::BITS)
-        .fold(0, |mask, bit| mask | (1 << bit))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_mask_names_each_partition_by_its_bit() {
-        assert_eq!(mask_of([]), 0);
-        assert_eq!(mask_of([0, 3, 63]), 1 | 8 | (1 << 63));
-        assert_eq!(mask_of([3, 3]), 8);
-    }
+    use crate::outbox::partition_mask;
 
     #[test]
     fn a_wake_sooner_than_the_gap_is_put_off_to_the_gap_not_dropped() {
@@ -213,17 +198,17 @@ mod tests {
     #[test]
     fn each_relay_takes_only_the_woken_partitions_it_holds() {
         let board = WakeBoard::new();
-        let first = mask_of([40, 41]);
-        let second = mask_of([42]);
-        board.post(&(first | second | mask_of([43])).to_string());
+        let first = partition_mask([40, 41]);
+        let second = partition_mask([42]);
+        board.post(&(first | second | partition_mask([43])).to_string());
         board.post("not a mask");
         board.post("0");
         assert_eq!(board.take(first), first);
         assert_eq!(board.take(first), 0, "taken once");
-        assert_eq!(board.take(second | mask_of([44])), second);
+        assert_eq!(board.take(second | partition_mask([44])), second);
         assert_eq!(
             board.take(u64::MAX),
-            mask_of([43]),
+            partition_mask([43]),
             "the rest waits for its holder"
         );
     }
